@@ -1,0 +1,384 @@
+"""IR -> the Python module an app imports (`generated/<policy>.py`).
+
+    generate(policy) -> str
+
+The module offers decide(facts) -> Decision, render(decision, context) -> str,
+OUTCOMES, FACTS_SCHEMA, PolicyInputError and SOURCE_SHA256. It imports only the
+standard library, jinja2 and hangulpy; the runtime helpers (compiler/runtime/support.py)
+are copied in verbatim. Output is byte-identical for the same IR and is passed
+through compile() before anyone writes it.
+"""
+
+from __future__ import annotations
+
+import keyword
+from importlib import resources
+
+from .. import __version__
+from ..middle import ir
+from .writer import CodeWriter, comment_text, literal, pretty
+
+_CMP = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_JSON_TYPES = {"bool": {"type": "boolean"},
+               "number": {"type": "number"},
+               "duration": {"type": "string", "pattern": r"^(\d+(일|시간|분|초|d|h|m|s))+$"},
+               "timestamp": {"type": "string", "format": "date-time",
+                             "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"}}
+
+
+def support_source() -> str:
+    return resources.files("compiler").joinpath("runtime/support.py").read_text(encoding="utf-8").rstrip("\n")
+
+
+def _ident(prefix: str, name: str, index: int) -> str:
+    """A Python name for a policy name: readable when it is plain ASCII, numbered otherwise."""
+    if name.isascii() and name.isidentifier() and not keyword.iskeyword(name):
+        return f"{prefix}{name}"
+    return f"{prefix}{index}"
+
+
+def facts_schema(policy: ir.Policy) -> dict:
+    props: dict = {}
+    for f in policy.facts:
+        if f.type.kind == "enum":
+            prop = {"type": "string", "enum": list(f.codes)}
+        else:
+            prop = dict(_JSON_TYPES[f.type.kind])
+        prop["description"] = f.label
+        if f.type.kind == "enum":
+            prop["x-labels"] = {v.code: v.label for v in f.values}
+        if f.has_default and isinstance(f.default, (bool, str, int)):
+            prop["default"] = f.default
+        props[f.name] = prop
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": policy.label,
+        "type": "object",
+        "properties": props,
+        "required": [f.name for f in policy.facts if not f.has_default],
+        "additionalProperties": False,
+    }
+
+
+class _Gen:
+    def __init__(self, policy: ir.Policy) -> None:
+        self.p = policy
+        self.w = CodeWriter()
+        self.var = {}
+        for i, f in enumerate(policy.facts):
+            self.var[f.name] = _ident("f_", f.name, i)
+        for i, d in enumerate(policy.derived):
+            self.var[d.name] = _ident("d_", d.name, i)
+        self.const = {c.name: _ident("C_", c.name, i) for i, c in enumerate(policy.consts)}
+        self.enum_order = {f.name: f.codes for f in policy.facts if f.type.kind == "enum"}
+        self.all_codes = tuple(c for f in policy.facts for c in f.codes)
+
+    # ── expressions ──
+    def expr(self, e: ir.Expr, top: bool = False) -> str:
+        if isinstance(e, (ir.FactRef, ir.DerivedRef)):
+            return self.var[e.name]
+        if isinstance(e, ir.ConstRef):
+            return self.const[e.name]
+        if isinstance(e, ir.Value):
+            if isinstance(e.value, frozenset):  # an inline set: a tuple in enum order
+                return literal(tuple(sorted(e.value, key=self.all_codes.index)))
+            return literal(e.value)
+        if isinstance(e, ir.Arith):
+            return f"{self.expr(e.left)} {e.op} {self.expr(e.right)}"
+        if isinstance(e, ir.Cmp):
+            return f"{self.expr(e.left)} {_CMP[e.op]} {self.expr(e.right)}"
+        if isinstance(e, ir.In):
+            return f"{self.expr(e.item)} {'not in' if e.negated else 'in'} {self.expr(e.set)}"
+        if isinstance(e, ir.Not):
+            inner = self.expr(e.operand)
+            return f"not ({inner})" if isinstance(e.operand, (ir.And, ir.Or, ir.Cmp, ir.In)) else f"not {inner}"
+        if isinstance(e, (ir.And, ir.Or)):
+            joiner = " and " if isinstance(e, ir.And) else " or "
+            parts = [f"({self.expr(x)})" if isinstance(x, (ir.And, ir.Or)) else self.expr(x) for x in e.operands]
+            return joiner.join(parts)
+        if isinstance(e, ir.Lookup):
+            return f"{self.const[e.map]}[{self.expr(e.key)}]"
+        if isinstance(e, ir.TupleOf):
+            return literal(()) if not e.items else "(" + ", ".join(self.expr(x) for x in e.items) + ("," if len(e.items) == 1 else "") + ")"
+        raise TypeError(e)  # pragma: no cover
+
+    def condition(self, keyword_: str, e: ir.Expr) -> None:
+        """`if`/`elif` over a condition, one conjunct per line when it is long."""
+        w = self.w
+        if isinstance(e, ir.And) and len(e.operands) > 2:
+            parts = [f"({self.expr(x)})" if isinstance(x, ir.Or) else self.expr(x) for x in e.operands]
+            pad = " " * (len(keyword_) + 2)
+            w.line(f"{keyword_} ({parts[0]}")
+            for part in parts[1:-1]:
+                w.line(f"{pad}and {part}")
+            w.line(f"{pad}and {parts[-1]}):")
+        else:
+            w.line(f"{keyword_} {self.expr(e)}:")
+
+    # ── the module ──
+    def run(self) -> str:
+        self.header()
+        self.support()
+        self.tables()
+        self.decision_class()
+        self.decide()
+        self.render()
+        return self.w.getvalue()
+
+    def header(self) -> None:
+        p, w = self.p, self.w
+        w.line(f"# Generated by policyc {__version__} from {p.source_path}. DO NOT EDIT.")
+        w.line("# Change the policy and run `policyc build` instead.")
+        w.line(f"# Source SHA-256: {p.source_sha256}")
+        w.line(f'"""{comment_text(p.label).replace(chr(92), "/")}: the decision module of {p.source_path}.')
+        w.line("")
+        w.line("    decide(facts) -> Decision        validates the facts and applies the policy")
+        w.line("    render(decision, context) -> str the Korean reply for the decision's outcome")
+        w.line("")
+        w.line("Invalid input raises PolicyInputError (a ValueError) naming the fact; nothing else escapes.")
+        w.line('"""')
+        w.blank()
+        w.line("import datetime")
+        w.line("import decimal")
+        w.line("from dataclasses import dataclass")
+        w.line("from types import MappingProxyType")
+        w.line("from typing import Any, Mapping")
+        w.blank()
+        names = ["decide", "render", "Decision", "PolicyInputError", "OUTCOMES", "FACTS_SCHEMA",
+                 "SOURCE", "SOURCE_SHA256"]
+        w.line(f"__all__ = {literal(names)}")
+        w.blank()
+        w.line(f"SOURCE = {literal(p.source_path)}")
+        w.line(f"SOURCE_SHA256 = {literal(p.source_sha256)}")
+        w.blank()
+
+    def support(self) -> None:
+        self.w.lines(support_source())
+        self.w.blank(2)
+
+    def tables(self) -> None:
+        p, w = self.p, self.w
+        w.line("# ── outcomes, facts and constants of the policy ──")
+        w.blank()
+        w.line(f"OUTCOMES = {literal(tuple(o.name for o in p.outcomes))}")
+        w.blank()
+        w.line(f"FACTS_SCHEMA = {pretty(facts_schema(p))}")
+        w.blank()
+        w.line(f"_FACT_NAMES = {literal(tuple(f.name for f in p.facts))}")
+        w.line(f"_CONTEXT_NAMES = {literal(tuple(c.name for c in p.contexts))}")
+        for f in p.facts:
+            if f.type.kind == "enum":
+                w.line(f"_CODES_{self.var[f.name][2:]} = {literal(f.codes)}")
+        w.line("_LABELS = {")
+        with w.indent():
+            for f in p.facts:
+                if f.type.kind == "enum":
+                    pairs = ", ".join(f"{literal(v.code)}: Label({literal(v.code)}, {literal(v.label)})" for v in f.values)
+                    w.line(f"{literal(f.name)}: {{{pairs}}},")
+        w.line("}")
+        w.blank()
+        for c in p.consts:
+            w.line(f"# {p.source_path}:{c.line}  {comment_text(c.label)}")
+            value = dict(c.value) if c.type.kind == "map" else c.value
+            order = self.enum_order.get(c.type.enum or "", ())
+            w.line(f"{self.const[c.name]} = {literal(value, order)}")
+        w.blank()
+        w.line("_OUTCOME_ATTRS = {")
+        with w.indent():
+            for o in p.outcomes:
+                w.line(f"{literal(o.name)}: ({literal(frozenset(o.discloses), o.discloses)}, "
+                       f"{literal(frozenset(o.actions), o.actions)}),")
+        w.line("}")
+        for d in p.decisions:
+            if d.yields_outcome:
+                w.line(f"_RULES_{d.name} = (")
+                with w.indent():
+                    for r in d.rules:
+                        w.line(f"({literal(r.name)}, {literal(f'{p.source_path}:{r.line}')}, {literal(r.output.value)}),")
+                w.line(")")
+            else:
+                w.line(f"_RULES_{d.name} = {literal(tuple(r.name for r in d.rules))}")
+        w.blank(2)
+
+    def decision_class(self) -> None:
+        w, p = self.w, self.p
+        w.line("@dataclass(frozen=True)")
+        w.line("class Decision:")
+        with w.indent():
+            w.line('"""What the policy decided. `facts` are the validated facts (defaults filled in),')
+            w.line("`derived` the values computed from them, `trace` the rule each decision took.\"\"\"")
+            w.blank()
+            main = p.main
+            if main is not None:
+                w.line("outcome: str")
+            for d in p.decisions:
+                if not d.yields_outcome:
+                    w.line(f"{d.name}: Any")
+            w.line("discloses: frozenset")
+            w.line("actions: frozenset")
+            w.line("rule: str")
+            w.line("source: str")
+            w.line("facts: Mapping[str, Any]")
+            w.line("derived: Mapping[str, Any]")
+            w.line("trace: tuple")
+        w.blank(2)
+
+    def decide(self) -> None:
+        w, p = self.w, self.p
+        w.line("def decide(facts: Mapping[str, Any]) -> Decision:")
+        with w.indent():
+            w.line('"""Apply the policy to `facts` (a mapping of fact name to value)."""')
+            w.line("if not isinstance(facts, Mapping):")
+            with w.indent():
+                w.line('raise PolicyInputError("facts", f"사실은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(facts)}")')
+            w.line("try:")
+            with w.indent():
+                w.line("given = dict(facts)")
+            w.line("except Exception:")
+            with w.indent():
+                w.line('raise PolicyInputError("facts", "사실 매핑을 읽을 수 없습니다") from None')
+            w.line("for key in given:")
+            with w.indent():
+                w.line("if key not in _FACT_NAMES:")
+                with w.indent():
+                    w.line("raise unknown_fact(key, _FACT_NAMES)")
+            for f in p.facts:
+                v = self.var[f.name]
+                name = literal(f.name)
+                getter = (f"given.get({name}, {literal(f.default)})" if f.has_default
+                          else f"given[{name}] if {name} in given else _missing({name})")
+                if f.type.kind == "enum":
+                    w.line(f"{v} = check_enum({name}, {getter}, _CODES_{v[2:]})")
+                else:
+                    w.line(f"{v} = check_{f.type.kind}({name}, {getter})")
+            for r in p.requires:
+                w.line(f"# {p.source_path}:{r.line}")
+                w.line(f"if not ({self.expr(r.cond)}):")
+                with w.indent():
+                    w.line(f"raise PolicyInputError({literal(', '.join(r.facts))}, {literal(r.message)})")
+            if p.derived:
+                w.line("try:")
+                with w.indent():
+                    for d in p.derived:
+                        w.line(f"{self.var[d.name]} = {self.expr(d.expr)}  # {p.source_path}:{d.line}")
+                w.line("except (OverflowError, ValueError):")
+                with w.indent():
+                    w.line('raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None')
+            for d in p.decisions:
+                self.decision(d)
+            w.line("return Decision(")
+            with w.indent():
+                main = p.main
+                if main is not None:
+                    w.line(f"outcome=outcome_{main.name},")
+                for d in p.decisions:
+                    if not d.yields_outcome:
+                        w.line(f"{d.name}=value_{d.name},")
+                if main is not None:
+                    w.line(f"discloses=_OUTCOME_ATTRS[outcome_{main.name}][0],")
+                    w.line(f"actions=_OUTCOME_ATTRS[outcome_{main.name}][1],")
+                    w.line(f"rule=rule_{main.name},")
+                    w.line(f"source=source_{main.name},")
+                else:
+                    w.line('discloses=frozenset(), actions=frozenset(), rule="", source="",')
+                facts = ", ".join(f"{literal(f.name)}: {self.var[f.name]}" for f in p.facts)
+                derived = ", ".join(f"{literal(d.name)}: {self.var[d.name]}" for d in p.derived)
+                w.line(f"facts=MappingProxyType({{{facts}}}),")
+                w.line(f"derived=MappingProxyType({{{derived}}}),")
+                trace = ", ".join(f"({literal(d.name)}, rule_{d.name})" for d in p.decisions)
+                w.line(f"trace=({trace}{',' if len(p.decisions) == 1 else ''}),")
+            w.line(")")
+        w.blank(2)
+        w.line("def _missing(name):")
+        with w.indent():
+            w.line('raise PolicyInputError(name, "필요한 사실이 없습니다")')
+        w.blank(2)
+
+    def decision(self, d: ir.Decision) -> None:
+        w, p = self.w, self.p
+        w.blank()
+        w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rule wins) ──")
+        for i, r in enumerate(d.rules):
+            w.line(f"# {p.source_path}:{r.line}  {comment_text(r.name)}")
+            if r.cond is None:
+                w.line("else:" if i else "if True:")
+            else:
+                self.condition("if" if i == 0 else "elif", r.cond)
+            with w.indent():
+                if d.yields_outcome:
+                    w.line(f"rule_{d.name}, source_{d.name}, outcome_{d.name} = _RULES_{d.name}[{i}]")
+                else:
+                    w.line(f"rule_{d.name} = _RULES_{d.name}[{i}]")
+                    w.line(f"value_{d.name} = {self.expr(r.output)}")
+
+    def render(self) -> None:
+        w, p = self.w, self.p
+        w.line("# ── replies ──")
+        w.blank()
+        w.line(f"_SNIPPETS = {pretty(dict(p.snippets))}")
+        w.line("_ENV = make_environment(_SNIPPETS)")
+        w.line("_REPLIES = {")
+        with w.indent():
+            for o in p.outcomes:
+                w.line(f"# {o.reply.origin}")
+                w.line(f"{literal(o.name)}: (_ENV.from_string({literal(o.reply.template)}), {literal(o.reply.needs)}),")
+        w.line("}")
+        kinds = {c.name: c.kind for c in p.contexts}
+        w.line(f"_CONTEXT_KINDS = {literal(kinds)}")
+        w.line("_CONTEXT_CHECKS = {\"text\": check_text, \"phone\": format_phone, \"number\": check_number}")
+        consts = ", ".join(f"{literal(c.name)}: {self.const[c.name]}" for c in p.consts)
+        w.line(f"_CONSTANTS = {{{consts}}}")
+        w.line("_EMPTY = MappingProxyType({})")
+        w.blank(2)
+        w.line("def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:")
+        with w.indent():
+            w.line('"""The Korean reply for `decision`. `context` gives the values the reply shows')
+            w.line("(declared with `context`/`personal` in the policy); a missing one is an error.\"\"\"")
+            w.line("if not isinstance(decision, Decision):")
+            with w.indent():
+                w.line('raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")')
+            w.line("if not isinstance(context, Mapping):")
+            with w.indent():
+                w.line('raise PolicyInputError("context", f"답변 값은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(context)}")')
+            w.line("try:")
+            with w.indent():
+                w.line("given = dict(context)")
+            w.line("except Exception:")
+            with w.indent():
+                w.line('raise PolicyInputError("context", "답변 값 매핑을 읽을 수 없습니다") from None')
+            w.line("for key in given:")
+            with w.indent():
+                w.line("if key not in _CONTEXT_KINDS:")
+                with w.indent():
+                    w.line("error = unknown_fact(key, _CONTEXT_NAMES)")
+                    w.line('raise PolicyInputError(error.name, error.problem.replace("사실", "답변 값"))')
+            w.line("template, needs = _REPLIES[decision.outcome]")
+            w.line("for name in needs:")
+            with w.indent():
+                w.line("if name not in given:")
+                with w.indent():
+                    w.line('raise PolicyInputError(name, f"결과 {decision.outcome} 의 답변에 필요한 값이 context 에 없습니다")')
+            w.line("values = dict(_CONSTANTS)")
+            w.line("for name, value in decision.facts.items():")
+            with w.indent():
+                w.line("labels = _LABELS.get(name)")
+                w.line("values[name] = labels[value] if labels is not None else value")
+            w.line("values.update(decision.derived)")
+            w.line("for name, value in given.items():")
+            with w.indent():
+                w.line("values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)")
+            w.line("try:")
+            with w.indent():
+                w.line("return finish_reply(template.render(values))")
+            w.line("except PolicyInputError:")
+            with w.indent():
+                w.line("raise")
+            w.line("except Exception as error:  # a template that cannot render these values")
+            with w.indent():
+                w.line('raise PolicyInputError("reply", f"답변을 만들 수 없습니다: {type(error).__name__}: {error}") from None')
+
+
+def generate(policy: ir.Policy) -> str:
+    source = _Gen(policy).run()
+    compile(source, f"generated/{policy.name}.py", "exec")  # a bug in policyc must not reach the disk
+    return source

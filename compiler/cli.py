@@ -1,0 +1,188 @@
+"""`policyc`: the command line. Exit codes: 0 ok, 1 findings (diagnostics, stale
+files), 2 usage or input error. A policyc bug prints one line and exits 70; set
+POLICYC_DEBUG=1 to see its traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from . import __version__
+from .build import plan, stale, write
+from .codes import CODES
+from .diagnostics import has_errors, render_json, render_text, summary
+from .pipeline import compile_policy
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
+
+
+def _out(text: str, stream=None) -> None:
+    stream = stream or sys.stdout
+    stream.write(text if text.endswith("\n") else text + "\n")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors in Korean, exit 2
+        self.print_usage(sys.stderr)
+        _out(f"policyc: 사용법 오류: {message}\n`{self.prog} --help` 로 사용법을 보세요.", sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    top = _Parser(prog="policyc", formatter_class=fmt,
+                  description="상담 정책(.policy)을 검사하고, 앱이 쓰는 파이썬 모듈로 컴파일합니다.",
+                  epilog=textwrap.dedent("""\
+                      예:
+                        policyc build                 policy/*.policy -> generated/*.py
+                        policyc build --check         generated/ 가 최신인지 확인 (CI)
+                        policyc check                 정책 검사만, 진단을 출력
+                        policyc check --format json   CI/편집기용 JSON 진단
+                        policyc explain E0201         진단 코드 설명
+                      """))
+    top.add_argument("--version", action="version", version=f"policyc {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    b = sub.add_parser("build", formatter_class=fmt, help="policy/ 의 모든 정책을 generated/ 로 컴파일",
+                       description="policy/*.policy 를 모두 검사하고 generated/<이름>.py 로 컴파일합니다.\n"
+                                   "파일은 원자적으로 씁니다: 하나라도 오류가 있으면 아무 파일도 바꾸지 않습니다.",
+                       epilog=textwrap.dedent("""\
+                           예:
+                             policyc build                 컴파일해서 generated/ 를 갱신
+                             policyc build --check         바뀔 파일이 있으면 이름을 대고 종료 코드 1 (CI)
+                             policyc build --root ../repo  다른 저장소의 policy/ 를 컴파일
+                           종료 코드: 0 성공, 1 정책 오류 또는 (--check) 오래된 파일, 2 사용법 오류
+                           """))
+    b.add_argument("--check", action="store_true", help="파일을 쓰지 않고, generated/ 가 최신이 아니면 실패")
+    b.add_argument("--root", default=".", help="policy/ 와 generated/ 가 있는 폴더 (기본: 현재 폴더)")
+    b.add_argument("--format", choices=("text", "json"), default="text", help="진단 출력 형식")
+
+    c = sub.add_parser("check", formatter_class=fmt, help="정책을 검사하고 진단만 출력",
+                       description="정책을 컴파일하지 않고 검사만 합니다. 파일을 주지 않으면 policy/*.policy 전부.",
+                       epilog=textwrap.dedent("""\
+                           예:
+                             policyc check                                  policy/ 의 모든 정책
+                             policyc check policy/driver_info.policy        한 파일
+                             policyc check --format json > diagnostics.json
+                           진단 형식:  오류[E0201]: 메시지 / --> 파일:줄:열 / 원문 줄 / ^^^ / = 도움말
+                           JSON: [{code, severity, file, line, column, end_line, end_column, message, help}]
+                           종료 코드: 0 오류 없음 (경고만 있어도 0), 1 오류 있음, 2 사용법 오류
+                           """))
+    c.add_argument("files", nargs="*", help="검사할 .policy 파일 (기본: policy/*.policy)")
+    c.add_argument("--root", default=".", help="policy/ 가 있는 폴더 (기본: 현재 폴더)")
+    c.add_argument("--format", choices=("text", "json"), default="text", help="진단 출력 형식")
+
+    e = sub.add_parser("explain", formatter_class=fmt, help="진단 코드의 자세한 설명",
+                       description="진단 코드(E0201 같은)가 무슨 뜻이고 어떻게 고치는지 설명합니다.",
+                       epilog="예:\n  policyc explain E0400\n  policyc explain --list")
+    e.add_argument("code", nargs="?", help="진단 코드")
+    e.add_argument("--list", action="store_true", help="모든 코드의 목록")
+    return top
+
+
+def _report(results, fmt: str) -> int:
+    diags = [d for r in results.values() for d in r.diagnostics]
+    if fmt == "json":
+        _out(render_json(diags))
+    else:
+        sources = {k: v for r in results.values() for k, v in r.sources.items()}
+        if diags:
+            _out(render_text(diags, sources), sys.stderr)
+    return EXIT_FINDINGS if has_errors(diags) else EXIT_OK
+
+
+def _no_policies(root: Path, fmt: str) -> int:
+    message = f"정책 파일이 없습니다: {(root / 'policy').as_posix()}/*.policy"
+    if fmt == "json":
+        _out(render_json([]))
+    _out(f"policyc: {message}\n정책 저장소의 최상위 폴더에서 실행하거나 --root 로 그 폴더를 알려 주세요.", sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_build(args) -> int:
+    root = Path(args.root)
+    p = plan(root)
+    if not p.results:
+        return _no_policies(root, args.format)
+    status = _report(p.results, args.format)
+    if not p.ok:
+        _out(f"policyc: 정책에 오류가 있어 generated/ 를 바꾸지 않았습니다 ({summary([d for r in p.results.values() for d in r.diagnostics])})", sys.stderr)
+        return EXIT_FINDINGS
+    if args.check:
+        old = stale(p)
+        if old:
+            names = "\n".join(f"  {path.relative_to(root).as_posix() if path.is_relative_to(root) else path}" for path in old)
+            _out(f"policyc: generated/ 가 정책과 다릅니다. `policyc build` 를 실행하고 커밋하세요:\n{names}", sys.stderr)
+            return EXIT_FINDINGS
+        _out(f"generated/ 가 최신입니다 (정책 {len(p.results)}개).", sys.stderr)
+        return status
+    changed = write(p)
+    for path in changed:
+        _out(f"생성: {path.relative_to(root).as_posix() if path.is_relative_to(root) else path}", sys.stderr)
+    for shown, result in p.results.items():
+        pol = result.policy
+        rules = sum(len(d.rules) for d in pol.decisions)
+        _out(f"{shown}: 결정 {len(pol.decisions)}개, 규칙 {rules}개, 결과 {len(pol.outcomes)}개 -> generated/{pol.name}.py", sys.stderr)
+    if not changed:
+        _out("바뀐 파일이 없습니다.", sys.stderr)
+    return status
+
+
+def cmd_check(args) -> int:
+    root = Path(args.root)
+    files = [Path(f) for f in args.files] or sorted((root / "policy").glob("*.policy"))
+    if not files:
+        return _no_policies(root, args.format)
+    results = {}
+    for f in files:
+        shown = f.as_posix()
+        results[shown] = compile_policy(f, shown)
+    status = _report(results, args.format)
+    if args.format == "text":
+        diags = [d for r in results.values() for d in r.diagnostics]
+        _out(f"검사한 정책 {len(results)}개: {summary(diags)}", sys.stderr)
+    return status
+
+
+def cmd_explain(args) -> int:
+    if args.list or not args.code:
+        for code, (title, _) in CODES.items():
+            _out(f"{code}  {title}")
+        return EXIT_OK
+    code = args.code.upper()
+    if code not in CODES:
+        _out(f"policyc: 알 수 없는 진단 코드: {args.code} (`policyc explain --list` 로 목록을 보세요)", sys.stderr)
+        return EXIT_USAGE
+    title, text = CODES[code]
+    _out(f"{code}: {title}\n\n{text}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain}[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # a bug in policyc, never the author's fault
+        if os.environ.get("POLICYC_DEBUG"):
+            raise
+        _out(f"policyc: 내부 오류입니다 (policyc 의 버그): {type(err).__name__}: {err}\n"
+             "POLICYC_DEBUG=1 로 다시 실행하면 자세한 내용을 볼 수 있습니다.", sys.stderr)
+        return EXIT_BUG
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,132 @@
+"""Diagnostics are data: a stable code, a severity, a span, a Korean message,
+an optional label under the caret, an optional help line and related spans.
+
+Passes return them; only `render_text` and `render_json` turn them into text.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from .codes import CODES
+from .source import SourceFile, Span
+
+ERROR = "error"
+WARNING = "warning"
+_SEVERITY_KO = {ERROR: "오류", WARNING: "경고"}
+
+
+@dataclass(frozen=True)
+class Related:
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    span: Span
+    message: str
+    help: str | None = None
+    label: str | None = None
+    related: tuple[Related, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:  # a bug in policyc, not in the policy
+            raise KeyError(f"undefined diagnostic code {self.code}")
+
+    @property
+    def severity(self) -> str:
+        return WARNING if self.code.startswith("W") else ERROR
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == ERROR for d in diagnostics)
+
+
+def sort_key(d: Diagnostic) -> tuple:
+    return (d.span.file, d.span.line, d.span.column, d.code, d.message)
+
+
+# ── text ──────────────────────────────────────────────────────────────
+
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: Hangul and other wide characters take two."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def _snippet(source: SourceFile | None, span: Span, label: str | None, gutter: int) -> list[str]:
+    if source is None or not (1 <= span.line <= source.line_count):
+        return []
+    text = source.line(span.line).replace("\t", " ")
+    start = max(1, span.column)
+    end = span.end_column if span.end_line == span.line else len(text) + 1
+    end = max(end, start + 1)
+    pad = " " * display_width(text[: start - 1])
+    marks = "^" * max(1, display_width(text[start - 1 : end - 1]))
+    bar = " " * gutter + " |"
+    lines = [bar, f"{span.line:>{gutter}} | {text}", f"{bar} {pad}{marks}" + (f" {label}" if label else "")]
+    return lines
+
+
+def render_text(diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceFile]) -> str:
+    """rustc-style text: header, location, source line, caret underline, help."""
+    out: list[str] = []
+    for d in diagnostics:
+        gutter = max(len(str(d.span.line)), *(len(str(r.span.line)) for r in d.related)) if d.related else len(str(d.span.line))
+        out.append(f"{_SEVERITY_KO[d.severity]}[{d.code}]: {d.message}")
+        out.append(f"{' ' * gutter}--> {d.span}")
+        out.extend(_snippet(sources.get(d.span.file), d.span, d.label, gutter))
+        for r in d.related:
+            out.append(f"{' ' * gutter}::: {r.span}")
+            out.extend(_snippet(sources.get(r.span.file), r.span, r.message, gutter))
+        if d.help:
+            out.append(f"{' ' * gutter} = 도움말: {d.help}")
+        out.append("")
+    return "\n".join(out)
+
+
+def summary(diagnostics: list[Diagnostic]) -> str:
+    errors = sum(d.severity == ERROR for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    parts = []
+    if errors:
+        parts.append(f"오류 {errors}개")
+    if warnings:
+        parts.append(f"경고 {warnings}개")
+    return ", ".join(parts) if parts else "문제 없음"
+
+
+# ── JSON ──────────────────────────────────────────────────────────────
+
+def to_json_obj(d: Diagnostic) -> dict:
+    obj = {
+        "code": d.code,
+        "severity": d.severity,
+        "file": d.span.file,
+        "line": d.span.line,
+        "column": d.span.column,
+        "end_line": d.span.end_line,
+        "end_column": d.span.end_column,
+        "message": d.message,
+        "help": d.help,
+    }
+    if d.related:
+        obj["related"] = [
+            {"file": r.span.file, "line": r.span.line, "column": r.span.column,
+             "end_line": r.span.end_line, "end_column": r.span.end_column, "message": r.message}
+            for r in d.related
+        ]
+    return obj
+
+
+def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([to_json_obj(d) for d in diagnostics], ensure_ascii=False, indent=2)

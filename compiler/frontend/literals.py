@@ -1,0 +1,79 @@
+"""Reading literal tokens: strings, numbers, durations, timestamps.
+
+Each reader returns (value, problem): `problem` is None, or a Korean message with a
+help line when the token is well-formed for the lexer but not a valid value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import textwrap
+from decimal import Decimal
+
+_UNITS = {"일": "days", "d": "days", "시간": "hours", "h": "hours",
+          "분": "minutes", "m": "minutes", "초": "seconds", "s": "seconds"}
+_DURATION_PART = re.compile(r"(\d+)(일|시간|분|초|d|h|m|s)")
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+Problem = tuple[str, str] | None
+
+
+def read_string(raw: str, line: int) -> tuple[str, int, Problem]:
+    """(text, file line of the text's first line, problem).
+
+    A triple-quoted string is raw text: a newline right after the opening quotes is
+    dropped, so is a last line of only spaces, and the common indentation is removed,
+    so templates can be indented with the policy. A "..." string knows \\" \\\\ \\n \\t.
+    """
+    if raw.startswith('"""'):
+        body = raw[3:-3]
+        first = line
+        if body.startswith("\n"):
+            body, first = body[1:], line + 1
+        elif body.startswith("\r\n"):
+            body, first = body[2:], line + 1
+        lines = body.split("\n")
+        if lines and not lines[-1].strip():
+            lines.pop()
+        return textwrap.dedent("\n".join(lines)), first, None
+    out, i, body = [], 0, raw[1:-1]
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt not in _ESCAPES:
+                return body, line, (f"알 수 없는 이스케이프 `\\{nxt}`",
+                                    '문자열 안에서는 \\" \\\\ \\n \\t 만 씁니다')
+            out.append(_ESCAPES[nxt])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out), line, None
+
+
+def read_number(raw: str) -> int | Decimal:
+    return int(raw) if raw.isdigit() else Decimal(raw)
+
+
+def read_duration(raw: str) -> tuple[dt.timedelta, Problem]:
+    total = dt.timedelta()
+    for amount, unit in _DURATION_PART.findall(raw):
+        try:
+            total += dt.timedelta(**{_UNITS[unit]: int(amount)})
+        except OverflowError:
+            return dt.timedelta(), (f"기간이 너무 깁니다: `{raw}`", "999999999일보다 짧은 기간을 쓰세요")
+    return total, None
+
+
+def read_timestamp(raw: str) -> tuple[dt.datetime, Problem]:
+    if not re.search(r"(Z|[+-]\d{2}:\d{2})$", raw):
+        return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), (
+            f"시각에 UTC 기준 차이가 없습니다: `{raw}`",
+            f"한국 시각이면 `{raw}+09:00` 처럼 끝에 차이를 붙이세요")
+    try:
+        return dt.datetime.fromisoformat(raw), None
+    except ValueError:
+        return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), (
+            f"없는 날짜나 시각입니다: `{raw}`", "월은 01~12, 일은 그 달의 날짜, 시는 00~23, 분은 00~59 입니다")

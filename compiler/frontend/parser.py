@@ -1,0 +1,126 @@
+"""Text -> AST. The only place that sees lark's errors; it translates them into
+Korean diagnostics that say what was expected, in the author's words.
+
+    parse(source) -> (Module | None, [Diagnostic])
+
+Never raises for any input text.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from ..diagnostics import Diagnostic
+from ..source import SourceFile, Span
+from . import nodes
+from .transform import ToAst, token_span
+
+# What each terminal means to a policy author. Keywords and punctuation are shown as written.
+_TERMINAL_WORDS = {
+    "NAME": "이름",
+    "STRING": "문자열 \"...\"",
+    "NUMBER": "숫자",
+    "DURATION": "기간 (3일, 72시간)",
+    "TIMESTAMP": "시각 (2023-07-03T14:00+09:00)",
+    "COMPOP": "비교 연산자 (=, !=, <, <=, >, >=)",
+    "ADDOP": "+ 또는 -",
+    "CONTEXT_KIND": "`context` 또는 `personal`",
+    "$END": "파일 끝",
+}
+
+
+def grammar_text() -> str:
+    """The grammar, from the checkout (grammar/ beside compiler/) or the installed package."""
+    local = Path(__file__).resolve().parents[2] / "grammar" / "policy.lark"
+    if local.is_file():
+        return local.read_text(encoding="utf-8")
+    return resources.files("grammar").joinpath("policy.lark").read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _keywords() -> dict[str, str]:
+    """Terminal name -> its literal text, for keywords and punctuation."""
+    out = {}
+    for term in _lark().terminals:
+        if term.pattern.type == "str":
+            out[term.name] = term.pattern.value
+    return out
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[terminal]
+    text = _keywords().get(terminal)
+    return f"`{text}`" if text else terminal
+
+
+def _expected(terms) -> str:
+    words = sorted({_describe(t) for t in terms})
+    if len(words) > 8:
+        words = words[:8] + ["…"]
+    return ", ".join(words)
+
+
+def _token_text(tok: Token) -> str:
+    text = str(tok)
+    return text if len(text) <= 30 else text[:27] + "…"
+
+
+def _translate(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
+    path = source.path
+    if isinstance(err, UnexpectedCharacters):
+        line, col = err.line, err.column
+        ch = source.line(line)[col - 1 : col] or " "
+        span = Span(path, line, col, line, col + 1)
+        if ch == '"':
+            return Diagnostic("E0100", span, "문자열이 닫히지 않았습니다", 
+                              "같은 줄에서 \"로 닫거나, 여러 줄이면 \"\"\"...\"\"\" 를 쓰세요", "여기서 시작한 문자열")
+        if ch.isdigit():
+            return Diagnostic("E0100", span, "숫자 뒤에 알 수 없는 글자가 있습니다",
+                              "기간은 3일, 72시간, 30분, 10초 (또는 3d, 72h, 30m, 10s) 처럼 씁니다", "여기")
+        return Diagnostic("E0100", span, f"정책 언어에 없는 문자 `{ch}`",
+                          "이름은 글자로 시작해 글자, 숫자, _ 로 이어집니다. 주석은 # 로 시작합니다", "이 문자")
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END":
+            last = max(1, source.line_count)
+            col = len(source.line(last)) + 1
+            span = Span(path, last, col, last, col + 1)
+            return Diagnostic("E0102", span, "선언이 끝나기 전에 파일이 끝났습니다",
+                              f"여기에 올 수 있는 것: {_expected(err.expected)}. 닫는 `}}` 가 빠지지 않았는지 보세요")
+        span = token_span(path, tok)
+        expected = err.expected
+        help_ = f"여기에 올 수 있는 것: {_expected(expected)}"
+        if "NAME" in expected and tok.type in _keywords() and str(tok).isidentifier():
+            help_ = f"`{tok}` 은(는) 예약어라서 이름으로 쓸 수 없습니다. 다른 이름을 쓰세요"
+        elif "THEN" in expected and tok.type in ("NAME", "STRING"):
+            help_ = "조건 뒤에 `then 결과` 가 와야 합니다. 조건을 이을 때는 `and` 나 `or` 를 쓰세요"
+        return Diagnostic("E0101", span, f"여기에 `{_token_text(tok)}` 이(가) 올 수 없습니다", help_, "예상하지 못한 낱말")
+    if isinstance(err, UnexpectedEOF):  # pragma: no cover — LALR reports $END as UnexpectedToken
+        last = max(1, source.line_count)
+        return Diagnostic("E0102", Span(path, last, 1, last, 2), "선언이 끝나기 전에 파일이 끝났습니다")
+    raise err  # pragma: no cover
+
+
+def parse(source: SourceFile) -> tuple[nodes.Module | None, list[Diagnostic]]:
+    """Parse one policy file. On a syntax error: (None, [that error])."""
+    try:
+        tree = _lark().parse(source.text)
+    except UnexpectedInput as err:
+        return None, [_translate(source, err)]
+    builder = ToAst(source.path)
+    try:
+        module = builder.transform(tree)
+    except VisitError as err:  # a bug in the transformer: still no traceback for the author
+        raise err.orig_exc  # pragma: no cover
+    return module, builder.diagnostics

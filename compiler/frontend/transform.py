@@ -1,0 +1,219 @@
+"""lark parse tree -> AST (nodes.py). One method per grammar rule, named like it.
+
+Literal values are read here; a literal that lexes but is not a valid value
+(a timestamp without its UTC offset, an unknown escape) becomes a diagnostic.
+"""
+
+from __future__ import annotations
+
+from lark import Token, Transformer, v_args
+
+from ..diagnostics import Diagnostic
+from ..source import Span
+from . import literals
+from . import nodes as n
+
+
+def token_span(path: str, tok: Token) -> Span:
+    return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+@v_args(meta=True)
+class ToAst(Transformer):
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+
+    # ── helpers ──
+    def _span(self, meta) -> Span:
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _ident(self, tok: Token) -> n.Ident:
+        return n.Ident(str(tok), token_span(self.path, tok))
+
+    def _problem(self, tok: Token, problem) -> None:
+        if problem:
+            message, help_ = problem
+            self.diagnostics.append(Diagnostic("E0103", token_span(self.path, tok), message, help_))
+
+    @staticmethod
+    def _split(children):
+        """Children as (identifiers..., optional label) helpers."""
+        return list(children)
+
+    def _label(self, children):
+        return next((c for c in children if isinstance(c, n.StringLit)), None)
+
+    # ── tokens ──
+    def NAME(self, tok):  # noqa: N802 (lark calls terminals by name)
+        return tok
+
+    def __default_token__(self, tok):
+        return tok
+
+    # ── literals ──
+    def string_lit(self, meta, ch):
+        tok = ch[0]
+        text, first, problem = literals.read_string(str(tok), tok.line)
+        self._problem(tok, problem)
+        return n.StringLit(text, first, token_span(self.path, tok))
+
+    def label(self, meta, ch):
+        return self.string_lit(meta, ch)
+
+    def number_lit(self, meta, ch):
+        return n.NumberLit(literals.read_number(str(ch[0])), self._span(meta))
+
+    def duration_lit(self, meta, ch):
+        value, problem = literals.read_duration(str(ch[0]))
+        self._problem(ch[0], problem)
+        return n.DurationLit(value, str(ch[0]), self._span(meta))
+
+    def timestamp_lit(self, meta, ch):
+        value, problem = literals.read_timestamp(str(ch[0]))
+        self._problem(ch[0], problem)
+        return n.TimestampLit(value, str(ch[0]), self._span(meta))
+
+    def true_lit(self, meta, ch):
+        return n.BoolLit(True, self._span(meta))
+
+    def false_lit(self, meta, ch):
+        return n.BoolLit(False, self._span(meta))
+
+    def name_ref(self, meta, ch):
+        return n.NameRef(self._ident(ch[0]), self._span(meta))
+
+    def set_lit(self, meta, ch):
+        return n.SetLit(tuple(self._ident(t) for t in ch if t is not None), self._span(meta))
+
+    def binary(self, meta, ch):
+        return n.Binary(str(ch[1]), ch[0], ch[2], self._span(meta))
+
+    # ── conditions ──
+    def compare(self, meta, ch):
+        return n.Compare(str(ch[1]), ch[0], ch[2], self._span(meta))
+
+    def in_set(self, meta, ch):
+        return n.InSet(ch[0], ch[1], False, self._span(meta))
+
+    def not_in_set(self, meta, ch):
+        return n.InSet(ch[0], ch[1], True, self._span(meta))
+
+    def truth(self, meta, ch):
+        return n.Truth(ch[0], self._span(meta))
+
+    def not_cond(self, meta, ch):
+        return n.Not(ch[0], self._span(meta))
+
+    def and_cond(self, meta, ch):
+        return n.And(ch[0], ch[1], self._span(meta))
+
+    def or_cond(self, meta, ch):
+        return n.Or(ch[0], ch[1], self._span(meta))
+
+    # ── declarations ──
+    def start(self, meta, ch):
+        return n.Module(tuple(ch), self._span(meta) if not meta.empty else Span(self.path, 1, 1, 1, 1))
+
+    def policy_decl(self, meta, ch):
+        return n.PolicyDecl(self._ident(ch[0]), self._label(ch[1:]), self._span(meta))
+
+    def fact_decl(self, meta, ch):
+        name, rest = ch[0], ch[1:]
+        label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
+        type_ref = rest.pop(0)
+        default = rest.pop(0) if rest else None
+        return n.FactDecl(self._ident(name), label, type_ref, default, self._span(meta))
+
+    def enum_type(self, meta, ch):
+        return n.EnumType(tuple(ch), self._span(meta))
+
+    def enum_value(self, meta, ch):
+        return n.EnumValue(self._ident(ch[0]), self._label(ch[1:]), self._span(meta))
+
+    def named_type(self, meta, ch):
+        return n.NamedType(self._ident(ch[0]), self._span(meta))
+
+    def default(self, meta, ch):
+        return ch[0]
+
+    def let_decl(self, meta, ch):
+        return n.LetDecl(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], self._span(meta))
+
+    def const_decl(self, meta, ch):
+        return n.ConstDecl(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], self._span(meta))
+
+    def map_lit(self, meta, ch):
+        return n.MapLit(tuple(ch), self._span(meta))
+
+    def map_entry(self, meta, ch):
+        return n.MapEntry(self._ident(ch[0]), ch[1], self._span(meta))
+
+    def require_decl(self, meta, ch):
+        return n.RequireDecl(ch[0], ch[1], self._span(meta))
+
+    def context_decl(self, meta, ch):
+        kind, name, rest = ch[0], ch[1], ch[2:]
+        return n.ContextDecl(str(kind) == "personal", self._ident(name), self._label(rest[:-1]), rest[-1],
+                             self._span(meta))
+
+    def action_decl(self, meta, ch):
+        return n.ActionDecl(self._ident(ch[0]), self._label(ch[1:]), self._span(meta))
+
+    def snippet_decl(self, meta, ch):
+        return n.SnippetDecl(self._ident(ch[0]), self.string_lit(meta, [ch[1]]), self._span(meta))
+
+    def replies_decl(self, meta, ch):
+        return n.RepliesDecl(self.string_lit(meta, [ch[0]]), self._span(meta))
+
+    def name_list(self, meta, ch):
+        return tuple(self._ident(t) for t in ch)
+
+    def discloses_attr(self, meta, ch):
+        return ("discloses", ch[0])
+
+    def actions_attr(self, meta, ch):
+        return ("actions", ch[0])
+
+    def reply_attr(self, meta, ch):
+        return ("reply", self.string_lit(meta, [ch[0]]))
+
+    def outcome_decl(self, meta, ch):
+        name, rest = ch[0], ch[1:]
+        label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
+        attrs: dict = {"discloses": (), "actions": (), "reply": None}
+        for key, value in rest:
+            if key == "reply":
+                attrs["reply"] = value  # a second reply is reported by the resolver? keep the last
+            else:
+                attrs[key] = attrs[key] + value
+        return n.OutcomeDecl(self._ident(name), label, attrs["discloses"], attrs["actions"], attrs["reply"],
+                             self._span(meta))
+
+    def decision_decl(self, meta, ch):
+        name, rest = ch[0], ch[1:]
+        label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
+        hit = self._ident(rest.pop(0))
+        rules = tuple(r for r in rest if isinstance(r, n.RuleDecl))
+        otherwise = next((r for r in rest if isinstance(r, n.OtherwiseDecl)), None)
+        return n.DecisionDecl(self._ident(name), label, hit, rules, otherwise, self._span(meta))
+
+    def rule_decl(self, meta, ch):
+        return n.RuleDecl(self._ident(ch[0]), self._label(ch[1:-2]), ch[-2], ch[-1], self._span(meta))
+
+    def otherwise_decl(self, meta, ch):
+        return n.OtherwiseDecl(ch[0], self._span(meta))
+
+    def name_output(self, meta, ch):
+        return n.NameOutput(self._ident(ch[0]), self._span(meta))
+
+    def value_output(self, meta, ch):
+        return n.ValueOutput(ch[0], self._span(meta))
+
+    def tuple_output(self, meta, ch):
+        items = tuple(self._ident(c) if isinstance(c, Token) else c for c in ch)
+        return n.TupleOutput(items, self._span(meta))
+
+    def lookup(self, meta, ch):
+        return n.Lookup(self._ident(ch[0]), self._ident(ch[1]), self._span(meta))

@@ -1,0 +1,587 @@
+"""Names and types: AST -> typed IR pieces, plus diagnostics.
+
+    resolve(module, policy_name) -> (Resolved, [Diagnostic])
+
+Checks: duplicate names, unknown names (with a suggestion), fact and reply-value
+types, type mismatches in conditions and derived values, sets and maps of enum
+values, outcome attributes, decision shape (hit policy, catch-all, one kind of
+result per decision, at most one decision of outcomes), map lookups that could
+miss a value. Reply templates are checked afterwards (templates.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..diagnostics import Diagnostic, Related
+from ..frontend import nodes as n
+from ..source import Span
+from . import ir
+from .ir import BOOL, DURATION, NUMBER, STRING, TIMESTAMP, Type
+from .names import suggest
+
+RESERVED_FIELDS = ("outcome", "discloses", "actions", "rule", "source", "facts", "trace")
+_ORDERED = ("timestamp", "duration", "number")
+_LITERAL_TYPES = {n.StringLit: STRING, n.NumberLit: NUMBER, n.DurationLit: DURATION,
+                  n.TimestampLit: TIMESTAMP, n.BoolLit: BOOL}
+
+
+@dataclass
+class Resolved:
+    """What the later passes need: the IR pieces and the AST nodes of replies."""
+
+    name: str
+    label: str
+    facts: list[ir.Fact] = field(default_factory=list)
+    derived: list[ir.Derived] = field(default_factory=list)
+    consts: list[ir.Const] = field(default_factory=list)
+    requires: list[ir.Require] = field(default_factory=list)
+    contexts: list[ir.ContextValue] = field(default_factory=list)
+    actions: list[ir.Action] = field(default_factory=list)
+    outcomes: list[n.OutcomeDecl] = field(default_factory=list)
+    snippets: list[n.SnippetDecl] = field(default_factory=list)
+    replies_files: list[n.RepliesDecl] = field(default_factory=list)
+    decisions: list[ir.Decision] = field(default_factory=list)
+
+
+def _text(label: n.StringLit | None) -> str:
+    return label.value if label else ""
+
+
+class Resolver:
+    def __init__(self, module: n.Module, policy_name: str, path: str) -> None:
+        self.module = module
+        self.path = path
+        self.diags: list[Diagnostic] = []
+        self.out = Resolved(policy_name, "")
+        # the value namespace: facts, derived values, constants -> (kind, type, span)
+        self.values: dict[str, tuple[str, Type, Span]] = {}
+        self.enums: dict[str, ir.Fact] = {}
+        self.const_values: dict[str, Any] = {}
+
+    # ── reporting ──
+    def error(self, code: str, span: Span, message: str, help_: str | None = None,
+              label: str | None = None, related: tuple[Related, ...] = ()) -> None:
+        self.diags.append(Diagnostic(code, span, message, help_, label, related))
+
+    def _declare(self, table: dict, ident: n.Ident, what: str, entry) -> bool:
+        if ident.name in table:
+            first = table[ident.name]
+            first_span = first[2] if isinstance(first, tuple) else first
+            self.error("E0200", ident.span, f"{what} `{ident.name}` 이(가) 이미 선언되어 있습니다",
+                       "둘 중 하나의 이름을 바꾸세요", "두 번째 선언",
+                       (Related(first_span, "처음 선언한 곳"),))
+            return False
+        table[ident.name] = entry
+        return True
+
+    # ── the pass ──
+    def run(self) -> Resolved:
+        items = self.module.items
+        self._header([i for i in items if isinstance(i, n.PolicyDecl)])
+        for item in items:
+            if isinstance(item, n.FactDecl):
+                self._fact(item)
+        for item in items:
+            if isinstance(item, n.ConstDecl):
+                self._const(item)
+        for item in items:
+            if isinstance(item, n.LetDecl):
+                self._let(item)
+        for item in items:
+            if isinstance(item, n.RequireDecl):
+                self._require(item)
+        self._contexts_and_actions(items)
+        self._outcomes(items)
+        self.out.snippets = [i for i in items if isinstance(i, n.SnippetDecl)]
+        self.out.replies_files = [i for i in items if isinstance(i, n.RepliesDecl)]
+        self._decisions([i for i in items if isinstance(i, n.DecisionDecl)])
+        return self.out
+
+    def _header(self, headers: list[n.PolicyDecl]) -> None:
+        name = self.out.name
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            span = headers[0].name.span if headers else Span(self.path, 1, 1, 1, 2)
+            self.error("E0510", span, f"정책 파일 이름 `{name}` 은(는) 파이썬 모듈 이름이 될 수 없습니다",
+                       "영문 소문자로 시작하고 소문자, 숫자, _ 만 쓰는 파일 이름으로 바꾸세요 (예: driver_info.policy)")
+        for h in headers[1:]:
+            self.error("E0200", h.span, "`policy` 선언이 두 번 있습니다", "하나만 남기세요",
+                       related=(Related(headers[0].span, "처음 선언한 곳"),))
+        if headers:
+            h = headers[0]
+            if h.name.name != name:
+                self.error("E0510", h.name.span, f"정책 이름 `{h.name.name}` 이(가) 파일 이름 `{name}` 과(와) 다릅니다",
+                           f"`policy {name}` 으로 고치거나 파일 이름을 `{h.name.name}.policy` 로 바꾸세요")
+            self.out.label = _text(h.label)
+
+    # ── facts ──
+    def _fact(self, d: n.FactDecl) -> None:
+        if isinstance(d.type, n.EnumType):
+            values, seen = [], {}
+            for v in d.type.values:
+                if self._declare(seen, v.name, "열거값", v.name.span):
+                    values.append(ir.EnumValue(v.name.name, _text(v.label) or v.name.name))
+            typ = Type("enum", d.name.name)
+        else:
+            kind = d.type.name.name
+            if kind not in ir.FACT_KINDS:
+                self.error("E0203", d.type.span, f"사실의 종류로 쓸 수 없습니다: `{kind}`",
+                           suggest(kind, ir.FACT_KINDS + ("enum",)) or
+                           "enum { ... }, bool, timestamp, duration, number 중 하나를 쓰세요")
+                return
+            values, typ = [], Type(kind)
+        fact = ir.Fact(d.name.name, _text(d.label) or d.name.name, typ, tuple(values), line=d.span.line)
+        if typ.kind == "enum":
+            self.enums[fact.name] = fact
+        default, has_default = None, False
+        if d.default is not None:
+            got = self._operand(d.default, typ)
+            if got is not None:
+                expr, got_type = got
+                if got_type != typ or not isinstance(expr, (ir.Value, ir.ConstRef)):
+                    self.error("E0305", d.default.span, f"기본값의 종류({got_type})가 사실의 종류({typ})와 다릅니다",
+                               "사실과 같은 종류의 값을 기본값으로 쓰세요")
+                else:
+                    default = expr.value if isinstance(expr, ir.Value) else self.const_values[expr.name]
+                    has_default = True
+        if self._declare(self.values, d.name, "이름", ("fact", typ, d.name.span)):
+            self.out.facts.append(ir.Fact(fact.name, fact.label, typ, fact.values, default, has_default,
+                                          d.span.line))
+
+    # ── constants ──
+    def _const(self, d: n.ConstDecl) -> None:
+        if isinstance(d.value, n.MapLit):
+            got = self._map(d.value)
+        else:
+            got = self._operand(d.value, None)
+            if got is not None and not isinstance(got[0], ir.Value):
+                self.error("E0201", d.value.span, "기준의 값은 값 그대로 적어야 합니다",
+                           "다른 기준이나 사실을 가리킬 수 없습니다")
+                got = None
+        if got is None:
+            return
+        (expr, typ) = got
+        if self._declare(self.values, d.name, "이름", ("const", typ, d.name.span)):
+            self.const_values[d.name.name] = expr.value
+            self.out.consts.append(ir.Const(d.name.name, _text(d.label) or d.name.name, typ, expr.value,
+                                            d.span.line))
+
+    def _map(self, m: n.MapLit):
+        keys = [e.key for e in m.entries]
+        enum = self._enum_of([k.name for k in keys], m.span)
+        if enum is None:
+            return None
+        seen: dict = {}
+        entries, kinds = [], set()
+        for e in m.entries:
+            if not self._declare(seen, e.key, "표의 항목", e.key.span):
+                continue
+            typ = _LITERAL_TYPES[type(e.value)]
+            kinds.add(typ.kind)
+            entries.append((e.key.name, e.value.value))
+        if len(kinds) > 1:
+            self.error("E0304", m.span, "표의 값은 모두 같은 종류여야 합니다", "모두 문자열이나 모두 숫자로 적으세요")
+            return None
+        order = {v.code: i for i, v in enumerate(self.enums[enum].values)}
+        entries.sort(key=lambda kv: order[kv[0]])
+        return ir.Value(tuple(entries)), Type("map", enum, kinds.pop() if kinds else "string")
+
+    def _enum_of(self, codes: list[str], span: Span) -> str | None:
+        """The one enum that has all of `codes`, or None after reporting why not."""
+        owners = [name for name, fact in self.enums.items() if set(codes) <= set(fact.codes)]
+        if len(owners) == 1:
+            return owners[0]
+        if not codes:
+            self.error("E0304", span, "빈 집합은 쓸 수 없습니다", "집합에 값을 하나 이상 적으세요")
+        elif len(owners) > 1:
+            self.error("E0304", span, f"이 값들이 여러 열거형({', '.join(owners)})에 모두 있어 어느 것인지 알 수 없습니다",
+                       "열거값 이름을 서로 다르게 지으세요")
+        else:
+            all_codes = [c for f in self.enums.values() for c in f.codes]
+            for code in codes:
+                if code not in all_codes:
+                    self.error("E0202", span, f"어떤 열거형에도 없는 값: `{code}`", suggest(code, all_codes))
+                    return None
+            self.error("E0304", span, "한 집합에 서로 다른 열거형의 값이 섞여 있습니다",
+                       "집합은 한 사실의 값들로만 만드세요")
+        return None
+
+    # ── derived values and requirements ──
+    def _let(self, d: n.LetDecl) -> None:
+        got = self._arith(d.expr)
+        if got is None:
+            return
+        expr, typ = got
+        if self._declare(self.values, d.name, "이름", ("derived", typ, d.name.span)):
+            self.out.derived.append(ir.Derived(d.name.name, _text(d.label) or d.name.name, typ, expr, d.span.line))
+
+    def _arith(self, e: n.Expr):
+        if not isinstance(e, n.Binary):
+            return self._operand(e, None)
+        left, right = self._arith(e.left), self._arith(e.right)
+        if left is None or right is None:
+            return None
+        lt, rt = left[1].kind, right[1].kind
+        result = {("timestamp", "-", "timestamp"): DURATION, ("timestamp", "+", "duration"): TIMESTAMP,
+                  ("timestamp", "-", "duration"): TIMESTAMP, ("duration", "+", "duration"): DURATION,
+                  ("duration", "-", "duration"): DURATION, ("number", "+", "number"): NUMBER,
+                  ("number", "-", "number"): NUMBER}.get((lt, e.op, rt))
+        if result is None:
+            self.error("E0303", e.span, f"{left[1]} {e.op} {right[1]} 은(는) 계산할 수 없습니다",
+                       "시각 - 시각, 시각 ± 기간, 기간 ± 기간, 숫자 ± 숫자 만 됩니다")
+            return None
+        return ir.Arith(e.op, left[0], right[0]), result
+
+    def _require(self, d: n.RequireDecl) -> None:
+        cond = self._cond(d.cond)
+        if cond is not None:
+            facts = tuple(dict.fromkeys(_facts_read(cond, self.out.derived)))
+            self.out.requires.append(ir.Require(cond, d.message.value, facts, d.span.line))
+
+    # ── operands and conditions ──
+    def _operand(self, e: n.Operand, expect: Type | None):
+        """(ir expr, type) or None after reporting. A bare name that is not a fact,
+        derived value or constant is read as a value of `expect`'s enum."""
+        if type(e) in _LITERAL_TYPES:
+            return ir.Value(e.value), _LITERAL_TYPES[type(e)]
+        if isinstance(e, n.SetLit):
+            codes = [i.name for i in e.items]
+            if expect is not None and expect.kind == "enum":
+                enum = expect.enum
+                for i in e.items:
+                    if i.name not in self.enums[enum].codes:
+                        self._unknown_value(i, enum)
+                        return None
+            else:
+                enum = self._enum_of(codes, e.span)
+                if enum is None:
+                    return None
+            return ir.Value(frozenset(codes)), Type("set", enum)
+        if isinstance(e, n.NameRef):
+            name = e.name.name
+            if name in self.values:
+                kind, typ, _ = self.values[name]
+                ref = {"fact": ir.FactRef, "derived": ir.DerivedRef, "const": ir.ConstRef}[kind](name)
+                return ref, typ
+            if expect is not None and expect.kind == "enum":
+                if name in self.enums[expect.enum].codes:
+                    return ir.Value(name), expect
+                self._unknown_value(e.name, expect.enum)
+                return None
+            self.error("E0201", e.span, f"알 수 없는 이름: `{name}`",
+                       suggest(name, list(self.values) + [c for f in self.enums.values() for c in f.codes]),
+                       "선언되지 않은 이름")
+            return None
+        raise TypeError(e)  # pragma: no cover — the grammar allows nothing else
+
+    def _unknown_value(self, ident: n.Ident, enum: str) -> None:
+        fact = self.enums[enum]
+        self.error("E0202", ident.span, f"`{enum}` 에 없는 값: `{ident.name}`",
+                   suggest(ident.name, fact.codes) or f"가능한 값: {', '.join(fact.codes)}",
+                   f"{fact.label}의 값이 아님")
+
+    def _pair(self, left: n.Operand, right: n.Operand):
+        """Type both sides of a comparison; a bare enum value takes the other side's type."""
+        def standalone(e):
+            return isinstance(e, n.NameRef) and e.name.name not in self.values
+        if standalone(left) and not standalone(right):
+            r = self._operand(right, None)
+            l = self._operand(left, r[1]) if r else None
+        else:
+            l = self._operand(left, None)
+            r = self._operand(right, l[1]) if l else None
+        if l is None or r is None:
+            return None
+        return l, r
+
+    def _cond(self, c: n.Cond):
+        if isinstance(c, (n.And, n.Or)):
+            left, right = self._cond(c.left), self._cond(c.right)
+            if left is None or right is None:
+                return None
+            cls = ir.And if isinstance(c, n.And) else ir.Or
+            ops = []
+            for part in (left, right):
+                ops.extend(part.operands if isinstance(part, cls) else (part,))
+            return cls(tuple(ops))
+        if isinstance(c, n.Not):
+            inner = self._cond(c.operand)
+            return None if inner is None else ir.Not(inner)
+        if isinstance(c, n.Truth):
+            got = self._operand(c.operand, None)
+            if got is None:
+                return None
+            if got[1] != BOOL:
+                hint = ("`사실 = 값` 처럼 비교하세요" if got[1].kind == "enum"
+                        else "비교 연산자(=, <, <= …)로 비교하세요")
+                self.error("E0302", c.span, f"조건은 참이나 거짓이어야 하는데 {got[1]} 입니다", hint)
+                return None
+            return got[0]
+        if isinstance(c, n.Compare):
+            pair = self._pair(c.left, c.right)
+            if pair is None:
+                return None
+            (le, lt), (re_, rt) = pair
+            if lt != rt:
+                self.error("E0300", c.span, f"{lt} 와(과) {rt} 은(는) 비교할 수 없습니다",
+                           "같은 종류의 값끼리 비교하세요", "종류가 다른 비교")
+                return None
+            if c.op not in ("=", "!=") and lt.kind not in _ORDERED:
+                self.error("E0301", c.span, f"{lt} 에는 크기 비교 `{c.op}` 를 쓸 수 없습니다",
+                           "= 나 != 로 비교하세요" + (", 여러 값이면 `in {...}`" if lt.kind == "enum" else ""))
+                return None
+            if lt.kind in ("set", "map", "tuple"):
+                self.error("E0301", c.span, f"{lt} 은(는) 비교할 수 없습니다", "`값 in 집합` 으로 쓰세요")
+                return None
+            return ir.Cmp(c.op, le, re_)
+        if isinstance(c, n.InSet):
+            item = self._operand(c.item, None)
+            if item is None:
+                return None
+            ie, it = item
+            if it.kind != "enum":
+                self.error("E0301", c.span, f"`in` 은 열거형 사실에만 쓸 수 있는데 {it} 입니다",
+                           "열거형 사실을 `사실 in {값, 값}` 처럼 쓰세요")
+                return None
+            got = self._operand(c.set, it)
+            if got is None:
+                return None
+            se, st = got
+            if st != Type("set", it.enum):
+                self.error("E0300", c.set.span, f"{it} 의 값이 {st} 에 있는지 볼 수 없습니다",
+                           f"{it.enum} 의 값으로 만든 집합을 쓰세요")
+                return None
+            return ir.In(ie, se, c.negated)
+        raise TypeError(c)  # pragma: no cover
+
+    # ── reply values, actions, outcomes ──
+    def _contexts_and_actions(self, items) -> None:
+        contexts: dict = {}
+        actions: dict = {}
+        for d in items:
+            if isinstance(d, n.ContextDecl):
+                kind = d.type.name.name
+                if kind not in ir.CONTEXT_KINDS:
+                    self.error("E0203", d.type.span, f"답변 값의 종류로 쓸 수 없습니다: `{kind}`",
+                               suggest(kind, ir.CONTEXT_KINDS) or "text, phone, number 중 하나를 쓰세요")
+                    continue
+                if d.name.name in self.values:
+                    self._declare(self.values, d.name, "이름", None)
+                    continue
+                if self._declare(contexts, d.name, "답변 값", d.name.span):
+                    self.out.contexts.append(ir.ContextValue(d.name.name, _text(d.label) or d.name.name, kind,
+                                                             d.personal))
+            elif isinstance(d, n.ActionDecl):
+                if self._declare(actions, d.name, "조치", d.name.span):
+                    self.out.actions.append(ir.Action(d.name.name, _text(d.label) or d.name.name))
+
+    def _outcomes(self, items) -> None:
+        seen: dict = {}
+        personal = {c.name for c in self.out.contexts if c.personal}
+        actions = {a.name for a in self.out.actions}
+        for d in items:
+            if not isinstance(d, n.OutcomeDecl) or not self._declare(seen, d.name, "결과", d.name.span):
+                continue
+            for ident in d.discloses:
+                if ident.name not in personal:
+                    self.error("E0509", ident.span, f"personal 로 선언되지 않은 공개 대상: `{ident.name}`",
+                               suggest(ident.name, personal) or "먼저 `personal 이름 \"설명\": text` 로 선언하세요")
+            for ident in d.actions:
+                if ident.name not in actions:
+                    self.error("E0509", ident.span, f"선언되지 않은 조치: `{ident.name}`",
+                               suggest(ident.name, actions) or "먼저 `action 이름 \"설명\"` 으로 선언하세요")
+            self.out.outcomes.append(d)
+
+    # ── decisions ──
+    def _decisions(self, decisions: list[n.DecisionDecl]) -> None:
+        if not decisions:
+            span = self.module.span
+            self.error("E0404", Span(span.file, 1, 1, 1, 2), "정책에 결정(decision)이 없습니다",
+                       "`decision 이름 (first) { rule ...: when ... then ... otherwise ... }` 를 더하세요")
+            return
+        seen: dict = {}
+        main: n.DecisionDecl | None = None
+        for d in decisions:
+            if not self._declare(seen, d.name, "결정", d.name.span):
+                continue
+            if d.name.name in RESERVED_FIELDS:
+                self.error("E0403", d.name.span, f"`{d.name.name}` 은(는) 결정 이름으로 쓸 수 없습니다",
+                           "Decision 의 다른 필드와 겹칩니다. 다른 이름을 쓰세요")
+            if d.hit_policy.name != "first":
+                self.error("E0401", d.hit_policy.span, f"지원하지 않는 적중 정책: `{d.hit_policy.name}`",
+                           "현재는 `(first)` 만 됩니다: 위에서부터 처음 맞는 규칙이 결과를 정합니다")
+            decision = self._decision(d)
+            if decision is None:
+                continue
+            if decision.yields_outcome:
+                if main is not None:
+                    self.error("E0402", d.name.span, "결과(outcome)를 내는 결정이 둘 이상입니다",
+                               "하나의 결정만 결과를 내게 하고, 나머지는 값(문자열, 숫자, 묶음)을 내게 하세요",
+                               related=(Related(main.name.span, "처음 결과를 내는 결정"),))
+                main = main or d
+            self.out.decisions.append(decision)
+
+    def _decision(self, d: n.DecisionDecl) -> ir.Decision | None:
+        rule_names: dict = {}
+        rules: list[ir.Rule] = []
+        kinds: list[tuple[Type, Span]] = []
+        ok = True
+        prior: list[tuple[str, frozenset[str]]] = []  # earlier rules that are one test of one enum fact
+        for r in d.rules:
+            self._declare(rule_names, r.name, "규칙", r.name.span)
+            cond = self._cond(r.cond)
+            out = self._output(r.output, cond, prior)
+            if cond is None or out is None:
+                ok = False
+                continue
+            rules.append(ir.Rule(r.name.name, _text(r.label), cond, out[0], r.span.line))
+            kinds.append((out[1], r.output.span))
+            single = _single_test(cond, self.enums, self.const_values)
+            if single:
+                prior.append(single)
+        if d.otherwise is None:
+            end = Span(d.span.file, d.span.end_line, max(1, d.span.end_column - 1), d.span.end_line, d.span.end_column)
+            self.error("E0400", end, f"결정 `{d.name.name}` 에 마지막 규칙 `otherwise` 가 없습니다",
+                       "어느 규칙에도 맞지 않을 때의 결과를 `otherwise 결과` 로 닫는 `}` 앞에 적으세요",
+                       "여기 앞에 otherwise 가 필요합니다")
+            ok = False
+        else:
+            out = self._output(d.otherwise.output, None, prior)
+            if out is None:
+                ok = False
+            else:
+                rules.append(ir.Rule("otherwise", "", None, out[0], d.otherwise.span.line))
+                kinds.append((out[1], d.otherwise.output.span))
+        if not ok or not kinds:
+            return None
+        first_type, first_span = kinds[0]
+        for typ, span in kinds[1:]:
+            if typ != first_type:
+                self.error("E0306", span, f"이 결정의 결과는 {first_type} 인데 여기서는 {typ} 입니다",
+                           "한 결정의 모든 규칙은 같은 종류의 결과를 내야 합니다", None,
+                           (Related(first_span, "첫 규칙의 결과"),))
+                return None
+        return ir.Decision(d.name.name, _text(d.label), d.hit_policy.name, tuple(rules),
+                           first_type.kind == "outcome", d.span.line)
+
+    def _output(self, o: n.Output, cond, prior):
+        if isinstance(o, n.NameOutput):
+            name = o.name.name
+            if any(x.name.name == name for x in self.out.outcomes):
+                return ir.Value(name), Type("outcome")
+            if name in self.values and self.values[name][0] == "const":
+                return ir.ConstRef(name), self.values[name][1]
+            self.error("E0201", o.span, f"알 수 없는 결과: `{name}`",
+                       suggest(name, [x.name.name for x in self.out.outcomes]) or
+                       "먼저 `outcome 이름 \"설명\" { ... }` 로 선언하세요", "선언되지 않은 결과")
+            return None
+        if isinstance(o, n.ValueOutput):
+            return ir.Value(o.value.value), _LITERAL_TYPES[type(o.value)]
+        items = []
+        for item in o.items:
+            if isinstance(item, n.Lookup):
+                got = self._lookup(item, cond, prior)
+            elif isinstance(item, n.Ident):
+                got = self._operand(n.NameRef(item, item.span), None)
+                if got is not None and not isinstance(got[0], ir.ConstRef):
+                    self.error("E0306", item.span, "묶음에는 문자열, 문자열 기준, 표[사실] 만 쓸 수 있습니다")
+                    got = None
+            else:
+                got = ir.Value(item.value), _LITERAL_TYPES[type(item)]
+            if got is None:
+                return None
+            if got[1] != STRING:
+                self.error("E0306", item.span, f"묶음의 값은 문자열이어야 하는데 {got[1]} 입니다")
+                return None
+            items.append(got[0])
+        return ir.TupleOf(tuple(items)), Type("tuple", item=str(len(items)))
+
+    def _lookup(self, lk: n.Lookup, cond, prior):
+        entry = self.values.get(lk.map.name)
+        if entry is None or entry[0] != "const" or entry[1].kind != "map":
+            self.error("E0201", lk.map.span, f"표(map) 기준이 아닙니다: `{lk.map.name}`",
+                       suggest(lk.map.name, [k for k, v in self.values.items() if v[1].kind == "map"]))
+            return None
+        mtype = entry[1]
+        key = self._operand(n.NameRef(lk.key, lk.key.span), None)
+        if key is None:
+            return None
+        ke, kt = key
+        if kt != Type("enum", mtype.enum) or not isinstance(ke, ir.FactRef):
+            self.error("E0300", lk.key.span, f"`{lk.map.name}` 은(는) {mtype.enum} 의 값으로 찾는 표인데 {kt} 입니다",
+                       f"`{lk.map.name}[{mtype.enum}]` 처럼 쓰세요")
+            return None
+        possible = set(self.enums[mtype.enum].codes)
+        if cond is not None:
+            possible &= _allowed_by(cond, ke.name, self.enums, self.const_values)
+        for fact, codes in prior:
+            if fact == ke.name:
+                possible -= codes
+        keys = {k for k, _ in self.const_values[lk.map.name]}
+        missing = [c for c in self.enums[mtype.enum].codes if c in possible and c not in keys]
+        if missing:
+            self.error("E0307", lk.span, f"`{lk.map.name}` 에 없는 {ke.name} 값이 여기 올 수 있습니다: {', '.join(missing)}",
+                       f"`{lk.map.name}` 에 {', '.join(missing)} 를 더하거나, 앞선 규칙에서 먼저 처리하세요")
+            return None
+        return ir.Lookup(lk.map.name, ke), Type(mtype.item or "string")
+
+
+def _set_value(expr, consts) -> frozenset | None:
+    if isinstance(expr, ir.Value):
+        return expr.value
+    if isinstance(expr, ir.ConstRef):
+        return consts.get(expr.name)
+    return None
+
+
+def _single_test(cond, enums, consts) -> tuple[str, frozenset[str]] | None:
+    """(fact, codes) when `cond` is exactly one `fact = v` or `fact in S` test."""
+    if isinstance(cond, ir.Cmp) and cond.op == "=" and isinstance(cond.left, ir.FactRef) \
+            and isinstance(cond.right, ir.Value) and cond.left.name in enums:
+        return cond.left.name, frozenset([cond.right.value])
+    if isinstance(cond, ir.In) and not cond.negated and isinstance(cond.item, ir.FactRef):
+        codes = _set_value(cond.set, consts)
+        if codes is not None:
+            return cond.item.name, frozenset(codes)
+    return None
+
+
+def _allowed_by(cond, fact: str, enums, consts) -> set[str]:
+    """The values of enum `fact` that a rule's top-level tests let through (a superset)."""
+    allowed = set(enums[fact].codes)
+    parts = cond.operands if isinstance(cond, ir.And) else (cond,)
+    for p in parts:
+        if isinstance(p, ir.Cmp) and isinstance(p.left, ir.FactRef) and p.left.name == fact \
+                and isinstance(p.right, ir.Value):
+            allowed = allowed & {p.right.value} if p.op == "=" else allowed - {p.right.value}
+        elif isinstance(p, ir.In) and isinstance(p.item, ir.FactRef) and p.item.name == fact:
+            codes = _set_value(p.set, consts)
+            if codes is not None:
+                allowed = allowed - codes if p.negated else allowed & codes
+    return allowed
+
+
+def _facts_read(expr, derived: list[ir.Derived]):
+    """Names of the facts an expression reads, in order, through derived values."""
+    if isinstance(expr, ir.FactRef):
+        yield expr.name
+    elif isinstance(expr, ir.DerivedRef):
+        yield from _facts_read(next(d.expr for d in derived if d.name == expr.name), derived)
+    elif isinstance(expr, (ir.Arith, ir.Cmp)):
+        yield from _facts_read(expr.left, derived)
+        yield from _facts_read(expr.right, derived)
+    elif isinstance(expr, ir.In):
+        yield from _facts_read(expr.item, derived)
+    elif isinstance(expr, ir.Not):
+        yield from _facts_read(expr.operand, derived)
+    elif isinstance(expr, (ir.And, ir.Or)):
+        for op in expr.operands:
+            yield from _facts_read(op, derived)
+
+
+def resolve(module: n.Module, policy_name: str, path: str) -> tuple[Resolved, list[Diagnostic]]:
+    r = Resolver(module, policy_name, path)
+    out = r.run()
+    return out, r.diags

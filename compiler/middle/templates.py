@@ -1,0 +1,207 @@
+"""Reply templates: parse each with Jinja2's own parser and check what it uses.
+
+    check_replies(resolved, yaml_files) -> ((outcome replies, snippets), [Diagnostic])
+
+Checks: every outcome has exactly one reply (inline or in YAML), YAML replies name
+real outcomes, templates parse, filters and included snippets exist, every variable
+is a fact, derived value, constant or declared reply value, and a personal value
+appears only in the reply of an outcome that `discloses` it (included snippets count).
+Template errors point at the template's line in its own file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import jinja2
+from jinja2 import meta, nodes as jn
+
+from ..diagnostics import Diagnostic, Related
+from ..frontend import nodes as n
+from ..frontend.replies_yaml import RepliesFile
+from ..runtime import support
+from ..source import SourceFile, Span
+from . import ir
+from .names import suggest
+from .resolve import Resolved
+
+
+@dataclass(frozen=True)
+class _Template:
+    name: str
+    text: n.StringLit
+    file: str
+
+
+class _Checker:
+    def __init__(self, resolved: Resolved, yaml_files: list[RepliesFile], sources: dict[str, SourceFile]):
+        self.r = resolved
+        self.yaml_files = yaml_files
+        self.sources = sources
+        self.diags: list[Diagnostic] = []
+        self.names = ([f.name for f in resolved.facts] + [d.name for d in resolved.derived]
+                      + [c.name for c in resolved.consts] + [c.name for c in resolved.contexts])
+        self.contexts = {c.name: c for c in resolved.contexts}
+        self.uses: dict[str, set[str]] = {}      # template -> variables
+        self.includes: dict[str, set[str]] = {}  # template -> snippets it includes
+
+    def error(self, code, span, message, help_=None, label=None, related=()):
+        self.diags.append(Diagnostic(code, span, message, help_, label, related))
+
+    # ── positions ──
+    def _line_span(self, t: _Template, tpl_line: int, needle: str | None = None) -> Span:
+        line = t.text.first_line + max(1, tpl_line) - 1
+        text = self.sources[t.file].line(line) if t.file in self.sources else ""
+        if needle:
+            m = re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", text)
+            if m:
+                return Span(t.file, line, m.start() + 1, line, m.end() + 1)
+        stripped = len(text) - len(text.lstrip())
+        return Span(t.file, line, stripped + 1, line, max(len(text), stripped + 1) + 1)
+
+    def _find(self, t: _Template, name: str) -> Span:
+        for i, line in enumerate(t.text.value.split("\n"), start=1):
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", line) and ("{" in line or "}" in line):
+                return self._line_span(t, i, name)
+        return self._line_span(t, 1)
+
+    # ── the pass ──
+    def run(self):
+        snippets = self._gather_snippets()
+        replies = self._gather_replies()
+        env = support.make_environment({name: t.text.value for name, t in snippets.items()})
+        for t in list(snippets.values()) + list(replies.values()):
+            self._check_template(env, t, snippets)
+        out: dict[str, ir.Reply] = {}
+        for o in self.r.outcomes:
+            t = replies.get(o.name.name)
+            if t is None or t.name not in self.uses:
+                continue
+            used = self._closure(t.name)
+            disclosed = {i.name for i in o.discloses}
+            for var in sorted(used):
+                ctx = self.contexts.get(var)
+                if ctx is not None and ctx.personal and var not in disclosed:
+                    self.error("E0505", self._find(t, var),
+                               f"결과 `{o.name.name}` 의 답변이 개인정보 `{var}` 를 보여 주지만 공개한다고 선언하지 않았습니다",
+                               f"결과 선언에 `discloses {var}` 를 더하거나, 답변에서 `{var}` 를 빼세요",
+                               "공개 선언 없이 보여 주는 개인정보",
+                               (Related(o.name.span, "이 결과"),))
+            needs = tuple(c.name for c in self.r.contexts if c.name in used)
+            out[o.name.name] = ir.Reply(t.text.value, needs, f"{t.file}:{t.text.first_line}")
+        return out, tuple((name, t.text.value) for name, t in snippets.items())
+
+    def _closure(self, name: str, seen=None) -> set[str]:
+        seen = seen if seen is not None else set()
+        if name in seen:
+            return set()
+        seen.add(name)
+        used = set(self.uses.get(name, ()))
+        for inc in self.includes.get(name, ()):
+            used |= self._closure(f"snippet:{inc}", seen)
+        return used
+
+    def _gather_snippets(self) -> dict[str, _Template]:
+        out: dict[str, _Template] = {}
+        spans: dict[str, Span] = {}
+        found = [(d.name, d.text, d.span.file) for d in self.r.snippets]
+        for f in self.yaml_files:
+            found += [(k, v, f.path) for k, v in f.snippets]
+        for ident, text, file in found:
+            if ident.name in spans:
+                self.error("E0200", ident.span, f"조각 `{ident.name}` 이(가) 이미 있습니다", "둘 중 하나의 이름을 바꾸세요",
+                           related=(Related(spans[ident.name], "처음 정의한 곳"),))
+                continue
+            spans[ident.name] = ident.span
+            out[ident.name] = _Template(f"snippet:{ident.name}", text, file)
+        return out
+
+    def _gather_replies(self) -> dict[str, _Template]:
+        outcomes = {o.name.name: o for o in self.r.outcomes}
+        out: dict[str, _Template] = {}
+        where: dict[str, Span] = {}
+        for o in self.r.outcomes:
+            if o.reply is not None:
+                out[o.name.name] = _Template(f"reply:{o.name.name}", o.reply, o.span.file)
+                where[o.name.name] = o.reply.span
+        for f in self.yaml_files:
+            for ident, text in f.replies:
+                if ident.name not in outcomes:
+                    self.error("E0502", ident.span, f"정책에 없는 결과의 답변: `{ident.name}`",
+                               suggest(ident.name, outcomes) or "정책에 `outcome` 으로 선언하거나 이 답변을 지우세요")
+                    continue
+                if ident.name in where:
+                    self.error("E0501", ident.span, f"결과 `{ident.name}` 의 답변이 이미 있습니다",
+                               "한 곳에만 두세요", related=(Related(where[ident.name], "처음 적은 답변"),))
+                    continue
+                out[ident.name] = _Template(f"reply:{ident.name}", text, f.path)
+                where[ident.name] = ident.span
+        for o in self.r.outcomes:
+            if o.name.name not in out:
+                self.error("E0500", o.name.span, f"결과 `{o.name.name}` 에 답변이 없습니다",
+                           "결과 안에 `reply \"\"\"...\"\"\"` 를 쓰거나 답변 YAML 의 replies 에 더하세요", "답변 없는 결과")
+        return out
+
+    def _check_template(self, env: jinja2.Environment, t: _Template, snippets: dict[str, _Template]) -> None:
+        try:
+            tree = env.parse(t.text.value)
+        except jinja2.TemplateSyntaxError as err:
+            self.error("E0503", self._line_span(t, err.lineno or 1), f"답변 문구 문법 오류: {_jinja_ko(err.message)}",
+                       "{{ 값 }}, {% if 조건 %}...{% endif %}, {% include \"조각\" %} 의 짝이 맞는지 보세요")
+            return
+        ok = True
+        for f in tree.find_all((jn.Filter, jn.Test)):
+            table = env.filters if isinstance(f, jn.Filter) else env.tests
+            if f.name not in table:
+                what = "필터" if isinstance(f, jn.Filter) else "검사"
+                self.error("E0506", self._line_span(t, f.lineno, f.name), f"알 수 없는 {what}: `{f.name}`",
+                           suggest(f.name, table) or f"쓸 수 있는 필터: {', '.join(sorted(support.FILTERS))}")
+                ok = False
+        includes = set()
+        for inc in tree.find_all(jn.Include):
+            target = inc.template
+            if not isinstance(target, jn.Const) or not isinstance(target.value, str):
+                self.error("E0506", self._line_span(t, inc.lineno), "include 에는 조각 이름을 문자열로 적어야 합니다",
+                           "{% include \"조각이름\" %}")
+                ok = False
+            elif target.value not in snippets:
+                self.error("E0506", self._line_span(t, inc.lineno, target.value), f"알 수 없는 조각: `{target.value}`",
+                           suggest(target.value, snippets) or "`snippet 이름 = \"\"\"...\"\"\"` 나 YAML 의 snippets 에 정의하세요")
+                ok = False
+            else:
+                includes.add(target.value)
+        for node in tree.find_all((jn.Extends, jn.Import, jn.FromImport)):
+            self.error("E0506", self._line_span(t, node.lineno), "답변 문구에서는 extends/import 를 쓸 수 없습니다",
+                       "공통 문구는 {% include \"조각\" %} 로 넣으세요")
+            ok = False
+        variables = meta.find_undeclared_variables(tree)
+        for var in sorted(variables):
+            if var not in self.names:
+                self.error("E0504", self._find(t, var), f"답변 문구의 값 `{var}` 을(를) 어디에서도 주지 않습니다",
+                           suggest(var, self.names) or "사실, 파생값, 기준, 또는 `context`/`personal` 로 선언한 답변 값만 쓸 수 있습니다",
+                           "알 수 없는 값")
+                ok = False
+        if ok:
+            self.uses[t.name] = set(variables)
+            self.includes[t.name] = includes
+
+
+def _jinja_ko(message: str) -> str:
+    table = (
+        ("Unexpected end of template", "문구가 끝나기 전에 닫히지 않은 태그가 있습니다"),
+        ("unexpected end of template", "문구가 끝나기 전에 닫히지 않은 태그가 있습니다"),
+        ("unexpected '}'", "`}` 가 짝 없이 나왔습니다"),
+        ("Encountered unknown tag", "알 수 없는 태그입니다"),
+        ("expected token 'end of print statement'", "`{{ ... }}` 가 제대로 닫히지 않았습니다"),
+    )
+    for needle, korean in table:
+        if needle in message:
+            return f"{korean} ({message.splitlines()[0]})"
+    return message.splitlines()[0] if message else "알 수 없는 오류"
+
+
+def check_replies(resolved: Resolved, yaml_files: list[RepliesFile], sources: dict[str, SourceFile]):
+    checker = _Checker(resolved, yaml_files, sources)
+    out = checker.run()
+    return out, checker.diags

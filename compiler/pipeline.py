@@ -1,0 +1,98 @@
+"""The whole front and middle of the compiler, one stage after another.
+
+    compile_policy(path, shown_as) -> Result(policy | None, diagnostics, sources)
+
+Each stage takes data and returns new data plus diagnostics. The pipeline stops
+after a stage that reported errors and goes on past warnings, so everything one
+stage can find is reported at once. Nothing here raises for bad input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic, has_errors, sort_key
+from .frontend.parser import parse
+from .frontend.replies_yaml import RepliesFile, load_replies
+from .middle import ir
+from .middle.lower import lower
+from .middle.resolve import resolve
+from .middle.templates import check_replies
+from .source import SourceFile, Span
+
+
+@dataclass
+class Result:
+    policy: ir.Policy | None
+    diagnostics: list[Diagnostic]
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.policy is not None and not has_errors(self.diagnostics)
+
+
+def read_source(path: Path, shown_as: str, at: Span | None = None) -> tuple[SourceFile | None, list[Diagnostic]]:
+    where = at or Span(shown_as, 1, 1, 1, 1)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, [Diagnostic("E0001", where, f"파일이 없습니다: {shown_as}", "경로와 파일 이름을 확인하세요")]
+    except OSError as err:
+        return None, [Diagnostic("E0001", where, f"파일을 읽을 수 없습니다: {shown_as} ({err.strerror})",
+                                 "파일 권한과 경로를 확인하세요")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return None, [Diagnostic("E0001", Span(shown_as, line, 1, line, 2),
+                                 f"UTF-8 이 아닌 바이트가 있습니다 ({err.start} 번째 바이트)",
+                                 "편집기에서 파일을 UTF-8 로 저장하세요")]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return SourceFile(shown_as, text.replace("\r\n", "\n")), []
+
+
+def _finish(policy, diags, sources) -> Result:
+    return Result(policy, sorted(diags, key=sort_key), sources)
+
+
+def compile_policy(path: Path, shown_as: str | None = None) -> Result:
+    shown_as = shown_as or path.as_posix()
+    source, diags = read_source(path, shown_as)
+    if source is None:
+        return _finish(None, diags, {})
+    sources = {shown_as: source}
+    module, diags = parse(source)
+    if module is None or has_errors(diags):
+        return _finish(None, diags, sources)
+
+    resolved, found = resolve(module, path.stem, shown_as)
+    diags += found
+
+    yaml_files: list[RepliesFile] = []
+    digest = hashlib.sha256(source.text.encode("utf-8"))
+    for decl in resolved.replies_files:
+        rel = decl.path.value
+        yaml_path = path.parent / rel
+        yaml_shown = (Path(shown_as).parent / rel).as_posix()
+        ysource, found = read_source(yaml_path, yaml_shown, decl.path.span)
+        diags += found
+        if ysource is None:
+            continue
+        sources[yaml_shown] = ysource
+        digest.update(b"\0" + yaml_shown.encode("utf-8") + b"\0" + ysource.text.encode("utf-8"))
+        loaded, found = load_replies(ysource)
+        diags += found
+        if loaded is not None:
+            yaml_files.append(loaded)
+    if has_errors(diags):
+        return _finish(None, diags, sources)
+
+    (replies, snippets), found = check_replies(resolved, yaml_files, sources)
+    diags += found
+    if has_errors(diags):
+        return _finish(None, diags, sources)
+    return _finish(lower(resolved, replies, snippets, shown_as, digest.hexdigest()), diags, sources)

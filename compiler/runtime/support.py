@@ -1,0 +1,233 @@
+# ── policyc runtime support ────────────────────────────────────────────
+# This file is copied verbatim into every generated module, so a generated module
+# needs only the standard library, jinja2 and hangulpy. It is also imported by the
+# compiler (templates are checked with the same filters) and tested on its own.
+# Keep it free of compiler imports.
+import datetime as _dt
+import math as _math
+import re as _re
+from decimal import Decimal as _Decimal
+
+from hangulpy.josa import josa_pick as _josa_pick
+
+
+class PolicyInputError(ValueError):
+    """Invalid facts or reply context. `.name` is the fact or value at fault."""
+
+    def __init__(self, name, problem):
+        self.name = name
+        self.problem = problem
+        super().__init__(f"{name}: {problem}")
+
+
+class Label:
+    """An enum value inside a reply template: prints as its Korean label and
+    compares (and hashes) as its code, so `{% if trip_status in ACTIVE %}` works."""
+
+    __slots__ = ("code", "label")
+
+    def __init__(self, code, label):
+        self.code = code
+        self.label = label
+
+    def __str__(self):
+        return self.label
+
+    def __eq__(self, other):
+        if isinstance(other, Label):
+            return self.code == other.code
+        return self.code == other
+
+    def __hash__(self):
+        return hash(self.code)
+
+    def __repr__(self):
+        return f"Label({self.code!r}, {self.label!r})"
+
+
+# ── facts ──
+
+def _describe(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_bool(name, value):
+    if value is True or value is False:
+        return value
+    raise PolicyInputError(name, f"참/거짓(true/false)이어야 합니다: {_describe(value)}")
+
+
+def check_enum(name, value, allowed):
+    if type(value) is str and value in allowed:
+        return value
+    if isinstance(value, str):
+        raise PolicyInputError(name, f"알 수 없는 값 {_describe(value)} (가능한 값: {', '.join(allowed)})")
+    raise PolicyInputError(name, f"문자열 값이어야 합니다 (가능한 값: {', '.join(allowed)}): {_describe(value)}")
+
+
+_ISO = _re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
+
+
+def check_timestamp(name, value):
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+        return value
+    if isinstance(value, str):
+        if not _ISO.fullmatch(value):
+            if _re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?", value):
+                raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: {value}+09:00): {_describe(value)}")
+            raise PolicyInputError(name, f"ISO 8601 시각이 아닙니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+        try:
+            return _dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}") from None
+    raise PolicyInputError(name, f"시각은 UTC 기준 차이가 있는 ISO 8601 문자열이나 datetime 이어야 합니다: {_describe(value)}")
+
+
+def check_number(name, value):
+    if type(value) is int or type(value) is _Decimal and value.is_finite():
+        return value
+    if type(value) is float and _math.isfinite(value):
+        return value
+    raise PolicyInputError(name, f"유한한 숫자여야 합니다: {_describe(value)}")
+
+
+_DURATION = _re.compile(r"(\d+(일|시간|분|초|d|h|m|s))+")
+_UNITS = {"일": 86400, "d": 86400, "시간": 3600, "h": 3600, "분": 60, "m": 60, "초": 1, "s": 1}
+
+
+def check_duration(name, value):
+    if isinstance(value, _dt.timedelta):
+        return value
+    if isinstance(value, str) and _DURATION.fullmatch(value):
+        seconds = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"(\d+)(일|시간|분|초|d|h|m|s)", value))
+        try:
+            return _dt.timedelta(seconds=seconds)
+        except OverflowError:
+            raise PolicyInputError(name, f"기간이 너무 깁니다: {_describe(value)}") from None
+    raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
+
+
+def unknown_fact(name, known):
+    import difflib
+
+    key = name if isinstance(name, str) else _describe(name)
+    close = difflib.get_close_matches(key, known, n=1) if isinstance(name, str) else []
+    hint = f" (혹시 {close[0]}?)" if close else ""
+    return PolicyInputError(key, f"알 수 없는 사실 이름입니다{hint}")
+
+
+# ── reply context ──
+
+_PHONE_RAW = _re.compile(r"\+?[0-9][0-9 \-().]{6,22}")
+_PHONE_FORMS = (
+    (_re.compile(r"(01[016789])(\d{3,4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(050\d)(\d{4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(070)(\d{4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(02)(\d{3,4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(0[3-6][1-5])(\d{3,4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(1[5-8]\d\d)(\d{4})"), "{}-{}"),
+)
+
+
+def format_phone(name, value):
+    """A Korean phone number in its usual spelling (010-1234-5678, 0504-1234-5678).
+
+    The raw text is checked strictly first, so `010-1234-567a` is an error rather
+    than some other number."""
+    if not isinstance(value, str) or not _PHONE_RAW.fullmatch(value.strip()):
+        raise PolicyInputError(name, f"전화번호가 아닙니다: {_describe(value)}")
+    digits = _re.sub(r"[ \-().]", "", value.strip())
+    if digits.startswith("+82"):
+        digits = "0" + digits[3:].lstrip("0")
+    elif digits.startswith("+"):
+        raise PolicyInputError(name, f"한국 전화번호가 아닙니다: {_describe(value)}")
+    for pattern, form in _PHONE_FORMS:
+        match = pattern.fullmatch(digits)
+        if match:
+            return form.format(*match.groups())
+    raise PolicyInputError(name, f"한국 전화번호가 아닙니다: {_describe(value)}")
+
+
+def check_text(name, value):
+    if isinstance(value, str) and value.strip() and value.isprintable():
+        return value.strip()
+    raise PolicyInputError(name, f"비어 있지 않은 한 줄 문자열이어야 합니다: {_describe(value)}")
+
+
+# ── template filters ──
+
+_TRAILING_PAREN = _re.compile(r"\([^()]*\)$")
+_PHONE_LIKE = _re.compile(r"[0-9]+(-[0-9]+)+")
+
+
+def josa(value, particle):
+    """`value` followed by the particle that agrees with its last sound.
+
+    `particle` is written "받침 있을 때/없을 때": 은/는, 이/가, 을/를, 과/와, 으로/로, 이라고/라고, 이나/나.
+    Uses hangulpy, with three fixes: a trailing parenthesis is skipped (서울(본사)은),
+    a phone-like number is read digit by digit (…5678은), and 과/와 is accepted."""
+    text = str(value)
+    if not text:
+        raise PolicyInputError("josa", "빈 값 뒤에는 조사를 붙일 수 없습니다")
+    word = text
+    while _TRAILING_PAREN.search(word) and _TRAILING_PAREN.sub("", word):
+        word = _TRAILING_PAREN.sub("", word)
+    if _PHONE_LIKE.fullmatch(word):
+        word = word[-1]
+    pick = "와/과" if particle == "과/와" else particle
+    try:
+        return text + _josa_pick(word, pick)
+    except Exception:  # an unknown particle or a word hangulpy cannot read
+        raise PolicyInputError("josa", f"조사를 고를 수 없습니다: {_describe(text)} {particle}") from None
+
+
+def whole_days(value):
+    """A duration as a number of days: 14 for 14일, 3.5 for 84시간."""
+    if not isinstance(value, _dt.timedelta):
+        raise PolicyInputError("days", f"기간이 아닙니다: {_describe(value)}")
+    days = _Decimal(value // _dt.timedelta(microseconds=1)) / _Decimal(86_400_000_000)
+    return int(days) if days == days.to_integral_value() else days.normalize()
+
+
+def whole_hours(value):
+    """A duration as a number of hours: 72 for 3일."""
+    if not isinstance(value, _dt.timedelta):
+        raise PolicyInputError("hours", f"기간이 아닙니다: {_describe(value)}")
+    hours = _Decimal(value // _dt.timedelta(microseconds=1)) / _Decimal(3_600_000_000)
+    return int(hours) if hours == hours.to_integral_value() else hours.normalize()
+
+
+FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours}
+
+
+def make_environment(snippets):
+    """The one Jinja2 environment replies render in: sandboxed, StrictUndefined,
+    block tags trimmed so `{% if %}` lines leave no blank line behind."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.DictLoader(dict(snippets)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def finish_reply(text):
+    """Trailing spaces off every line, no run of blank lines, no blank start or end."""
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    out = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out)
+# ── end of policyc runtime support ─────────────────────────────────────
