@@ -104,7 +104,7 @@ class InSet:
 
 @dataclass(frozen=True)
 class Truth:
-    """A bare operand used as a condition (`history_available`)."""
+    """A bare bool operand used as a condition (`when paid then ...`)."""
 
     operand: Operand
     span: Span = _span()

@@ -84,6 +84,8 @@ def load_replies(source: SourceFile) -> tuple[RepliesFile | None, list[Diagnosti
         root = yaml.compose(source.text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
+        if err.context_mark is not None and "end of stream" in (err.problem or ""):
+            mark = err.context_mark  # where the unclosed quote or bracket began
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = _yaml_problem(err.problem or "")
         return None, [Diagnostic("E0507", Span(path, line, col, line, col + 1), f"YAML 문법 오류: {problem}",
@@ -140,7 +142,9 @@ def _ko(err: jsonschema.ValidationError) -> str:
         return f"알 수 없는 항목 {', '.join(map(str, extra))}"
     if err.validator == "type":
         want = {"object": "`이름: 값` 목록", "string": "문자열"}.get(err.validator_value, err.validator_value)
-        return f"{want} 이어야 하는데 {type(err.instance).__name__} 입니다"
+        got = {"int": "숫자", "float": "숫자", "bool": "참거짓", "NoneType": "빈 값", "list": "목록",
+               "dict": "`이름: 값` 목록", "str": "문자열"}.get(type(err.instance).__name__, type(err.instance).__name__)
+        return f"{want}이어야 하는데 {got}입니다"
     if err.validator == "minLength":
         return "빈 문구입니다"
     if err.validator == "propertyNames":

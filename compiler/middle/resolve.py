@@ -102,7 +102,8 @@ class Resolver:
 
     def _header(self, headers: list[n.PolicyDecl]) -> None:
         name = self.out.name
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        valid = re.fullmatch(r"[a-z][a-z0-9_]*", name) is not None
+        if not valid:
             span = headers[0].name.span if headers else Span(self.path, 1, 1, 1, 2)
             self.error("E0510", span, f"정책 파일 이름 `{name}` 은(는) 파이썬 모듈 이름이 될 수 없습니다",
                        "영문 소문자로 시작하고 소문자, 숫자, _ 만 쓰는 파일 이름으로 바꾸세요 (예: driver_info.policy)")
@@ -111,7 +112,7 @@ class Resolver:
                        related=(Related(headers[0].span, "처음 선언한 곳"),))
         if headers:
             h = headers[0]
-            if h.name.name != name:
+            if valid and h.name.name != name:
                 self.error("E0510", h.name.span, f"정책 이름 `{h.name.name}` 이(가) 파일 이름 `{name}` 과(와) 다릅니다",
                            f"`policy {name}` 으로 고치거나 파일 이름을 `{h.name.name}.policy` 로 바꾸세요")
             self.out.label = _text(h.label)

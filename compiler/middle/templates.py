@@ -175,7 +175,14 @@ class _Checker:
             self.error("E0506", self._line_span(t, node.lineno), "답변 문구에서는 extends/import 를 쓸 수 없습니다",
                        "공통 문구는 {% include \"조각\" %} 로 넣으세요")
             ok = False
-        variables = meta.find_undeclared_variables(tree)
+        if not ok:
+            return
+        try:
+            variables = meta.find_undeclared_variables(tree)
+        except jinja2.TemplateError as err:
+            self.error("E0503", self._line_span(t, getattr(err, "lineno", 1) or 1),
+                       f"답변 문구 문법 오류: {_jinja_ko(str(err))}")
+            return
         for var in sorted(variables):
             if var not in self.names:
                 self.error("E0504", self._find(t, var), f"답변 문구의 값 `{var}` 을(를) 어디에서도 주지 않습니다",
@@ -187,7 +194,16 @@ class _Checker:
             self.includes[t.name] = includes
 
 
+_TOKENS = {"end of statement block": "%}", "end of print statement": "}}", "end of template": "문구 끝",
+           "name": "이름", "string": "문자열", "integer": "숫자"}
+
+
 def _jinja_ko(message: str) -> str:
+    m = re.match(r"expected token '(.+?)', got '(.+?)'", message)
+    if m:
+        want, got = (_TOKENS.get(x, x) for x in m.groups())
+        hint = " (같은지 비교는 == 입니다)" if got == "=" else ""
+        return f"여기에 `{got}` 가 올 수 없습니다. `{want}` 가 와야 합니다{hint}"
     table = (
         ("Unexpected end of template", "문구가 끝나기 전에 닫히지 않은 태그가 있습니다"),
         ("unexpected end of template", "문구가 끝나기 전에 닫히지 않은 태그가 있습니다"),

@@ -22,7 +22,7 @@ class PolicyInputError(ValueError):
 
 class Label:
     """An enum value inside a reply template: prints as its Korean label and
-    compares (and hashes) as its code, so `{% if trip_status in ACTIVE %}` works."""
+    compares (and hashes) as its code, so `{% if status in OPEN_STATES %}` works against a set constant."""
 
     __slots__ = ("code", "label")
 

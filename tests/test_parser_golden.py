@@ -1,0 +1,74 @@
+"""Parser golden cases: tests/cases/parse/<name>.policy -> <name>.ast, the AST
+without positions, one node per line. Also: spans point at the right text."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from compiler.frontend import nodes as n
+from compiler.frontend.parser import parse
+from compiler.source import SourceFile
+
+from .conftest import ROOT, check_golden
+
+CASES = sorted((ROOT / "tests/cases/parse").glob("*.policy")) + [ROOT / "policy/driver_info.policy"]
+
+
+def dump(node, indent: int = 0) -> str:
+    pad = "  " * indent
+    if isinstance(node, tuple):
+        return "".join(dump(x, indent) for x in node)
+    if dataclasses.is_dataclass(node):
+        fields = [f for f in dataclasses.fields(node) if f.compare]
+        simple = [f"{f.name}={getattr(node, f.name)!r}" for f in fields
+                  if not (dataclasses.is_dataclass(getattr(node, f.name)) or isinstance(getattr(node, f.name), tuple))]
+        out = f"{pad}{type(node).__name__}({', '.join(simple)})\n"
+        for f in fields:
+            value = getattr(node, f.name)
+            if dataclasses.is_dataclass(value) or (isinstance(value, tuple) and value):
+                out += f"{pad}  .{f.name}\n" + dump(value, indent + 2)
+        return out
+    return f"{pad}{node!r}\n"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_parse_golden(case: Path, update_goldens: bool):
+    source = SourceFile(case.name, case.read_text(encoding="utf-8"))
+    module, diags = parse(source)
+    assert diags == [] and module is not None
+    golden = ROOT / "tests/cases/parse" / f"{case.stem}.ast"
+    check_golden(golden, dump(module), update_goldens)
+
+
+def test_equality_ignores_spans():
+    a, _ = parse(SourceFile("a.policy", "fact x: bool"))
+    b, _ = parse(SourceFile("b.policy", "\n\n   fact   x :  bool  # 주석"))
+    assert a == b
+    assert a.items[0] == n.FactDecl(n.Ident("x"), None, n.NamedType(n.Ident("bool")))
+
+
+def test_spans_point_at_the_text():
+    text = 'fact 요청 "요청 정보": enum { 연락처 "연락처" }\nconst 기간 = 3일'
+    module, _ = parse(SourceFile("k.policy", text))
+    fact, const = module.items
+    assert (fact.name.span.line, fact.name.span.column, fact.name.span.end_column) == (1, 6, 8)
+    assert (const.value.span.line, const.value.span.column, const.value.span.end_column) == (2, 12, 14)
+
+
+def test_triple_quoted_text_is_dedented():
+    text = 'snippet s = """\n    첫 줄\n      들여쓴 줄\n  """'
+    module, _ = parse(SourceFile("s.policy", text))
+    lit = module.items[0].text
+    assert lit.value == "첫 줄\n  들여쓴 줄" and lit.first_line == 2
+
+
+@pytest.mark.parametrize("text, value", [
+    ("const X = 3일", "3 days, 0:00:00"), ("const X = 72h", "3 days, 0:00:00"), ("const X = 1d12h", "1 day, 12:00:00"),
+    ("const X = 1시간30분", "1:30:00"), ("const X = 10s", "0:00:10"),
+])
+def test_durations(text, value):
+    module, _ = parse(SourceFile("d.policy", text))
+    assert str(module.items[0].value.value) == value
