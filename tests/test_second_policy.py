@@ -102,3 +102,16 @@ def test_the_compiler_knows_nothing_of_the_driver_policy():
         text = path.read_text(encoding="utf-8")
         for word in words:
             assert word not in text, f"{path.relative_to(ROOT)} mentions {word!r}"
+
+
+def test_a_policy_of_values_only(tmp_path):
+    path = tmp_path / "fee.policy"
+    path.write_text('fact vip "VIP": bool\ndecision fee "수수료" (first) {\n  rule 면제: when vip then 0\n  otherwise 500\n}\n',
+                    encoding="utf-8")
+    result = compile_policy(path, "fee.policy")
+    assert result.ok, result.diagnostics
+    m = load_module("fee", generate(result.policy), tmp_path)
+    assert m.decide({"vip": True}).fee == 0 and m.decide({"vip": False}).fee == 500
+    assert m.OUTCOMES == ()
+    with pytest.raises(m.PolicyInputError):
+        m.render(m.decide({"vip": True}))

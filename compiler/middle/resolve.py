@@ -11,7 +11,9 @@ miss a value. Reply templates are checked afterwards (templates.py).
 
 from __future__ import annotations
 
+import keyword
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -410,6 +412,9 @@ class Resolver:
             if d.name.name in RESERVED_FIELDS:
                 self.error("E0403", d.name.span, f"`{d.name.name}` 은(는) 결정 이름으로 쓸 수 없습니다",
                            "Decision 의 다른 필드와 겹칩니다. 다른 이름을 쓰세요")
+            elif not _field_name_ok(d.name.name):
+                self.error("E0403", d.name.span, f"`{d.name.name}` 은(는) 결정 이름으로 쓸 수 없습니다",
+                           "결정 이름은 Decision 의 필드 이름이 됩니다. 파이썬 예약어가 아니고 _ 로 시작하지 않는 이름을 쓰세요")
             if d.hit_policy.name != "first":
                 self.error("E0401", d.hit_policy.span, f"지원하지 않는 적중 정책: `{d.hit_policy.name}`",
                            "현재는 `(first)` 만 됩니다: 위에서부터 처음 맞는 규칙이 결과를 정합니다")
@@ -527,6 +532,12 @@ class Resolver:
                        f"`{lk.map.name}` 에 {', '.join(missing)} 를 더하거나, 앞선 규칙에서 먼저 처리하세요")
             return None
         return ir.Lookup(lk.map.name, ke), Type(mtype.item or "string")
+
+
+def _field_name_ok(name: str) -> bool:
+    """A decision name becomes a Python attribute: an identifier that Python keeps as written."""
+    return (name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
+            and unicodedata.normalize("NFKC", name) == name)
 
 
 def _set_value(expr, consts) -> frozenset | None:
