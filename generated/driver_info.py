@@ -28,6 +28,7 @@ SOURCE_SHA256 = '97a7deaa9c52aff0c54d387ea9df20f68196888080a6a4c8f1fdab2e723efff
 import datetime as _dt
 import math as _math
 import re as _re
+from collections.abc import Mapping as _Mapping
 from decimal import Decimal as _Decimal
 
 from hangulpy.josa import josa_pick as _josa_pick
@@ -132,13 +133,27 @@ def check_duration(name, value):
     raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
 
 
-def unknown_fact(name, known):
+def unknown_name(name, known, noun):
     import difflib
 
     key = name if isinstance(name, str) else _describe(name)
     close = difflib.get_close_matches(key, known, n=1) if isinstance(name, str) else []
     hint = f" (혹시 {close[0]}?)" if close else ""
-    return PolicyInputError(key, f"알 수 없는 사실 이름입니다{hint}")
+    return PolicyInputError(key, f"알 수 없는 {noun} 이름입니다{hint}")
+
+
+def read_mapping(what, value, known, noun):
+    """`value` as a dict whose keys are all in `known`, or PolicyInputError naming the culprit."""
+    if not isinstance(value, _Mapping):
+        raise PolicyInputError(what, f"{noun}은(는) 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
+    try:
+        given = dict(value)
+    except Exception:
+        raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
+    for key in given:
+        if key not in known:
+            raise unknown_name(key, known, noun)
+    return given
 
 
 # ── reply context ──
@@ -405,15 +420,7 @@ class Decision:
 
 def decide(facts: Mapping[str, Any]) -> Decision:
     """Apply the policy to `facts` (a mapping of fact name to value)."""
-    if not isinstance(facts, Mapping):
-        raise PolicyInputError("facts", f"사실은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(facts)}")
-    try:
-        given = dict(facts)
-    except Exception:
-        raise PolicyInputError("facts", "사실 매핑을 읽을 수 없습니다") from None
-    for key in given:
-        if key not in _FACT_NAMES:
-            raise unknown_fact(key, _FACT_NAMES)
+    given = read_mapping("facts", facts, _FACT_NAMES, "사실")
     f_request = check_enum('request', given['request'] if 'request' in given else _missing('request'), _CODES_request)
     f_trip_status = check_enum('trip_status', given['trip_status'] if 'trip_status' in given else _missing('trip_status'), _CODES_trip_status)
     f_ride_at = check_timestamp('ride_at', given['ride_at'] if 'ride_at' in given else _missing('ride_at'))
@@ -540,16 +547,7 @@ def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
     (declared with `context`/`personal` in the policy); a missing one is an error."""
     if not isinstance(decision, Decision):
         raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")
-    if not isinstance(context, Mapping):
-        raise PolicyInputError("context", f"답변 값은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(context)}")
-    try:
-        given = dict(context)
-    except Exception:
-        raise PolicyInputError("context", "답변 값 매핑을 읽을 수 없습니다") from None
-    for key in given:
-        if key not in _CONTEXT_KINDS:
-            error = unknown_fact(key, _CONTEXT_NAMES)
-            raise PolicyInputError(error.name, error.problem.replace("사실", "답변 값"))
+    given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")
     template, needs = _REPLIES[decision.outcome]
     for name in needs:
         if name not in given:

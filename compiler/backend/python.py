@@ -234,20 +234,7 @@ class _Gen:
         w.line("def decide(facts: Mapping[str, Any]) -> Decision:")
         with w.indent():
             w.line('"""Apply the policy to `facts` (a mapping of fact name to value)."""')
-            w.line("if not isinstance(facts, Mapping):")
-            with w.indent():
-                w.line('raise PolicyInputError("facts", f"사실은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(facts)}")')
-            w.line("try:")
-            with w.indent():
-                w.line("given = dict(facts)")
-            w.line("except Exception:")
-            with w.indent():
-                w.line('raise PolicyInputError("facts", "사실 매핑을 읽을 수 없습니다") from None')
-            w.line("for key in given:")
-            with w.indent():
-                w.line("if key not in _FACT_NAMES:")
-                with w.indent():
-                    w.line("raise unknown_fact(key, _FACT_NAMES)")
+            w.line('given = read_mapping("facts", facts, _FACT_NAMES, "사실")')
             for f in p.facts:
                 v = self.var[f.name]
                 name = literal(f.name)
@@ -349,21 +336,7 @@ class _Gen:
             w.line("if not isinstance(decision, Decision):")
             with w.indent():
                 w.line('raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")')
-            w.line("if not isinstance(context, Mapping):")
-            with w.indent():
-                w.line('raise PolicyInputError("context", f"답변 값은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(context)}")')
-            w.line("try:")
-            with w.indent():
-                w.line("given = dict(context)")
-            w.line("except Exception:")
-            with w.indent():
-                w.line('raise PolicyInputError("context", "답변 값 매핑을 읽을 수 없습니다") from None')
-            w.line("for key in given:")
-            with w.indent():
-                w.line("if key not in _CONTEXT_KINDS:")
-                with w.indent():
-                    w.line("error = unknown_fact(key, _CONTEXT_NAMES)")
-                    w.line('raise PolicyInputError(error.name, error.problem.replace("사실", "답변 값"))')
+            w.line('given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")')
             w.line("template, needs = _REPLIES[decision.outcome]")
             w.line("for name in needs:")
             with w.indent():

@@ -6,6 +6,7 @@
 import datetime as _dt
 import math as _math
 import re as _re
+from collections.abc import Mapping as _Mapping
 from decimal import Decimal as _Decimal
 
 from hangulpy.josa import josa_pick as _josa_pick
@@ -110,13 +111,27 @@ def check_duration(name, value):
     raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
 
 
-def unknown_fact(name, known):
+def unknown_name(name, known, noun):
     import difflib
 
     key = name if isinstance(name, str) else _describe(name)
     close = difflib.get_close_matches(key, known, n=1) if isinstance(name, str) else []
     hint = f" (혹시 {close[0]}?)" if close else ""
-    return PolicyInputError(key, f"알 수 없는 사실 이름입니다{hint}")
+    return PolicyInputError(key, f"알 수 없는 {noun} 이름입니다{hint}")
+
+
+def read_mapping(what, value, known, noun):
+    """`value` as a dict whose keys are all in `known`, or PolicyInputError naming the culprit."""
+    if not isinstance(value, _Mapping):
+        raise PolicyInputError(what, f"{noun}은(는) 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
+    try:
+        given = dict(value)
+    except Exception:
+        raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
+    for key in given:
+        if key not in known:
+            raise unknown_name(key, known, noun)
+    return given
 
 
 # ── reply context ──
