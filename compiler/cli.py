@@ -67,13 +67,19 @@ def _parser() -> argparse.ArgumentParser:
                              policyc check                                  policy/ 의 모든 정책
                              policyc check policy/driver_info.policy        한 파일
                              policyc check --format json > diagnostics.json
+                             policyc check --overlaps                       규칙 순서가 가리는 다른 결과까지
                            진단 형식:  오류[E0201]: 메시지 / --> 파일:줄:열 / 원문 줄 / ^^^ / = 도움말
-                           JSON: [{code, severity, file, line, column, end_line, end_column, message, help}]
+                           JSON: [{code, severity, file, line, column, end_line, end_column, message, help,
+                                   example (분석 결과의 예: decide() 가 받는 사실), notes, related}]
+                           정적 분석: 빈틈(E0400), 쓰이지 않는 규칙(E0601), unique 겹침(E0602),
+                                      이미 참인 조건(W0604), 불변식 증명(E0606)
                            종료 코드: 0 오류 없음 (경고만 있어도 0), 1 오류 있음, 2 사용법 오류
                            """))
     c.add_argument("files", nargs="*", help="검사할 .policy 파일 (기본: policy/*.policy)")
     c.add_argument("--root", default=".", help="policy/ 가 있는 폴더 (기본: 현재 폴더)")
     c.add_argument("--format", choices=("text", "json"), default="text", help="진단 출력 형식")
+    c.add_argument("--overlaps", action="store_true",
+                   help="(first) 결정에서 뒤 규칙도 맞지만 앞 규칙 때문에 다른 결과가 나는 경우를 모두 보여 줌 (W0603)")
 
     e = sub.add_parser("explain", formatter_class=fmt, help="진단 코드의 자세한 설명",
                        description="진단 코드(E0201 같은)가 무슨 뜻이고 어떻게 고치는지 설명합니다.",
@@ -139,7 +145,7 @@ def cmd_check(args) -> int:
     results = {}
     for f in files:
         shown = f.as_posix()
-        results[shown] = compile_policy(f, shown)
+        results[shown] = compile_policy(f, shown, overlaps=args.overlaps)
     status = _report(results, args.format)
     if args.format == "text":
         diags = [d for r in results.values() for d in r.diagnostics]

@@ -33,6 +33,8 @@ class Diagnostic:
     help: str | None = None
     label: str | None = None
     related: tuple[Related, ...] = ()
+    notes: tuple[str, ...] = ()  # extra lines: the situation in the policy's words
+    example: dict | None = field(default=None, compare=False)  # facts that decide() accepts
 
     def __post_init__(self) -> None:
         if self.code not in CODES:  # a bug in policyc, not in the policy
@@ -88,6 +90,10 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceF
         for r in d.related:
             out.append(f"{' ' * gutter}::: {r.span}")
             out.extend(_snippet(sources.get(r.span.file), r.span, r.message, gutter))
+        for note in d.notes:
+            out.append(f"{' ' * gutter} = 참고: {note}")
+        if d.example is not None:
+            out.append(f"{' ' * gutter} = 예: {json.dumps(d.example, ensure_ascii=False)}")
         if d.help:
             out.append(f"{' ' * gutter} = 도움말: {d.help}")
         out.append("")
@@ -119,6 +125,10 @@ def to_json_obj(d: Diagnostic) -> dict:
         "message": d.message,
         "help": d.help,
     }
+    if d.notes:
+        obj["notes"] = list(d.notes)
+    if d.example is not None:
+        obj["example"] = d.example
     if d.related:
         obj["related"] = [
             {"file": r.span.file, "line": r.span.line, "column": r.span.column,

@@ -1,6 +1,9 @@
 """The whole front and middle of the compiler, one stage after another.
 
-    compile_policy(path, shown_as) -> Result(policy | None, diagnostics, sources)
+    compile_policy(path, shown_as, overlaps=False) -> Result(policy | None, diagnostics, sources)
+
+parse -> resolve (names, types) -> reply files -> templates -> lower (IR) -> analysis
+(unused declarations; gaps, dead rules, overlaps, implied conditions, invariants).
 
 Each stage takes data and returns new data plus diagnostics. The pipeline stops
 after a stage that reported errors and goes on past warnings, so everything one
@@ -13,6 +16,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .analysis.checks import analyze
+from .analysis.unused import unused
 from .diagnostics import Diagnostic, has_errors, sort_key
 from .frontend.parser import parse
 from .frontend.replies_yaml import RepliesFile, load_replies
@@ -59,7 +64,7 @@ def _finish(policy, diags, sources) -> Result:
     return Result(policy, sorted(diags, key=sort_key), sources)
 
 
-def compile_policy(path: Path, shown_as: str | None = None) -> Result:
+def compile_policy(path: Path, shown_as: str | None = None, overlaps: bool = False) -> Result:
     shown_as = shown_as or path.as_posix()
     source, diags = read_source(path, shown_as)
     if source is None:
@@ -95,4 +100,9 @@ def compile_policy(path: Path, shown_as: str | None = None) -> Result:
     diags += found
     if has_errors(diags):
         return _finish(None, diags, sources)
-    return _finish(lower(resolved, replies, snippets, shown_as, digest.hexdigest()), diags, sources)
+    policy = lower(resolved, replies, snippets, shown_as, digest.hexdigest())
+    diags += unused(policy)
+    diags += analyze(policy, overlaps=overlaps)
+    if has_errors(diags):
+        return _finish(None, diags, sources)
+    return _finish(policy, diags, sources)

@@ -37,7 +37,7 @@ def test_app_example_runs_and_is_right(capsys):
         m = re.match(r"d\.(\w+)\s+# (.+)$", line.strip())
         if m and m.group(1) != "rule":
             assert repr(getattr(d, m.group(1))) == m.group(2).strip()
-    assert (d.rule, d.source) == ("연락처_직접_안내", "policy/driver_info.policy:107")
+    assert (d.rule, d.source) == ("연락처_직접_안내", "policy/driver_info.policy:108")
     printed = capsys.readouterr().out
     assert "기사님 연락처는 010-1234-5678입니다." in printed
 

@@ -21,7 +21,7 @@ from .writer import CodeWriter, comment_text, literal, pretty
 _CMP = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _JSON_TYPES = {"bool": {"type": "boolean"},
                "number": {"type": "number"},
-               "duration": {"type": "string", "pattern": r"^(\d+(일|시간|분|초|d|h|m|s))+$"},
+               "duration": {"type": "string", "pattern": r"^(\d+(일|시간|분|초|ms|us|d|h|m|s))+$"},
                "timestamp": {"type": "string", "format": "date-time",
                              "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"}}
 
@@ -303,6 +303,11 @@ class _Gen:
                 else:
                     w.line(f"rule_{self.dn[d.name]} = _RULES_{self.dn[d.name]}[{i}]")
                     w.line(f"value_{self.dn[d.name]} = {self.expr(r.output)}")
+        if d.rules and d.rules[-1].cond is not None:
+            # `policyc check` proved the rules cover every valid input; fail closed all the same
+            w.line("else:")
+            with w.indent():
+                w.line(f"raise PolicyInputError(\"facts\", {literal(f'결정 {d.name} 에 맞는 규칙이 없습니다')})")
 
     def render(self) -> None:
         w, p = self.w, self.p

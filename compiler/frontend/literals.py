@@ -11,9 +11,9 @@ import re
 import textwrap
 from decimal import Decimal
 
-_UNITS = {"일": "days", "d": "days", "시간": "hours", "h": "hours",
-          "분": "minutes", "m": "minutes", "초": "seconds", "s": "seconds"}
-_DURATION_PART = re.compile(r"(\d+)(일|시간|분|초|d|h|m|s)")
+_UNITS = {"일": "days", "d": "days", "시간": "hours", "h": "hours", "분": "minutes", "m": "minutes",
+          "초": "seconds", "s": "seconds", "ms": "milliseconds", "us": "microseconds"}
+_DURATION_PART = re.compile(r"(\d+)(일|시간|분|초|ms|us|d|h|m|s)")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 Problem = tuple[str, str] | None

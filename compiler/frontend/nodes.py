@@ -301,7 +301,20 @@ class DecisionDecl:
     span: Span = _span()
 
 
-Decl = Union[PolicyDecl, FactDecl, LetDecl, ConstDecl, RequireDecl, ContextDecl, ActionDecl,
+@dataclass(frozen=True)
+class InvariantDecl:
+    """`invariant NAME: never discloses X` or `invariant NAME: discloses X only when COND`
+    (subjects: `discloses`, `outcome`, `action`). `cond` is None for `never`."""
+
+    name: Ident
+    label: StringLit | None
+    subject_kind: str  # "discloses" | "outcome" | "action"
+    subject: Ident
+    cond: Cond | None = None
+    span: Span = _span()
+
+
+Decl = Union[InvariantDecl, PolicyDecl, FactDecl, LetDecl, ConstDecl, RequireDecl, ContextDecl, ActionDecl,
              SnippetDecl, RepliesDecl, OutcomeDecl, DecisionDecl]
 
 

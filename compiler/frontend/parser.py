@@ -29,7 +29,6 @@ _TERMINAL_WORDS = {
     "TIMESTAMP": "시각 (2023-07-03T14:00+09:00)",
     "COMPOP": "비교 연산자 (=, !=, <, <=, >, >=)",
     "ADDOP": "+ 또는 -",
-    "CONTEXT_KIND": "`context` 또는 `personal`",
     "$END": "파일 끝",
 }
 

@@ -153,6 +153,9 @@ class ToAst(Transformer):
     def require_decl(self, meta, ch):
         return n.RequireDecl(ch[0], ch[1], self._span(meta))
 
+    def context_kind(self, meta, ch):
+        return str(ch[0])
+
     def context_decl(self, meta, ch):
         kind, name, rest = ch[0], ch[1], ch[2:]
         return n.ContextDecl(str(kind) == "personal", self._ident(name), self._label(rest[:-1]), rest[-1],
@@ -214,6 +217,27 @@ class ToAst(Transformer):
     def tuple_output(self, meta, ch):
         items = tuple(self._ident(c) if isinstance(c, Token) else c for c in ch)
         return n.TupleOutput(items, self._span(meta))
+
+    def discloses_subject(self, meta, ch):
+        return ("discloses", self._ident(ch[0]))
+
+    def outcome_subject(self, meta, ch):
+        return ("outcome", self._ident(ch[0]))
+
+    def action_subject(self, meta, ch):
+        return ("action", self._ident(ch[0]))
+
+    def never_body(self, meta, ch):
+        return (ch[0], None)
+
+    def only_when_body(self, meta, ch):
+        return (ch[0], ch[1])
+
+    def invariant_decl(self, meta, ch):
+        name, rest = ch[0], ch[1:]
+        label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
+        (kind, subject), cond = rest[0]
+        return n.InvariantDecl(self._ident(name), label, kind, subject, cond, self._span(meta))
 
     def lookup(self, meta, ch):
         return n.Lookup(self._ident(ch[0]), self._ident(ch[1]), self._span(meta))

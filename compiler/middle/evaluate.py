@@ -68,7 +68,9 @@ def evaluate(policy: ir.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
     env = _Env(policy, facts)
     result: dict[str, Any] = {"rules": {}}
     for decision in policy.decisions:
-        rule = next(r for r in decision.rules if r.cond is None or env.eval(r.cond))
+        rule = next((r for r in decision.rules if r.cond is None or env.eval(r.cond)), None)
+        if rule is None:
+            raise LookupError(f"no rule of decision {decision.name} matches")
         result["rules"][decision.name] = rule.name
         value = env.eval(rule.output)
         if decision.yields_outcome:

@@ -9,8 +9,14 @@ aware datetime.datetime, frozenset[str] for sets, tuple[(key, value), ...] for m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
+
+from ..source import NO_SPAN, Span
+
+
+def _span() -> Any:
+    return field(default=NO_SPAN, compare=False, repr=False)
 
 # ── types ──────────────────────────────────────────────────────────────
 # kind: "enum" (with `enum`, the declaring fact's name), "bool", "timestamp",
@@ -129,6 +135,7 @@ class Fact:
     default: Any = None
     has_default: bool = False
     line: int = 0
+    span: Span = _span()
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -142,6 +149,7 @@ class Derived:
     type: Type
     expr: Expr
     line: int = 0
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,7 @@ class Const:
     type: Type
     value: Any
     line: int = 0
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -167,12 +176,14 @@ class ContextValue:
     label: str
     kind: str  # "text" | "phone" | "number"
     personal: bool
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Action:
     name: str
     label: str
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,7 @@ class Reply:
     template: str
     needs: tuple[str, ...]  # context values the reply shows
     origin: str  # "path:line" of the template's first line
+    uses: tuple[str, ...] = field(default=(), compare=False)  # every value it reads, snippets included
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,7 @@ class Outcome:
     actions: tuple[str, ...]
     reply: Reply
     line: int = 0
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,8 @@ class Rule:
     cond: Expr | None  # None: the catch-all `otherwise`
     output: Expr  # Value(outcome name) for outcome decisions, else a value expression
     line: int
+    span: Span = _span()
+    parts: tuple[Span, ...] = field(default=(), compare=False, repr=False)  # spans of top-level `and` parts
 
 
 @dataclass(frozen=True)
@@ -209,6 +224,21 @@ class Decision:
     rules: tuple[Rule, ...]
     yields_outcome: bool
     line: int = 0
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """What must always hold: `subject` (a disclosed value, an outcome or an action)
+    happens only where `cond` holds; `cond` None means never."""
+
+    name: str
+    label: str
+    subject_kind: str  # "discloses" | "outcome" | "action"
+    subject: str
+    cond: Expr | None
+    line: int = 0
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -226,6 +256,7 @@ class Policy:
     outcomes: tuple[Outcome, ...]
     snippets: tuple[tuple[str, str], ...]
     decisions: tuple[Decision, ...]
+    invariants: tuple[Invariant, ...] = ()
 
     @property
     def main(self) -> Decision | None:

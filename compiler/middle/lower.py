@@ -15,7 +15,7 @@ def lower(resolved: Resolved, replies: dict[str, ir.Reply], snippets, source_pat
         ir.Outcome(o.name.name, _label(o.label.value if o.label else None, o.name.name),
                    tuple(dict.fromkeys(i.name for i in o.discloses)),
                    tuple(dict.fromkeys(i.name for i in o.actions)),
-                   replies[o.name.name], o.span.line)
+                   replies[o.name.name], o.span.line, o.name.span)
         for o in resolved.outcomes)
     return ir.Policy(
         name=resolved.name,
@@ -31,4 +31,5 @@ def lower(resolved: Resolved, replies: dict[str, ir.Reply], snippets, source_pat
         outcomes=outcomes,
         snippets=tuple(snippets),
         decisions=tuple(resolved.decisions),
+        invariants=tuple(resolved.invariants),
     )

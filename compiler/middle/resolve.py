@@ -46,6 +46,7 @@ class Resolved:
     snippets: list[n.SnippetDecl] = field(default_factory=list)
     replies_files: list[n.RepliesDecl] = field(default_factory=list)
     decisions: list[ir.Decision] = field(default_factory=list)
+    invariants: list[ir.Invariant] = field(default_factory=list)
 
 
 def _text(label: n.StringLit | None) -> str:
@@ -100,6 +101,7 @@ class Resolver:
         self.out.snippets = [i for i in items if isinstance(i, n.SnippetDecl)]
         self.out.replies_files = [i for i in items if isinstance(i, n.RepliesDecl)]
         self._decisions([i for i in items if isinstance(i, n.DecisionDecl)])
+        self._invariants([i for i in items if isinstance(i, n.InvariantDecl)])
         return self.out
 
     def _header(self, headers: list[n.PolicyDecl]) -> None:
@@ -151,7 +153,7 @@ class Resolver:
                     has_default = True
         if self._declare(self.values, d.name, "이름", ("fact", typ, d.name.span)):
             self.out.facts.append(ir.Fact(fact.name, fact.label, typ, fact.values, default, has_default,
-                                          d.span.line))
+                                          d.span.line, d.name.span))
 
     # ── constants ──
     def _const(self, d: n.ConstDecl) -> None:
@@ -169,7 +171,7 @@ class Resolver:
         if self._declare(self.values, d.name, "이름", ("const", typ, d.name.span)):
             self.const_values[d.name.name] = expr.value
             self.out.consts.append(ir.Const(d.name.name, _text(d.label) or d.name.name, typ, expr.value,
-                                            d.span.line))
+                                            d.span.line, d.name.span))
 
     def _map(self, m: n.MapLit):
         keys = [e.key for e in m.entries]
@@ -218,7 +220,8 @@ class Resolver:
             return
         expr, typ = got
         if self._declare(self.values, d.name, "이름", ("derived", typ, d.name.span)):
-            self.out.derived.append(ir.Derived(d.name.name, _text(d.label) or d.name.name, typ, expr, d.span.line))
+            self.out.derived.append(ir.Derived(d.name.name, _text(d.label) or d.name.name, typ, expr, d.span.line,
+                                               d.name.span))
 
     def _arith(self, e: n.Expr):
         if not isinstance(e, n.Binary):
@@ -375,10 +378,10 @@ class Resolver:
                     continue
                 if self._declare(contexts, d.name, "답변 값", d.name.span):
                     self.out.contexts.append(ir.ContextValue(d.name.name, _text(d.label) or d.name.name, kind,
-                                                             d.personal))
+                                                             d.personal, d.name.span))
             elif isinstance(d, n.ActionDecl):
                 if self._declare(actions, d.name, "조치", d.name.span):
-                    self.out.actions.append(ir.Action(d.name.name, _text(d.label) or d.name.name))
+                    self.out.actions.append(ir.Action(d.name.name, _text(d.label) or d.name.name, d.name.span))
 
     def _outcomes(self, items) -> None:
         seen: dict = {}
@@ -415,9 +418,10 @@ class Resolver:
             elif not _field_name_ok(d.name.name):
                 self.error("E0403", d.name.span, f"`{d.name.name}` 은(는) 결정 이름으로 쓸 수 없습니다",
                            "결정 이름은 Decision 의 필드 이름이 됩니다. 파이썬 예약어가 아니고 _ 로 시작하지 않는 이름을 쓰세요")
-            if d.hit_policy.name != "first":
+            if d.hit_policy.name not in ("first", "unique"):
                 self.error("E0401", d.hit_policy.span, f"지원하지 않는 적중 정책: `{d.hit_policy.name}`",
-                           "현재는 `(first)` 만 됩니다: 위에서부터 처음 맞는 규칙이 결과를 정합니다")
+                           suggest(d.hit_policy.name, ("first", "unique")) or
+                           "`(first)`: 위에서부터 처음 맞는 규칙, `(unique)`: 규칙끼리 겹치면 안 됨")
             decision = self._decision(d)
             if decision is None:
                 continue
@@ -428,6 +432,27 @@ class Resolver:
                                related=(Related(main.name.span, "처음 결과를 내는 결정"),))
                 main = main or d
             self.out.decisions.append(decision)
+
+    def _invariants(self, invariants: list[n.InvariantDecl]) -> None:
+        seen: dict = {}
+        known = {"discloses": {c.name for c in self.out.contexts if c.personal},
+                 "outcome": {o.name.name for o in self.out.outcomes},
+                 "action": {a.name for a in self.out.actions}}
+        what = {"discloses": "personal 로 선언한 개인정보", "outcome": "결과(outcome)", "action": "조치(action)"}
+        for inv in invariants:
+            self._declare(seen, inv.name, "불변식", inv.name.span)
+            if inv.subject.name not in known[inv.subject_kind]:
+                self.error("E0509", inv.subject.span, f"{what[inv.subject_kind]} 중에 없는 이름: `{inv.subject.name}`",
+                           suggest(inv.subject.name, known[inv.subject_kind]) or f"먼저 {what[inv.subject_kind]} 을(를) 선언하세요")
+                continue
+            cond = None
+            if inv.cond is not None:
+                cond = self._cond(inv.cond)
+                if cond is None:
+                    continue
+            self.out.invariants.append(ir.Invariant(inv.name.name, _text(inv.label) or inv.name.name,
+                                                    inv.subject_kind, inv.subject.name, cond, inv.span.line,
+                                                    inv.name.span))
 
     def _decision(self, d: n.DecisionDecl) -> ir.Decision | None:
         rule_names: dict = {}
@@ -442,23 +467,20 @@ class Resolver:
             if cond is None or out is None:
                 ok = False
                 continue
-            rules.append(ir.Rule(r.name.name, _text(r.label), cond, out[0], r.span.line))
+            parts = tuple(c.span for c in _conjuncts(r.cond))
+            rules.append(ir.Rule(r.name.name, _text(r.label), cond, out[0], r.span.line, r.name.span, parts))
             kinds.append((out[1], r.output.span))
             single = _single_test(cond, self.enums, self.const_values)
             if single:
                 prior.append(single)
-        if d.otherwise is None:
-            end = Span(d.span.file, d.span.end_line, max(1, d.span.end_column - 1), d.span.end_line, d.span.end_column)
-            self.error("E0400", end, f"결정 `{d.name.name}` 에 마지막 규칙 `otherwise` 가 없습니다",
-                       "어느 규칙에도 맞지 않을 때의 결과를 `otherwise 결과` 로 닫는 `}` 앞에 적으세요",
-                       "여기 앞에 otherwise 가 필요합니다")
-            ok = False
-        else:
+        # Without `otherwise`, the static analysis (compiler/analysis) proves the rules
+        # cover every valid input, or reports the gap (E0400) with an example.
+        if d.otherwise is not None:
             out = self._output(d.otherwise.output, None, prior)
             if out is None:
                 ok = False
             else:
-                rules.append(ir.Rule("otherwise", "", None, out[0], d.otherwise.span.line))
+                rules.append(ir.Rule("otherwise", "", None, out[0], d.otherwise.span.line, d.otherwise.span))
                 kinds.append((out[1], d.otherwise.output.span))
         if not ok or not kinds:
             return None
@@ -470,7 +492,7 @@ class Resolver:
                            (Related(first_span, "첫 규칙의 결과"),))
                 return None
         return ir.Decision(d.name.name, _text(d.label), d.hit_policy.name, tuple(rules),
-                           first_type.kind == "outcome", d.span.line)
+                           first_type.kind == "outcome", d.span.line, d.name.span)
 
     def _output(self, o: n.Output, cond, prior):
         if isinstance(o, n.NameOutput):
@@ -532,6 +554,13 @@ class Resolver:
                        f"`{lk.map.name}` 에 {', '.join(missing)} 를 더하거나, 앞선 규칙에서 먼저 처리하세요")
             return None
         return ir.Lookup(lk.map.name, ke), Type(mtype.item or "string")
+
+
+def _conjuncts(c: n.Cond) -> list[n.Cond]:
+    """The top-level `and` parts of a condition, left to right (as ir.And flattens them)."""
+    if isinstance(c, n.And):
+        return _conjuncts(c.left) + _conjuncts(c.right)
+    return [c]
 
 
 def _field_name_ok(name: str) -> bool:

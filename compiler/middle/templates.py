@@ -32,6 +32,7 @@ class _Template:
     name: str
     text: n.StringLit
     file: str
+    name_span: Span | None = None
 
 
 class _Checker:
@@ -89,8 +90,38 @@ class _Checker:
                                "공개 선언 없이 보여 주는 개인정보",
                                (Related(o.name.span, "이 결과"),))
             needs = tuple(c.name for c in self.r.contexts if c.name in used)
-            out[o.name.name] = ir.Reply(t.text.value, needs, f"{t.file}:{t.text.first_line}")
+            out[o.name.name] = ir.Reply(t.text.value, needs, f"{t.file}:{t.text.first_line}", tuple(sorted(used)))
+        self._unused_snippets(snippets, replies)
         return out, tuple((name, t.text.value) for name, t in snippets.items())
+
+    def _unused_snippets(self, snippets: dict[str, _Template], replies: dict[str, _Template]) -> None:
+        reached: set[str] = set()
+        stack = [t.name for t in replies.values()]
+        while stack:
+            name = stack.pop()
+            for inc in self.includes.get(name, ()):
+                if inc not in reached:
+                    reached.add(inc)
+                    stack.append(f"snippet:{inc}")
+        for name, t in snippets.items():
+            if name not in reached:
+                span = t.name_span or self._line_span(t, 1)
+                self.diags.append(Diagnostic("W0605", span, f"어느 답변도 쓰지 않는 조각: `{name}`",
+                                             f"답변에 {{% include \"{name}\" %}} 를 넣거나 조각을 지우세요"))
+
+    def _particles(self, t: _Template) -> None:
+        """W0607: a particle typed right after a value, where the josa filter belongs."""
+        for i, line in enumerate(t.text.value.split("\n"), start=1):
+            for m in _HAND_PARTICLE.finditer(line):
+                if "josa(" in m.group("expr"):
+                    continue
+                particle = m.group("particle")
+                pair = _PAIRS.get(particle.replace("(", "").replace(")", ""), None) or _PAIRS.get(particle, "은/는")
+                span = self._line_span(t, i, m.group(0))
+                span = type(span)(span.file, span.line, span.end_column - len(particle), span.line, span.end_column)
+                self.diags.append(Diagnostic("W0607", span, f"값 뒤에 조사 `{particle}` 를 직접 썼습니다",
+                                             f"값에 따라 조사가 달라집니다: {{{{ {m.group('expr').strip()} | josa(\"{pair}\") }}}}",
+                                             "직접 쓴 조사"))
 
     def _closure(self, name: str, seen=None) -> set[str]:
         seen = seen if seen is not None else set()
@@ -114,7 +145,7 @@ class _Checker:
                            related=(Related(spans[ident.name], "처음 정의한 곳"),))
                 continue
             spans[ident.name] = ident.span
-            out[ident.name] = _Template(f"snippet:{ident.name}", text, file)
+            out[ident.name] = _Template(f"snippet:{ident.name}", text, file, ident.span)
         return out
 
     def _gather_replies(self) -> dict[str, _Template]:
@@ -192,8 +223,18 @@ class _Checker:
         if ok:
             self.uses[t.name] = set(variables)
             self.includes[t.name] = includes
+            self._particles(t)
 
 
+# `{{ x }}은`, `{{ x }}(으)로`, `{{ x }}이(가)`: a particle glued to the end of an expression
+_HAND_PARTICLE = re.compile(
+    r"\{\{(?P<expr>(?:(?!\}\}).)*)\}\}(?P<particle>\(으\)로|\(이\)라고|\(이\)나|은\(는\)|는\(은\)|이\(가\)|가\(이\)"
+    r"|을\(를\)|를\(을\)|과\(와\)|와\(과\)|으로|이라고|라고|이나|은|는|이|가|을|를|과|와|로|나)(?![가-힣])")
+_PAIRS = {"으로": "으로/로", "로": "으로/로", "은": "은/는", "는": "은/는", "이": "이/가", "가": "이/가",
+          "을": "을/를", "를": "을/를", "과": "과/와", "와": "과/와", "이라고": "이라고/라고", "라고": "이라고/라고",
+          "이나": "이나/나", "나": "이나/나", "으로로": "으로/로", "은는": "은/는", "는은": "은/는", "이가": "이/가",
+          "가이": "이/가", "을를": "을/를", "를을": "을/를", "과와": "과/와", "와과": "과/와", "이라고라고": "이라고/라고",
+          "이나나": "이나/나"}
 _TOKENS = {"end of statement block": "%}", "end of print statement": "}}", "end of template": "문구 끝",
            "name": "이름", "string": "문자열", "integer": "숫자"}
 

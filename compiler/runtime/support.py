@@ -95,20 +95,21 @@ def check_number(name, value):
     raise PolicyInputError(name, f"유한한 숫자여야 합니다: {_describe(value)}")
 
 
-_DURATION = _re.compile(r"(\d+(일|시간|분|초|d|h|m|s))+")
-_UNITS = {"일": 86400, "d": 86400, "시간": 3600, "h": 3600, "분": 60, "m": 60, "초": 1, "s": 1}
+_DURATION = _re.compile(r"(\d+(일|시간|분|초|ms|us|d|h|m|s))+")
+_UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "h": 3_600_000_000,
+          "분": 60_000_000, "m": 60_000_000, "초": 1_000_000, "s": 1_000_000, "ms": 1000, "us": 1}
 
 
 def check_duration(name, value):
     if isinstance(value, _dt.timedelta):
         return value
     if isinstance(value, str) and _DURATION.fullmatch(value):
-        seconds = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"(\d+)(일|시간|분|초|d|h|m|s)", value))
+        micro = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"(\d+)(일|시간|분|초|ms|us|d|h|m|s)", value))
         try:
-            return _dt.timedelta(seconds=seconds)
+            return _dt.timedelta(microseconds=micro)
         except OverflowError:
             raise PolicyInputError(name, f"기간이 너무 깁니다: {_describe(value)}") from None
-    raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
+    raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
 
 
 def unknown_name(name, known, noun):

@@ -1,0 +1,265 @@
+"""Static analysis of a checked policy: exact, over the partition of its fact space.
+
+    analyze(policy, overlaps=False) -> [Diagnostic]
+
+For each decision, walking its rules in order with R = the valid facts no earlier
+rule took:
+  - a rule whose condition meets nothing of R never fires (E0601; the earlier rules
+    that share facts with it are named);
+  - under `unique`, a rule that shares facts with an earlier one is an error (E0602);
+  - a part of a rule's `and` that is true wherever the rest holds inside R is implied
+    (W0604);
+  - without `otherwise`, what is left of R at the end is a gap (E0400).
+Then every invariant is proven over all regions, or refuted with the facts and the rule
+that breaks it (E0606). `overlaps=True` lists, under `first`, where a later rule with
+another result also matches (W0603). Every finding about a region carries an example:
+facts that decide() accepts, checked against the reference evaluator before it is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..diagnostics import Diagnostic, Related
+from ..middle import ir
+from ..middle.evaluate import evaluate, requirements_hold
+from ..runtime.support import josa
+from .encode import Encoder
+from .mdd import FALSE, TRUE
+from .space import Space
+
+
+class _Analysis:
+    def __init__(self, policy: ir.Policy, overlaps: bool) -> None:
+        self.policy = policy
+        self.overlaps = overlaps
+        self.diags: list[Diagnostic] = []
+        self.space = Space(policy)
+        self.enc: Encoder | None = None
+        self.fires: dict[str, list[int]] = {}
+
+    def error(self, code, span, message, help_=None, label=None, related=(), notes=(), example=None):
+        self.diags.append(Diagnostic(code, span, message, help_, label, tuple(related), tuple(notes), example))
+
+    def run(self) -> list[Diagnostic]:
+        if self.space.problem:
+            span = self.policy.decisions[0].span if self.policy.decisions else self.policy.facts[0].span
+            self.error("E0609", span, self.space.problem,
+                       "비교를 파생값 하나씩으로 나누어 쓰세요 (예: let 남은_시간 = 마감 - 문의 시각)")
+            return self.diags
+        self.enc = Encoder(self.space)
+        if self.enc.valid == FALSE:
+            self.error("E0400", self.policy.decisions[0].span,
+                       "어떤 사실도 require 조건을 모두 만족하지 못합니다", "require 조건들이 서로 모순되지 않는지 보세요")
+            return self.diags
+        for decision in self.policy.decisions:
+            self._decision(decision)
+        for inv in self.policy.invariants:
+            self._invariant(inv)
+        return self.diags
+
+    # ── examples ──
+    def _example(self, region: int, check) -> tuple[dict | None, str]:
+        """JSON facts inside `region` (and the sentence for it), verified by `check(typed)`."""
+        box = self.enc.mdd.cube(region)
+        if box is None:
+            return None, ""
+        as_json, typed = self.enc.example(box)
+        sentence = self.enc.describe(box)
+        if not requirements_hold(self.policy, typed) or not check(typed):
+            return None, sentence  # never show an example we cannot stand behind
+        return as_json, sentence
+
+    def _rule_at(self, decision: ir.Decision, typed: dict) -> ir.Rule:
+        name = evaluate_rules(self.policy, typed)[decision.name]
+        return next(r for r in decision.rules if r.name == name)
+
+    # ── decisions ──
+    def _decision(self, d: ir.Decision) -> None:
+        m, enc = self.enc.mdd, self.enc
+        remaining = enc.valid
+        taken = FALSE
+        conds: list[int] = []
+        fires: list[int] = []
+        for i, rule in enumerate(d.rules):
+            cond = TRUE if rule.cond is None else enc.cond(rule.cond)
+            conds.append(cond)
+            here = m.and_(cond, remaining)
+            fires.append(here)
+            if here == FALSE and rule.cond is not None:
+                self._dead(d, i, cond)
+            elif rule.cond is not None:
+                if d.hit_policy == "unique":
+                    self._unique_overlap(d, i, cond, taken)
+                self._implied(d, i, remaining)
+            remaining = m.and_not(remaining, cond)
+            taken = m.or_(taken, cond)
+        self.fires[d.name] = fires
+        if d.rules and d.rules[-1].cond is not None and remaining != FALSE:
+            example, sentence = self._example(remaining, lambda typed: not _any_rule(self.policy, d, typed))
+            self.error("E0400", d.span, f"결정 `{d.name}` 에 맞는 규칙이 없는 경우가 있습니다",
+                       "그 경우를 다루는 규칙을 더하거나, 결정 끝에 `otherwise 결과` 를 두세요",
+                       "여기에 맞는 규칙이 없는 사실이 들어올 수 있습니다",
+                       notes=(f"{sentence}일 때 어느 규칙에도 맞지 않습니다",),
+                       example=example)
+        if self.overlaps and d.hit_policy == "first":
+            self._first_overlaps(d, conds, fires)
+
+    def _dead(self, d: ir.Decision, i: int, cond: int) -> None:
+        m = self.enc.mdd
+        rule = d.rules[i]
+        reachable = m.and_(cond, self.enc.valid)
+        covering = [r for j, r in enumerate(d.rules[:i])
+                    if r.cond is not None and m.and_(reachable, self.enc.cond(r.cond)) != FALSE]
+        if reachable == FALSE:
+            self.error("E0601", rule.span, f"규칙 `{rule.name}` 의 조건은 어떤 올바른 사실에도 맞지 않습니다",
+                       "조건끼리 서로 모순됩니다 (require 조건도 함께 봅니다). 조건을 고치거나 규칙을 지우세요",
+                       "절대 맞지 않는 규칙")
+            return
+        example, sentence = self._example(reachable, lambda typed: self._rule_at(d, typed).name != rule.name)
+        self.error("E0601", rule.span, f"규칙 `{rule.name}` 은(는) 결과를 정할 일이 없습니다: 앞선 규칙들이 먼저 맞습니다",
+                   "이 규칙을 덮는 규칙보다 앞으로 옮기거나, 조건을 고치거나, 지우세요", "절대 쓰이지 않는 규칙",
+                   [Related(r.span, "이 규칙이 먼저 맞습니다") for r in covering],
+                   (f"예: {sentence}일 때 이 규칙의 조건은 맞지만 앞선 규칙이 결과를 정합니다",), example)
+
+    def _unique_overlap(self, d: ir.Decision, i: int, cond: int, taken: int) -> None:
+        m = self.enc.mdd
+        both = m.and_(m.and_(cond, taken), self.enc.valid)
+        if both == FALSE:
+            return
+        rule = d.rules[i]
+        box = m.cube(both)
+        _, typed = self.enc.example(box)
+        other = next((r for r in d.rules[:i] if r.cond is not None and _holds(self.policy, r.cond, typed)), None)
+        example, sentence = self._example(both, lambda t: other is not None and _holds(self.policy, rule.cond, t))
+        related = [Related(other.span, "이 규칙도 맞습니다")] if other else []
+        self.error("E0602", rule.span, f"`unique` 결정 `{d.name}` 에서 규칙 `{rule.name}` 이(가) 앞선 규칙과 겹칩니다",
+                   "두 규칙의 조건이 겹치지 않게 나누거나, 순서가 뜻을 가지면 `(first)` 를 쓰세요", "겹치는 규칙",
+                   related, (f"{sentence}일 때 두 규칙이 모두 맞습니다",), example)
+
+    def _implied(self, d: ir.Decision, i: int, remaining: int) -> None:
+        m, enc = self.enc.mdd, self.enc
+        rule = d.rules[i]
+        parts = list(rule.cond.operands) if isinstance(rule.cond, ir.And) else [rule.cond]
+        spans = list(rule.parts) if len(rule.parts) == len(parts) else [rule.span] * len(parts)
+        nodes = [enc.cond(p) for p in parts]
+        for k, part in enumerate(parts):
+            rest = m.all_of(nodes[:k] + nodes[k + 1:])
+            if m.and_(m.and_not(rest, nodes[k]), remaining) != FALSE:
+                continue
+            fires = m.and_(m.and_(rest, nodes[k]), remaining)
+            example, sentence = self._example(fires, lambda typed: self._rule_at(d, typed).name == rule.name)
+            whole = len(parts) == 1
+            self.error("W0604", spans[k],
+                       f"규칙 `{rule.name}`: {'조건 전체가' if whole else '이 조건은'} 앞선 규칙들"
+                       f"{'' if whole else '과 나머지 조건'}만으로 이미 참입니다",
+                       "빼도 결정이 같습니다. 지워서 규칙을 짧게 하세요" if not whole else
+                       "앞선 규칙에 맞지 않은 모든 사실에 이 규칙이 맞습니다. `otherwise` 로 바꾸세요",
+                       "이미 참인 조건", example=example,
+                       notes=(f"이 규칙이 결과를 정하는 경우의 예: {sentence}",) if sentence else ())
+
+    def _first_overlaps(self, d: ir.Decision, conds: list[int], fires: list[int]) -> None:
+        m = self.enc.mdd
+        for i, earlier in enumerate(d.rules):
+            for j in range(i + 1, len(d.rules)):
+                later = d.rules[j]
+                if later.cond is None or later.output == earlier.output:
+                    continue
+                both = m.and_(fires[i], conds[j])
+                if both == FALSE:
+                    continue
+                example, sentence = self._example(both, lambda t: self._rule_at(d, t).name == earlier.name
+                                                  and _holds(self.policy, later.cond, t))
+                self.error("W0603", later.span,
+                           f"규칙 `{later.name}` 도 맞지만 앞선 규칙 `{earlier.name}` 이(가) 먼저 맞아 다른 결과가 납니다",
+                           "의도한 순서라면 그대로 두세요", "가려지는 규칙",
+                           [Related(earlier.span, "먼저 맞는 규칙")],
+                           (f"{sentence}일 때: {_show(earlier.output)} (이 규칙이라면 {_show(later.output)})",), example)
+
+    # ── invariants ──
+    def _invariant(self, inv: ir.Invariant) -> None:
+        main = self.policy.main
+        m = self.enc.mdd
+        if main is None:
+            return
+        happens = FALSE
+        for rule, fires in zip(main.rules, self.fires.get(main.name, [])):
+            if _subject_of(self.policy, rule, inv):
+                happens = m.or_(happens, fires)
+        allowed = FALSE if inv.cond is None else self.enc.cond(inv.cond)
+        broken = m.and_not(happens, allowed)
+        if broken == FALSE:
+            return
+        box = m.cube(broken)
+        _, typed = self.enc.example(box)
+        culprit = self._rule_at(main, typed)
+        example, sentence = self._example(
+            broken, lambda t: _subject_of(self.policy, self._rule_at(main, t), inv)
+            and (inv.cond is None or not _holds(self.policy, inv.cond, t)))
+        label = _subject_label(self.policy, inv)
+        happening = josa(label, "이/가")
+        if inv.cond is None:
+            message = f"깨진 불변식 `{inv.name}`: {happening} 일어나는 경우가 있습니다"
+        else:
+            message = f"깨진 불변식 `{inv.name}`: 불변식의 조건 밖에서도 {happening} 일어납니다"
+        self.error("E0606", inv.span, message, "규칙이나 불변식을 고치세요", "지켜지지 않는 불변식",
+                   [Related(culprit.span, "이 규칙이 그때 결과를 정합니다")],
+                   (f"{sentence}일 때 규칙 `{culprit.name}` 이(가) 결과 `{culprit.output.value}` 를 정합니다",), example)
+
+
+def _subject_label(policy: ir.Policy, inv: ir.Invariant) -> str:
+    if inv.subject_kind == "discloses":
+        ctx = next(c for c in policy.contexts if c.name == inv.subject)
+        return f"{ctx.label}({inv.subject}) 공개"
+    if inv.subject_kind == "action":
+        act = next(a for a in policy.actions if a.name == inv.subject)
+        return f"조치 {act.label}({inv.subject})"
+    out = policy.outcome(inv.subject)
+    return f"결과 {out.label}({inv.subject})"
+
+
+def _subject_of(policy: ir.Policy, rule: ir.Rule, inv: ir.Invariant) -> bool:
+    outcome = policy.outcome(rule.output.value)
+    if inv.subject_kind == "discloses":
+        return inv.subject in outcome.discloses
+    if inv.subject_kind == "action":
+        return inv.subject in outcome.actions
+    return outcome.name == inv.subject
+
+
+def _show(output: ir.Expr) -> str:
+    if isinstance(output, ir.Value):
+        return str(output.value)
+    if isinstance(output, ir.ConstRef):
+        return output.name
+    return "값"
+
+
+def _holds(policy: ir.Policy, cond: ir.Expr, typed: dict[str, Any]) -> bool:
+    from ..middle.evaluate import _Env
+
+    return bool(_Env(policy, typed).eval(cond))
+
+
+def _any_rule(policy: ir.Policy, d: ir.Decision, typed: dict[str, Any]) -> bool:
+    return any(r.cond is None or _holds(policy, r.cond, typed) for r in d.rules)
+
+
+def evaluate_rules(policy: ir.Policy, typed: dict[str, Any]) -> dict[str, str]:
+    """Which rule each decision takes (the reference evaluator's answer)."""
+    from ..middle.evaluate import _Env
+
+    env = _Env(policy, typed)
+    out = {}
+    for d in policy.decisions:
+        rule = next((r for r in d.rules if r.cond is None or env.eval(r.cond)), None)
+        out[d.name] = rule.name if rule else ""
+    return out
+
+
+def analyze(policy: ir.Policy, overlaps: bool = False) -> list[Diagnostic]:
+    return _Analysis(policy, overlaps).run()
+
+
+__all__ = ["analyze", "evaluate", "dt"]

@@ -1,0 +1,332 @@
+"""IR conditions -> decision diagrams over a Space, and regions -> concrete facts.
+
+    Encoder(space).cond(expr) -> diagram id
+    Encoder(space).example(box) -> facts a decide() accepts (JSON-ready), typed facts
+    Encoder(space).describe(box) -> one Korean sentence in the policy's labels
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from fractions import Fraction
+from typing import Any
+
+from ..middle import ir
+from ..runtime.support import josa
+from .mdd import FALSE, MDD, TRUE
+from .space import EPOCH, US, Axis, Space, to_number
+
+_DAY, _HOUR, _MIN, _SEC = 86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000
+
+
+class Encoder:
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.mdd = MDD([len(d.values) for d in space.dims])
+        self._cache: dict[ir.Expr, int] = {}
+        self.valid = self.mdd.all_of(self.cond(r.cond) for r in space.policy.requires)
+
+    # ── conditions ──
+    def cond(self, e: ir.Expr) -> int:
+        found = self._cache.get(e)
+        if found is None:
+            found = self._cond(e)
+            self._cache[e] = found
+        return found
+
+    def _cond(self, e: ir.Expr) -> int:
+        m, sp = self.mdd, self.space
+        if isinstance(e, ir.And):
+            return m.all_of(self.cond(x) for x in e.operands)
+        if isinstance(e, ir.Or):
+            return m.any_of(self.cond(x) for x in e.operands)
+        if isinstance(e, ir.Not):
+            return m.not_(self.cond(e.operand))
+        if isinstance(e, ir.FactRef):  # a bool fact on its own
+            return m.var_in(sp.index[e.name], [1])
+        if isinstance(e, ir.ConstRef):
+            return TRUE if sp.consts[e.name].value else FALSE
+        if isinstance(e, ir.Value):
+            return TRUE if e.value else FALSE
+        if isinstance(e, ir.In):
+            codes = self._set(e.set)
+            var = sp.index[e.item.name]
+            inside = [i for i, code in enumerate(sp.dims[var].values) if code in codes]
+            node = m.var_in(var, inside)
+            return m.not_(node) if e.negated else node
+        if isinstance(e, ir.Cmp):
+            return self._cmp(e)
+        raise TypeError(e)  # pragma: no cover
+
+    def _set(self, e: ir.Expr) -> frozenset:
+        return e.value if isinstance(e, ir.Value) else self.space.consts[e.name].value
+
+    def _side(self, e: ir.Expr):
+        """("var", index) for an enum/bool fact, ("value", v) for a constant."""
+        if isinstance(e, ir.FactRef):
+            return "var", self.space.index[e.name]
+        if isinstance(e, ir.ConstRef):
+            return "value", self.space.consts[e.name].value
+        return "value", e.value
+
+    def _cmp(self, e: ir.Cmp) -> int:
+        m, sp = self.mdd, self.space
+        numeric = sp.numeric(e)
+        if numeric is not None:
+            axis, op, t = numeric
+            if axis is None:
+                holds = {"<": t < 0, "<=": t <= 0, ">": t > 0, ">=": t >= 0, "=": t == 0, "!=": t != 0}[op]
+                return TRUE if holds else FALSE
+            return m.var_in(sp.index[_axis_name(sp, axis)], axis.pieces_where(op, t))
+        (lk, lv), (rk, rv) = self._side(e.left), self._side(e.right)
+        if lk == "value" and rk == "value":
+            same = lv == rv
+        elif lk == "var" and rk == "var":
+            values = sp.dims[lv].values
+            same_node = m.any_of(m.and_(m.var_in(lv, [i]), m.var_in(rv, [values_index(sp.dims[rv].values, v)]))
+                                 for i, v in enumerate(values) if v in sp.dims[rv].values)
+            return same_node if e.op == "=" else m.not_(same_node)
+        else:
+            var, value = (lv, rv) if lk == "var" else (rv, lv)
+            values = sp.dims[var].values
+            node = m.var_in(var, [i for i, v in enumerate(values) if v == value and type(v) is type(value)])
+            return node if e.op == "=" else m.not_(node)
+        return TRUE if (same if e.op == "=" else not same) else FALSE
+
+    # ── examples ──
+    def pick(self, box: dict[int, frozenset[int]]) -> dict[int, int]:
+        """One value per dimension: inside the box where it constrains, a plain one elsewhere."""
+        chosen = {}
+        for var, dim in enumerate(self.space.dims):
+            allowed = sorted(box.get(var, range(len(dim.values))))
+            if dim.kind == "bool" and var not in box:
+                chosen[var] = 0
+            elif dim.kind == "axis" and var not in box:
+                chosen[var] = _plainest_piece(dim.axis)
+            else:
+                chosen[var] = allowed[0] if dim.kind != "axis" else _plainest(dim.axis, allowed)
+        return chosen
+
+    def example(self, box: dict[int, frozenset[int]]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(JSON-ready facts, typed facts) inside `box`."""
+        chosen = self.pick(box)
+        sp = self.space
+        typed: dict[str, Any] = {}
+        for var, dim in enumerate(sp.dims):
+            if dim.kind in ("enum", "bool"):
+                typed[dim.name] = dim.values[chosen[var]]
+        targets = {dim.axis.form: _representative(dim.axis, chosen[var])
+                   for var, dim in enumerate(sp.dims) if dim.kind == "axis"}
+        numeric = _solve(sp, targets)
+        for f in sp.policy.facts:
+            if f.type.kind in ("timestamp", "duration", "number"):
+                typed[f.name] = _typed(f.type.kind, numeric.get(f.name, _default(f.type.kind, sp)), sp.offset)
+        return {k: _jsonable(v) for k, v in typed.items()}, typed
+
+    def describe(self, box: dict[int, frozenset[int]]) -> str:
+        """The box in the policy's own labels: "요청 정보: 연락처, 탑승 후 경과 시간: 3일 초과"."""
+        parts = []
+        for var in sorted(box, key=lambda v: _declared_order(self.space, v)):
+            dim = self.space.dims[var]
+            allowed = sorted(box[var])
+            if len(allowed) == len(dim.values):
+                continue
+            if dim.kind == "enum":
+                labels = {v.code: v.label for v in dim.fact.values}
+                names = [labels[dim.values[i]] for i in allowed]
+                others = [labels[c] for j, c in enumerate(dim.values) if j not in box[var]]
+                text = " 또는 ".join(names) if len(names) <= len(others) else \
+                    josa(" 또는 ".join(others), "이/가") + " 아님"
+            elif dim.kind == "bool":
+                text = "예" if allowed == [1] else "아니오"
+            else:
+                text = _ranges(dim.axis, allowed)
+            parts.append(f"{dim.label}: {text}")
+        return ", ".join(parts) if parts else "모든 경우"
+
+
+def values_index(values, v) -> int:
+    return values.index(v)
+
+
+def _axis_name(space: Space, axis: Axis) -> str:
+    from .space import _form_text
+
+    return _form_text(axis.form)
+
+
+def _declared_order(space: Space, var: int) -> int:
+    dim = space.dims[var]
+    names = [f.name for f in space.policy.facts]
+    if dim.fact is not None:
+        return names.index(dim.fact.name)
+    first = dim.axis.form[0][0]
+    return len(names) + names.index(first)
+
+
+# ── choosing plain representatives ──
+
+def _units(axis: Axis) -> list[int]:
+    return [_DAY, _HOUR, _MIN, _SEC, 1] if axis.integral else [1]
+
+
+def _representative(axis: Axis, index: int) -> Fraction:
+    kind, lo, hi = axis.pieces[index]
+    if kind == "point":
+        return lo
+    if axis.kind == "number" and not axis.integral:
+        if lo is None and hi is None:
+            return Fraction(0)
+        if lo is None:
+            return Fraction(math.ceil(hi) - 1)
+        if hi is None:
+            return Fraction(math.floor(lo) + 1)
+        whole = Fraction(math.floor(lo) + 1)
+        return whole if whole < hi else (lo + hi) / 2
+    for unit in _units(axis):
+        if lo is None and hi is None:
+            return Fraction(0) if axis.kind == "duration" else Fraction(0)
+        if lo is None:
+            candidate = Fraction(math.ceil(hi / unit) - 1) * unit
+            if hi > 0 and axis.kind == "duration" and candidate < 0 < hi:
+                candidate = Fraction(0)
+        else:
+            candidate = Fraction(math.floor(lo / unit) + 1) * unit
+        if (lo is None or candidate > lo) and (hi is None or candidate < hi):
+            return candidate
+    raise AssertionError("empty piece")  # pragma: no cover — empty pieces are dropped
+
+
+def _plainest_piece(axis: Axis) -> int:
+    """With no constraint: the piece holding 0 for durations and numbers, else the last."""
+    if axis.kind in ("duration", "number"):
+        for i, (kind, lo, hi) in enumerate(axis.pieces):
+            if (lo is None or lo <= 0) and (hi is None or hi >= 0) and not (kind == "open" and hi == 0):
+                return i
+    return len(axis.pieces) - 1
+
+
+def _plainest(axis: Axis, allowed: list[int]) -> int:
+    """Prefer an interval over a single point: examples away from a boundary read easier."""
+    opens = [i for i in allowed if axis.pieces[i][0] == "open"]
+    return opens[0] if opens else allowed[0]
+
+
+def _default(kind: str, space: Space) -> Fraction:
+    if kind == "timestamp":
+        anchor = next((c.value for c in space.policy.consts if c.type.kind == "timestamp"),
+                      dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+        return to_number(anchor)
+    return Fraction(0)
+
+
+def _solve(space: Space, targets: dict) -> dict[str, Fraction]:
+    """Values of the numeric facts that put every axis at its target value.
+
+    The axes are independent (Space checks), so add unit rows for facts until the
+    system is square and solve it exactly; facts no axis reads take plain defaults."""
+    names = sorted({k for form in targets for k, _ in form})
+    rows = [([dict(form).get(k, Fraction(0)) for k in names], value) for form, value in targets.items()]
+    for k in names:
+        unit = [Fraction(1 if j == k else 0) for j in names]
+        trial = [r for r, _ in rows] + [unit]
+        from .space import _rank
+
+        if _rank(trial) > _rank([r for r, _ in rows]) and len(rows) < len(names):
+            kind = space.facts[k].type.kind
+            rows.append((unit, _default(kind, space)))
+    # Gauss-Jordan on the square system
+    n = len(names)
+    a = [row[:] + [value] for row, value in rows]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if a[r][col] != 0)
+        a[col], a[pivot] = a[pivot], a[col]
+        p = a[col][col]
+        a[col] = [x / p for x in a[col]]
+        for r in range(n):
+            if r != col and a[r][col] != 0:
+                factor = a[r][col]
+                a[r] = [x - factor * y for x, y in zip(a[r], a[col])]
+    return {k: a[i][n] for i, k in enumerate(names)}
+
+
+def _typed(kind: str, value: Fraction, offset) -> Any:
+    if kind == "timestamp":
+        micro = round(value)
+        return (EPOCH + micro * US).astimezone(offset)
+    if kind == "duration":
+        return round(value) * US
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return duration_text(value)
+    return value
+
+
+def duration_text(value: dt.timedelta) -> str:
+    """A duration in the policy language's own spelling: 3d12h, 90s, 1d500000us."""
+    micro = value // US
+    if micro == 0:
+        return "0s"
+    out = []
+    for unit, name in ((_DAY, "d"), (_HOUR, "h"), (_MIN, "m"), (_SEC, "s"), (1, "us")):
+        amount, micro = divmod(micro, unit)
+        if amount:
+            out.append(f"{amount}{name}")
+    return "".join(out)
+
+
+def _korean_duration(micro: Fraction) -> str:
+    micro = int(micro)
+    if micro == 0:
+        return "0초"
+    sign = "-" if micro < 0 else ""
+    micro = abs(micro)
+    out = []
+    for unit, name in ((_DAY, "일"), (_HOUR, "시간"), (_MIN, "분"), (_SEC, "초"), (1, "마이크로초")):
+        amount, micro = divmod(micro, unit)
+        if amount:
+            out.append(f"{amount}{name}")
+    return sign + " ".join(out)
+
+
+def _show(axis: Axis, t: Fraction) -> str:
+    if axis.kind == "timestamp" and axis.integral and len(axis.form) == 1:
+        when = (EPOCH + int(t) * US).astimezone(axis.offset)
+        text = when.strftime("%Y-%m-%d %H:%M")
+        if when.second or when.microsecond:
+            text = when.isoformat(sep=" ")[:26]
+        return f"{text} ({when.strftime('%z')[:3]}:{when.strftime('%z')[3:]})"
+    if axis.integral:
+        return _korean_duration(t)
+    return str(int(t)) if t.denominator == 1 else str(float(t))
+
+
+def _ranges(axis: Axis, allowed: list[int]) -> str:
+    runs, start = [], None
+    for i in range(len(axis.pieces) + 1):
+        inside = i in allowed
+        if inside and start is None:
+            start = i
+        elif not inside and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    texts = []
+    for a, b in runs:
+        ka, lo, _ = axis.pieces[a]
+        kb, _, hi = axis.pieces[b]
+        if a == b and ka == "point":
+            texts.append(f"정확히 {_show(axis, lo)}")
+            continue
+        low = None if lo is None else (f"{_show(axis, lo)} 이상" if ka == "point" else f"{_show(axis, lo)} 초과")
+        high = None if hi is None else (f"{_show(axis, hi)} 이하" if kb == "point" else f"{_show(axis, hi)} 미만")
+        texts.append(" ".join(x for x in (low, high) if x) or "모든 값")
+    return " 또는 ".join(texts)
+
+
+__all__ = ["Encoder", "duration_text", "josa"]

@@ -1,0 +1,304 @@
+"""The fact space, cut into finitely many exact pieces.
+
+Every enum fact and bool fact is a dimension with its own values. Every number,
+duration and timestamp comparison is read as `axis op threshold`, where an axis is a
+linear form over the numeric facts (`elapsed` is `asked_at - ride_at`; a require
+`asked_at >= ride_at` is the same axis at 0). Each axis is cut at every threshold any
+condition names into points and open intervals, so `<` and `<=` differ exactly.
+Durations and instants count whole microseconds, as Python's datetime does: an open
+interval with no whole microsecond inside is empty and dropped.
+
+The analysis is exact when the axes are linearly independent (then the pieces of
+different axes combine freely); `Space.problem` says when they are not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from ..middle import ir
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+US = dt.timedelta(microseconds=1)
+_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "=", "!=": "!="}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
+def to_number(value: Any) -> Fraction:
+    """Any numeric IR value as an exact rational (instants and durations in microseconds)."""
+    if isinstance(value, dt.datetime):
+        return Fraction((value - EPOCH) // US)
+    if isinstance(value, dt.timedelta):
+        return Fraction(value // US)
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, (int, Decimal, float)):
+        return Fraction(value)
+    raise TypeError(value)
+
+
+Form = tuple[tuple[str, Fraction], ...]  # sorted (fact, coefficient), no zero coefficients
+
+
+@dataclass(frozen=True)
+class Linear:
+    coeffs: Form
+    const: Fraction
+
+    def __sub__(self, other: "Linear") -> "Linear":
+        merged = dict(self.coeffs)
+        for name, c in other.coeffs:
+            merged[name] = merged.get(name, Fraction(0)) - c
+        return Linear(tuple(sorted((k, v) for k, v in merged.items() if v)), self.const - other.const)
+
+    def __add__(self, other: "Linear") -> "Linear":
+        merged = dict(self.coeffs)
+        for name, c in other.coeffs:
+            merged[name] = merged.get(name, Fraction(0)) + c
+        return Linear(tuple(sorted((k, v) for k, v in merged.items() if v)), self.const + other.const)
+
+
+@dataclass
+class Axis:
+    """A linear form over numeric facts, cut at `thresholds` into pieces."""
+
+    form: Form
+    kind: str  # "timestamp" | "duration" | "number"
+    integral: bool  # its values are whole microseconds
+    label: str
+    thresholds: list[Fraction] = field(default_factory=list)
+    pieces: list[tuple[str, Fraction | None, Fraction | None]] = field(default_factory=list)
+    offset: dt.timezone = dt.timezone.utc  # for showing instants
+
+    def cut(self) -> None:
+        """Pieces in order: ("open", lo, hi) with None for ±infinity, or ("point", t, t)."""
+        ts = sorted(set(self.thresholds))
+        raw: list[tuple[str, Fraction | None, Fraction | None]] = []
+        lo = None
+        for t in ts:
+            raw.append(("open", lo, t))
+            raw.append(("point", t, t))
+            lo = t
+        raw.append(("open", lo, None))
+        self.pieces = [p for p in raw if not self._empty(p)]
+
+    def _empty(self, piece) -> bool:
+        kind, lo, hi = piece
+        if not self.integral:
+            return False
+        if kind == "point":
+            return lo.denominator != 1
+        if lo is None or hi is None:
+            return False
+        return (lo.__floor__() + 1) >= hi
+
+    def pieces_where(self, op: str, t: Fraction) -> list[int]:
+        """Indices of the pieces on which `axis op t` holds (t is one of the thresholds)."""
+        out = []
+        for i, (kind, lo, hi) in enumerate(self.pieces):
+            if kind == "point":
+                value_cmp = (lo > t) - (lo < t)
+            elif hi is not None and hi <= t:
+                value_cmp = -1
+            elif lo is not None and lo >= t:
+                value_cmp = 1
+            else:  # pragma: no cover — t is a threshold, so it never falls inside a piece
+                raise AssertionError("threshold inside a piece")
+            holds = {"<": value_cmp < 0, "<=": value_cmp <= 0, ">": value_cmp > 0, ">=": value_cmp >= 0,
+                     "=": value_cmp == 0, "!=": value_cmp != 0}[op]
+            if holds:
+                out.append(i)
+        return out
+
+
+@dataclass
+class Dim:
+    """One variable of the diagrams: an enum fact, a bool fact or an axis."""
+
+    kind: str  # "enum" | "bool" | "axis"
+    name: str  # fact name, or the axis's form as text
+    label: str
+    values: tuple  # enum codes, (False, True), or axis piece indices
+    axis: Axis | None = None
+    fact: ir.Fact | None = None
+
+
+class Space:
+    """The dimensions of one policy's fact space (built from every condition in it)."""
+
+    def __init__(self, policy: ir.Policy) -> None:
+        self.policy = policy
+        self.facts = {f.name: f for f in policy.facts}
+        self.derived = {d.name: d for d in policy.derived}
+        self.consts = {c.name: c for c in policy.consts}
+        self.axes: dict[Form, Axis] = {}
+        self.problem: str | None = None
+        tz = next((c.value.tzinfo for c in policy.consts if c.type.kind == "timestamp"), dt.timezone.utc)
+        self.offset = tz
+        uses: dict[str, int] = {}
+        for cond in self._conditions():
+            self._collect(cond, uses)
+        for axis in self.axes.values():
+            axis.cut()
+        self.problem = self.problem or self._dependence()
+        order = []
+        for f in policy.facts:
+            if f.type.kind in ("enum", "bool"):
+                values = f.codes if f.type.kind == "enum" else (False, True)
+                order.append(Dim(f.type.kind, f.name, f.label, tuple(values), fact=f))
+        for axis in self.axes.values():
+            order.append(Dim("axis", _form_text(axis.form), axis.label, tuple(range(len(axis.pieces))), axis))
+        # most-tested first: diagrams stay small when the dimension that splits the rules comes first
+        position = {id(d): i for i, d in enumerate(order)}
+        order.sort(key=lambda d: (-uses.get(d.name, 0), position[id(d)]))
+        self.dims = order
+        self.index = {d.name: i for i, d in enumerate(order)}
+
+    # ── reading conditions ──
+    def _conditions(self):
+        for r in self.policy.requires:
+            yield r.cond
+        for d in self.policy.decisions:
+            for rule in d.rules:
+                if rule.cond is not None:
+                    yield rule.cond
+        for inv in self.policy.invariants:
+            if inv.cond is not None:
+                yield inv.cond
+
+    def _collect(self, e: ir.Expr, uses: dict[str, int]) -> None:
+        if isinstance(e, (ir.And, ir.Or)):
+            for x in e.operands:
+                self._collect(x, uses)
+        elif isinstance(e, ir.Not):
+            self._collect(e.operand, uses)
+        elif isinstance(e, ir.In):
+            if isinstance(e.item, ir.FactRef):
+                uses[e.item.name] = uses.get(e.item.name, 0) + 1
+        elif isinstance(e, ir.FactRef):
+            uses[e.name] = uses.get(e.name, 0) + 1
+        elif isinstance(e, ir.Cmp):
+            atom = self.numeric(e)
+            if atom is None:
+                for side in (e.left, e.right):
+                    if isinstance(side, ir.FactRef):
+                        uses[side.name] = uses.get(side.name, 0) + 1
+                return
+            axis, op, t = atom
+            if axis is not None:
+                axis.thresholds.append(t)
+                uses[_form_text(axis.form)] = uses.get(_form_text(axis.form), 0) + 1
+
+    def kind_of(self, e: ir.Expr) -> str | None:
+        if isinstance(e, ir.FactRef):
+            return self.facts[e.name].type.kind
+        if isinstance(e, ir.DerivedRef):
+            return self.derived[e.name].type.kind
+        if isinstance(e, ir.ConstRef):
+            return self.consts[e.name].type.kind
+        if isinstance(e, ir.Value):
+            v = e.value
+            if isinstance(v, bool):
+                return "bool"
+            if isinstance(v, dt.datetime):
+                return "timestamp"
+            if isinstance(v, dt.timedelta):
+                return "duration"
+            if isinstance(v, (int, Decimal, float)):
+                return "number"
+            return "other"
+        if isinstance(e, ir.Arith):  # numeric whatever the exact kind: that is all callers ask
+            return self.kind_of(e.left)
+        return None
+
+    def linear(self, e: ir.Expr) -> Linear:
+        if isinstance(e, ir.FactRef):
+            return Linear(((e.name, Fraction(1)),), Fraction(0))
+        if isinstance(e, ir.DerivedRef):
+            return self.linear(self.derived[e.name].expr)
+        if isinstance(e, ir.ConstRef):
+            return Linear((), to_number(self.consts[e.name].value))
+        if isinstance(e, ir.Value):
+            return Linear((), to_number(e.value))
+        if isinstance(e, ir.Arith):
+            left, right = self.linear(e.left), self.linear(e.right)
+            return left + right if e.op == "+" else left - right
+        raise TypeError(e)
+
+    def numeric(self, e: ir.Cmp):
+        """(axis or None, op, threshold) for a numeric comparison; axis None means the
+        comparison does not depend on the facts (`op` then holds for `threshold` vs 0).
+        None when the comparison is not numeric."""
+        kind = self.kind_of(e.left)
+        if kind not in ("timestamp", "duration", "number"):
+            return None
+        diff = self.linear(e.left) - self.linear(e.right)  # diff op 0
+        op = e.op
+        if not diff.coeffs:
+            return None, op, diff.const
+        scale = diff.coeffs[0][1]
+        form = tuple((k, v / scale) for k, v in diff.coeffs)
+        if scale < 0:
+            op = _FLIP[op]
+        threshold = -diff.const / scale
+        axis = self.axes.get(form)
+        if axis is None:
+            names = [k for k, _ in form]
+            integral = all(self.facts[k].type.kind in ("timestamp", "duration") for k in names) and \
+                all(v.denominator == 1 for _, v in form)
+            kind = "number" if any(self.facts[k].type.kind == "number" for k in names) else \
+                ("timestamp" if sum(v for _, v in form) != 0 else "duration")
+            axis = Axis(form, kind, integral, self._axis_label(form), offset=self.offset)
+            self.axes[form] = axis
+        return axis, op, threshold
+
+    def _axis_label(self, form: Form) -> str:
+        for d in self.policy.derived:
+            try:
+                lin = self.linear(d.expr)
+            except TypeError:
+                continue
+            if lin.coeffs == form or tuple((k, -v) for k, v in lin.coeffs) == form:
+                return d.label
+        if len(form) == 1 and form[0][1] == 1:
+            return self.facts[form[0][0]].label
+        return _form_text(form)
+
+    def _dependence(self) -> str | None:
+        """None when the axes are linearly independent, else a description of the problem."""
+        rows = [dict(a.form) for a in self.axes.values()]
+        names = sorted({k for r in rows for k in r})
+        matrix = [[r.get(k, Fraction(0)) for k in names] for r in rows]
+        if _rank(matrix) < len(matrix):
+            forms = ", ".join(a.label for a in self.axes.values())
+            return f"비교하는 수치들({forms})이 서로 독립이 아니어서 사실 공간을 정확히 나눌 수 없습니다"
+        return None
+
+
+def _form_text(form: Form) -> str:
+    parts = []
+    for i, (name, c) in enumerate(form):
+        sign = "-" if c < 0 else ("+" if i else "")
+        mag = abs(c)
+        parts.append(f"{sign} {'' if mag == 1 else str(mag) + '*'}{name}".strip())
+    return " ".join(parts)
+
+
+def _rank(matrix: list[list[Fraction]]) -> int:
+    m = [row[:] for row in matrix]
+    rank, cols = 0, len(m[0]) if m else 0
+    for col in range(cols):
+        pivot = next((r for r in range(rank, len(m)) if m[r][col] != 0), None)
+        if pivot is None:
+            continue
+        m[rank], m[pivot] = m[pivot], m[rank]
+        for r in range(len(m)):
+            if r != rank and m[r][col] != 0:
+                factor = m[r][col] / m[rank][col]
+                m[r] = [a - factor * b for a, b in zip(m[r], m[rank])]
+        rank += 1
+    return rank

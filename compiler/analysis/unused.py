@@ -1,0 +1,75 @@
+"""W0605: declarations nothing uses (facts, derived values, constants, outcomes,
+actions, reply values). Snippets are checked with the templates (templates.py)."""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic
+from ..middle import ir
+
+
+def _names(e: ir.Expr | None, out: set[str]) -> None:
+    if e is None:
+        return
+    if isinstance(e, (ir.FactRef, ir.DerivedRef, ir.ConstRef)):
+        out.add(e.name)
+    elif isinstance(e, (ir.Arith, ir.Cmp)):
+        _names(e.left, out)
+        _names(e.right, out)
+    elif isinstance(e, ir.In):
+        _names(e.item, out)
+        _names(e.set, out)
+    elif isinstance(e, ir.Not):
+        _names(e.operand, out)
+    elif isinstance(e, (ir.And, ir.Or)):
+        for x in e.operands:
+            _names(x, out)
+    elif isinstance(e, ir.Lookup):
+        out.add(e.map)
+        _names(e.key, out)
+    elif isinstance(e, ir.TupleOf):
+        for x in e.items:
+            _names(x, out)
+
+
+def unused(policy: ir.Policy) -> list[Diagnostic]:
+    used: set[str] = set()
+    for d in policy.derived:
+        _names(d.expr, used)
+    for r in policy.requires:
+        _names(r.cond, used)
+    for d in policy.decisions:
+        for rule in d.rules:
+            _names(rule.cond, used)
+            _names(rule.output, used)
+    for inv in policy.invariants:
+        _names(inv.cond, used)
+        used.add(inv.subject)
+    for o in policy.outcomes:
+        used.update(o.reply.uses)
+        used.update(o.discloses)
+    produced = {rule.output.value for d in policy.decisions if d.yields_outcome for rule in d.rules}
+    acted = {a for o in policy.outcomes for a in o.actions}
+    out: list[Diagnostic] = []
+
+    def warn(span, what: str, name: str, help_: str) -> None:
+        out.append(Diagnostic("W0605", span, f"쓰이지 않는 {what}: `{name}`", help_, "쓰이지 않는 선언"))
+
+    for f in policy.facts:
+        if f.name not in used:
+            warn(f.span, "사실", f.name, "조건이나 답변에서 쓰거나 선언을 지우세요 (앱은 여전히 이 사실을 보내야 합니다)")
+    for d in policy.derived:
+        if d.name not in used:
+            warn(d.span, "파생값", d.name, "조건이나 답변에서 쓰거나 선언을 지우세요")
+    for c in policy.consts:
+        if c.name not in used:
+            warn(c.span, "기준", c.name, "조건이나 답변에서 쓰거나 선언을 지우세요")
+    for o in policy.outcomes:
+        if policy.main is not None and o.name not in produced:
+            warn(o.span, "결과", o.name, "어느 규칙도 이 결과를 내지 않습니다. 규칙에서 쓰거나 지우세요")
+    for a in policy.actions:
+        if a.name not in acted and a.name not in used:
+            warn(a.span, "조치", a.name, "결과의 `actions` 에 쓰거나 지우세요")
+    for c in policy.contexts:
+        if c.name not in used:
+            warn(c.span, "답변 값", c.name, "답변에서 쓰거나, 개인정보라면 불변식(invariant)에서 다루거나, 지우세요")
+    return out
