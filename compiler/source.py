@@ -8,6 +8,7 @@ Spans never take part in equality of the nodes that carry them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,10 @@ class SourceFile:
         return Span(self.path, line, col, end_line, end_col)
 
 
-@dataclass(frozen=True, order=True)
-class Span:
+class Span(NamedTuple):
+    """Immutable and ordered like a frozen dataclass; a tuple because a large policy
+    has hundreds of thousands of them and a tuple is the cheapest thing to build."""
+
     file: str
     line: int
     column: int

@@ -18,12 +18,11 @@ facts that decide() accepts, checked against the reference evaluator before it i
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ..diagnostics import Diagnostic, Related
 from ..middle import ir
-from ..middle.evaluate import evaluate, requirements_hold
+from ..middle.evaluate import _Env, requirements_hold
 from ..runtime.support import josa
 from .encode import Encoder
 from .mdd import FALSE, TRUE
@@ -38,6 +37,8 @@ class _Analysis:
         self.space = Space(policy)
         self.enc: Encoder | None = None
         self.fires: dict[str, list[int]] = {}
+        self._index: dict[str, list[list[ir.Rule]]] = {}
+        self._position: dict[str, dict[int, int]] = {}
 
     def error(self, code, span, message, help_=None, label=None, related=(), notes=(), example=None):
         self.diags.append(Diagnostic(code, span, message, help_, label, tuple(related), tuple(notes), example))
@@ -71,30 +72,77 @@ class _Analysis:
             return None, sentence  # never show an example we cannot stand behind
         return as_json, sentence
 
-    def _rule_at(self, decision: ir.Decision, typed: dict) -> ir.Rule:
-        name = evaluate_rules(self.policy, typed)[decision.name]
-        return next(r for r in decision.rules if r.name == name)
+    def _rule_at(self, decision: ir.Decision, typed: dict) -> ir.Rule | None:
+        """The rule that fires for `typed`, by the reference evaluator, trying only the
+        rules whose box admits the value of the first variable."""
+        env = _Env(self.policy, typed)
+        for rule in self._candidates(decision, typed):
+            if rule.cond is None or env.eval(rule.cond):
+                return rule
+        return None
+
+    def _candidates(self, decision: ir.Decision, typed: dict):
+        index = self._index.get(decision.name)
+        dim = self.space.dims[0] if self.space.dims else None
+        if index is None or dim is None or dim.kind not in ("enum", "bool") or dim.name not in typed:
+            return decision.rules
+        return index[dim.values.index(typed[dim.name])]
+
+    def _build_index(self, d: ir.Decision, boxes) -> None:
+        if not self.space.dims or self.space.dims[0].kind not in ("enum", "bool"):
+            return
+        size = len(self.space.dims[0].values)
+        buckets: list[list[ir.Rule]] = [[] for _ in range(size)]
+        for rule, box in zip(d.rules, boxes):
+            for v in box.get(0, range(size)):
+                buckets[v].append(rule)
+        self._index[d.name] = buckets
 
     # ── decisions ──
     def _decision(self, d: ir.Decision) -> None:
         m, enc = self.enc.mdd, self.enc
-        remaining = enc.valid
-        taken = FALSE
+        need_fires = self.overlaps or (d.yields_outcome and bool(self.policy.invariants))
+        remaining = enc.valid  # valid facts no earlier rule took
+        taken = FALSE  # facts some earlier rule matches (for unique)
         conds: list[int] = []
         fires: list[int] = []
+        boxes = [enc.box(rule.cond) for rule in d.rules]
+        self._build_index(d, boxes)
+        self._position[d.name] = {id(r): j for j, r in enumerate(d.rules)}
+        width = m.sizes[0] if m.sizes else 0
         for i, rule in enumerate(d.rules):
-            cond = TRUE if rule.cond is None else enc.cond(rule.cond)
+            if rule.cond is None:
+                conds.append(TRUE)
+                if need_fires:
+                    fires.append(remaining)
+                continue
+            # A rule that fixes the first (most-tested) variable to a few values is checked
+            # value by value on the cofactors of its parts, so no wide node is combined whole.
+            values = sorted(boxes[i][0]) if 0 in boxes[i] and len(boxes[i][0]) * 4 <= width else None
+            if values is None:
+                cond = enc.cond(rule.cond)
+                views = [(cond, remaining)]
+            else:
+                parts = [enc.cond(p) for p in (rule.cond.operands if isinstance(rule.cond, ir.And) else (rule.cond,))]
+                views = [(m.all_of(m.cofactor(x, 0, v) for x in parts), m.cofactor(remaining, 0, v)) for v in values]
+                cond = None  # built only when a finding or an invariant needs it whole
+            if need_fires or self.overlaps or d.hit_policy == "unique":
+                cond = enc.cond(rule.cond)
             conds.append(cond)
-            here = m.and_(cond, remaining)
-            fires.append(here)
-            if here == FALSE and rule.cond is not None:
-                self._dead(d, i, cond)
-            elif rule.cond is not None:
+            if need_fires:
+                fires.append(m.and_(cond, remaining))
+            if not any(m.meets(c, r) for c, r in views):
+                self._dead(d, i, enc.cond(rule.cond), boxes)
+            else:
                 if d.hit_policy == "unique":
                     self._unique_overlap(d, i, cond, taken)
                 self._implied(d, i, remaining)
-            remaining = m.and_not(remaining, cond)
-            taken = m.or_(taken, cond)
+            if values is None:
+                remaining = m.and_not(remaining, cond)
+            else:
+                remaining = m.with_children(remaining, 0, {v: m.and_not(r, c) for v, (c, r) in zip(values, views)})
+            if d.hit_policy == "unique":
+                taken = m.or_(taken, cond)
         self.fires[d.name] = fires
         if d.rules and d.rules[-1].cond is not None and remaining != FALSE:
             example, sentence = self._example(remaining, lambda typed: not _any_rule(self.policy, d, typed))
@@ -106,18 +154,26 @@ class _Analysis:
         if self.overlaps and d.hit_policy == "first":
             self._first_overlaps(d, conds, fires)
 
-    def _dead(self, d: ir.Decision, i: int, cond: int) -> None:
+    def _dead(self, d: ir.Decision, i: int, cond: int, boxes) -> None:
         m = self.enc.mdd
         rule = d.rules[i]
         reachable = m.and_(cond, self.enc.valid)
-        covering = [r for j, r in enumerate(d.rules[:i])
-                    if r.cond is not None and m.and_(reachable, self.enc.cond(r.cond)) != FALSE]
         if reachable == FALSE:
             self.error("E0601", rule.span, f"규칙 `{rule.name}` 의 조건은 어떤 올바른 사실에도 맞지 않습니다",
                        "조건끼리 서로 모순됩니다 (require 조건도 함께 봅니다). 조건을 고치거나 규칙을 지우세요",
                        "절대 맞지 않는 규칙")
             return
-        example, sentence = self._example(reachable, lambda typed: self._rule_at(d, typed).name != rule.name)
+        mine = boxes[i]
+        position = self._position[d.name]
+        index = self._index.get(d.name)
+        if index is not None:
+            pool = sorted({position[id(r)] for v in mine.get(0, range(len(index))) for r in index[v]})
+        else:
+            pool = range(len(d.rules))
+        covering = [d.rules[j] for j in pool
+                    if j < i and d.rules[j].cond is not None and _boxes_meet(mine, boxes[j])
+                    and m.meets(reachable, self.enc.cond(d.rules[j].cond))]
+        example, sentence = self._example(reachable, lambda typed: self._rule_at(d, typed) is not rule)
         self.error("E0601", rule.span, f"규칙 `{rule.name}` 은(는) 결과를 정할 일이 없습니다: 앞선 규칙들이 먼저 맞습니다",
                    "이 규칙을 덮는 규칙보다 앞으로 옮기거나, 조건을 고치거나, 지우세요", "절대 쓰이지 않는 규칙",
                    [Related(r.span, "이 규칙이 먼저 맞습니다") for r in covering],
@@ -125,9 +181,9 @@ class _Analysis:
 
     def _unique_overlap(self, d: ir.Decision, i: int, cond: int, taken: int) -> None:
         m = self.enc.mdd
-        both = m.and_(m.and_(cond, taken), self.enc.valid)
-        if both == FALSE:
+        if not m.meets(cond, m.and_(taken, self.enc.valid)):
             return
+        both = m.and_(m.and_(cond, taken), self.enc.valid)
         rule = d.rules[i]
         box = m.cube(both)
         _, typed = self.enc.example(box)
@@ -144,12 +200,26 @@ class _Analysis:
         parts = list(rule.cond.operands) if isinstance(rule.cond, ir.And) else [rule.cond]
         spans = list(rule.parts) if len(rule.parts) == len(parts) else [rule.span] * len(parts)
         nodes = [enc.cond(p) for p in parts]
-        for k, part in enumerate(parts):
-            rest = m.all_of(nodes[:k] + nodes[k + 1:])
-            if m.and_(m.and_not(rest, nodes[k]), remaining) != FALSE:
+        firsts = [enc.box(p).get(0) for p in parts]  # each part's own limit on the first variable
+        width = m.sizes[0] if m.sizes else 0
+        for k in range(len(parts)):
+            others = nodes[:k] + nodes[k + 1:]
+            # where the rest allows the first variable: the only values that matter here
+            limit = None
+            for j, first in enumerate(firsts):
+                if j != k and first is not None:
+                    limit = first if limit is None else limit & first
+            if limit is not None and len(limit) * 4 <= width:
+                broken = any(m.meets_not(m.all_of(m.cofactor(x, 0, v) for x in others),
+                                         m.cofactor(nodes[k], 0, v), m.cofactor(remaining, 0, v))
+                             for v in sorted(limit))
+            else:
+                broken = m.meets_not(m.all_of(others), nodes[k], remaining)
+            if broken:
                 continue
+            rest = m.all_of(others)
             fires = m.and_(m.and_(rest, nodes[k]), remaining)
-            example, sentence = self._example(fires, lambda typed: self._rule_at(d, typed).name == rule.name)
+            example, sentence = self._example(fires, lambda typed: self._rule_at(d, typed) is rule)
             whole = len(parts) == 1
             self.error("W0604", spans[k],
                        f"규칙 `{rule.name}`: {'조건 전체가' if whole else '이 조건은'} 앞선 규칙들"
@@ -169,7 +239,7 @@ class _Analysis:
                 both = m.and_(fires[i], conds[j])
                 if both == FALSE:
                     continue
-                example, sentence = self._example(both, lambda t: self._rule_at(d, t).name == earlier.name
+                example, sentence = self._example(both, lambda t: self._rule_at(d, t) is earlier
                                                   and _holds(self.policy, later.cond, t))
                 self.error("W0603", later.span,
                            f"규칙 `{later.name}` 도 맞지만 앞선 규칙 `{earlier.name}` 이(가) 먼저 맞아 다른 결과가 납니다",
@@ -195,7 +265,7 @@ class _Analysis:
         _, typed = self.enc.example(box)
         culprit = self._rule_at(main, typed)
         example, sentence = self._example(
-            broken, lambda t: _subject_of(self.policy, self._rule_at(main, t), inv)
+            broken, lambda t: self._rule_at(main, t) is not None and _subject_of(self.policy, self._rule_at(main, t), inv)
             and (inv.cond is None or not _holds(self.policy, inv.cond, t)))
         label = _subject_label(self.policy, inv)
         happening = josa(label, "이/가")
@@ -219,6 +289,10 @@ def _subject_label(policy: ir.Policy, inv: ir.Invariant) -> str:
     return f"결과 {out.label}({inv.subject})"
 
 
+def _boxes_meet(a: dict[int, frozenset[int]], b: dict[int, frozenset[int]]) -> bool:
+    return all(a[var] & b[var] for var in a.keys() & b.keys())
+
+
 def _subject_of(policy: ir.Policy, rule: ir.Rule, inv: ir.Invariant) -> bool:
     outcome = policy.outcome(rule.output.value)
     if inv.subject_kind == "discloses":
@@ -237,8 +311,6 @@ def _show(output: ir.Expr) -> str:
 
 
 def _holds(policy: ir.Policy, cond: ir.Expr, typed: dict[str, Any]) -> bool:
-    from ..middle.evaluate import _Env
-
     return bool(_Env(policy, typed).eval(cond))
 
 
@@ -246,20 +318,7 @@ def _any_rule(policy: ir.Policy, d: ir.Decision, typed: dict[str, Any]) -> bool:
     return any(r.cond is None or _holds(policy, r.cond, typed) for r in d.rules)
 
 
-def evaluate_rules(policy: ir.Policy, typed: dict[str, Any]) -> dict[str, str]:
-    """Which rule each decision takes (the reference evaluator's answer)."""
-    from ..middle.evaluate import _Env
-
-    env = _Env(policy, typed)
-    out = {}
-    for d in policy.decisions:
-        rule = next((r for r in d.rules if r.cond is None or env.eval(r.cond)), None)
-        out[d.name] = rule.name if rule else ""
-    return out
-
-
 def analyze(policy: ir.Policy, overlaps: bool = False) -> list[Diagnostic]:
     return _Analysis(policy, overlaps).run()
 
 
-__all__ = ["analyze", "evaluate", "dt"]

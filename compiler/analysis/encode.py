@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from fractions import Fraction
+from itertools import compress
 from typing import Any
 
 from ..middle import ir
@@ -25,6 +26,8 @@ class Encoder:
         self.space = space
         self.mdd = MDD([len(d.values) for d in space.dims])
         self._cache: dict[ir.Expr, int] = {}
+        self._boxes: dict[ir.Expr, dict[int, frozenset[int]]] = {}
+        self._plan: dict[tuple, list] = {}
         self.valid = self.mdd.all_of(self.cond(r.cond) for r in space.policy.requires)
 
     # ── conditions ──
@@ -58,6 +61,30 @@ class Encoder:
         if isinstance(e, ir.Cmp):
             return self._cmp(e)
         raise TypeError(e)  # pragma: no cover
+
+    def box(self, e: ir.Expr | None) -> dict[int, frozenset[int]]:
+        """An over-approximation of a condition as allowed values per variable, read off
+        its top-level `and` parts that test one variable (cheap disjointness tests)."""
+        if e is None:
+            return {}
+        found = self._boxes.get(e)
+        if found is None:
+            found = self._box(e)
+            self._boxes[e] = found
+        return found
+
+    def _box(self, e: ir.Expr) -> dict[int, frozenset[int]]:
+        out: dict[int, frozenset[int]] = {}
+        for part in (e.operands if isinstance(e, ir.And) else (e,)):
+            node = self.cond(part)
+            var = self.mdd.top(node)
+            if var >= len(self.space.dims):
+                continue
+            children = self.mdd.children(node)
+            if max(children) <= TRUE:
+                allowed = frozenset(compress(range(len(children)), children))
+                out[var] = out[var] & allowed if var in out else allowed
+        return out
 
     def _set(self, e: ir.Expr) -> frozenset:
         return e.value if isinstance(e, ir.Value) else self.space.consts[e.name].value
@@ -118,7 +145,7 @@ class Encoder:
                 typed[dim.name] = dim.values[chosen[var]]
         targets = {dim.axis.form: _representative(dim.axis, chosen[var])
                    for var, dim in enumerate(sp.dims) if dim.kind == "axis"}
-        numeric = _solve(sp, targets)
+        numeric = _solve(sp, targets, self._plan)
         for f in sp.policy.facts:
             if f.type.kind in ("timestamp", "duration", "number"):
                 typed[f.name] = _typed(f.type.kind, numeric.get(f.name, _default(f.type.kind, sp)), sp.offset)
@@ -133,11 +160,12 @@ class Encoder:
             if len(allowed) == len(dim.values):
                 continue
             if dim.kind == "enum":
-                labels = {v.code: v.label for v in dim.fact.values}
-                names = [labels[dim.values[i]] for i in allowed]
-                others = [labels[c] for j, c in enumerate(dim.values) if j not in box[var]]
-                text = " 또는 ".join(names) if len(names) <= len(others) else \
-                    josa(" 또는 ".join(others), "이/가") + " 아님"
+                labels = dim.fact.values
+                if len(allowed) * 2 <= len(labels):
+                    text = " 또는 ".join(labels[i].label for i in allowed)
+                else:
+                    others = " 또는 ".join(labels[j].label for j in range(len(labels)) if j not in box[var])
+                    text = josa(others, "이/가") + " 아님"
             elif dim.kind == "bool":
                 text = "예" if allowed == [1] else "아니오"
             else:
@@ -221,24 +249,35 @@ def _default(kind: str, space: Space) -> Fraction:
     return Fraction(0)
 
 
-def _solve(space: Space, targets: dict) -> dict[str, Fraction]:
+def _solve(space: Space, targets: dict, plans: dict) -> dict[str, Fraction]:
     """Values of the numeric facts that put every axis at its target value.
 
     The axes are independent (Space checks), so add unit rows for facts until the
-    system is square and solve it exactly; facts no axis reads take plain defaults."""
-    names = sorted({k for form in targets for k, _ in form})
-    rows = [([dict(form).get(k, Fraction(0)) for k in names], value) for form, value in targets.items()]
+    system is square and solve it exactly; facts no axis reads take plain defaults.
+    The inverse depends only on the axes, so it is computed once per policy."""
+    forms = tuple(targets)
+    plan = plans.get(forms)
+    if plan is None:
+        plan = plans[forms] = _plan(space, forms)
+    names, inverse, extra = plan
+    values = [targets[f] for f in forms] + [_default(space.facts[k].type.kind, space) for k in extra]
+    return {k: sum((c * v for c, v in zip(row, values)), Fraction(0)) for k, row in zip(names, inverse)}
+
+
+def _plan(space: Space, forms: tuple) -> tuple[list[str], list[list[Fraction]], list[str]]:
+    from .space import _rank
+
+    names = sorted({k for form in forms for k, _ in form})
+    rows = [[dict(form).get(k, Fraction(0)) for k in names] for form in forms]
+    extra = []
     for k in names:
         unit = [Fraction(1 if j == k else 0) for j in names]
-        trial = [r for r, _ in rows] + [unit]
-        from .space import _rank
-
-        if _rank(trial) > _rank([r for r, _ in rows]) and len(rows) < len(names):
-            kind = space.facts[k].type.kind
-            rows.append((unit, _default(kind, space)))
-    # Gauss-Jordan on the square system
+        if len(rows) < len(names) and _rank(rows + [unit]) > _rank(rows):
+            rows.append(unit)
+            extra.append(k)
     n = len(names)
-    a = [row[:] + [value] for row, value in rows]
+    # invert the square matrix by Gauss-Jordan
+    a = [row[:] + [Fraction(1 if i == j else 0) for j in range(n)] for i, row in enumerate(rows)]
     for col in range(n):
         pivot = next(r for r in range(col, n) if a[r][col] != 0)
         a[col], a[pivot] = a[pivot], a[col]
@@ -248,7 +287,7 @@ def _solve(space: Space, targets: dict) -> dict[str, Fraction]:
             if r != col and a[r][col] != 0:
                 factor = a[r][col]
                 a[r] = [x - factor * y for x, y in zip(a[r], a[col])]
-    return {k: a[i][n] for i, k in enumerate(names)}
+    return names, [row[n:] for row in a], extra
 
 
 def _typed(kind: str, value: Fraction, offset) -> Any:

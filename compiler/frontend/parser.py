@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Diagnostic
 from ..source import SourceFile, Span
@@ -118,8 +118,5 @@ def parse(source: SourceFile) -> tuple[nodes.Module | None, list[Diagnostic]]:
     except UnexpectedInput as err:
         return None, [_translate(source, err)]
     builder = ToAst(source.path)
-    try:
-        module = builder.transform(tree)
-    except VisitError as err:  # a bug in the transformer: still no traceback for the author
-        raise err.orig_exc  # pragma: no cover
+    module = builder.build(tree)
     return module, builder.diagnostics

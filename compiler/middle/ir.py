@@ -10,6 +10,7 @@ aware datetime.datetime, frozenset[str] for sets, tuple[(key, value), ...] for m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Union
 
 from ..source import NO_SPAN, Span
@@ -137,7 +138,7 @@ class Fact:
     line: int = 0
     span: Span = _span()
 
-    @property
+    @cached_property
     def codes(self) -> tuple[str, ...]:
         return tuple(v.code for v in self.values)
 
