@@ -136,7 +136,8 @@ class _Analysis:
             else:
                 if d.hit_policy == "unique":
                     self._unique_overlap(d, i, cond, taken)
-                self._implied(d, i, remaining)
+                # under `unique` rules read on their own: implied only by their own parts
+                self._implied(d, i, enc.valid if d.hit_policy == "unique" else remaining)
             if values is None:
                 remaining = m.and_not(remaining, cond)
             else:

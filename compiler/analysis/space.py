@@ -250,8 +250,9 @@ class Space:
             names = [k for k, _ in form]
             integral = all(self.facts[k].type.kind in ("timestamp", "duration") for k in names) and \
                 all(v.denominator == 1 for _, v in form)
-            kind = "number" if any(self.facts[k].type.kind == "number" for k in names) else \
-                ("timestamp" if sum(v for _, v in form) != 0 else "duration")
+            kinds = {k: self.facts[k].type.kind for k in names}
+            stamp_weight = sum(v for k, v in form if kinds[k] == "timestamp")
+            kind = "number" if "number" in kinds.values() else ("timestamp" if stamp_weight != 0 else "duration")
             axis = Axis(form, kind, integral, self._axis_label(form), offset=self.offset)
             self.axes[form] = axis
         return axis, op, threshold

@@ -1,0 +1,141 @@
+"""The static analysis on the real policy and on changed copies of it, as an author
+meets it: the shipped policy checks clean with its invariants proven; removing the
+catch-all shows a gap; a rule that tells the phone after 3 days breaks an invariant.
+Every example the analysis gives is facts that decide() accepts and that show the
+problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from compiler.backend.python import generate
+from compiler.diagnostics import render_json
+from compiler.pipeline import compile_policy
+
+from .conftest import ROOT, load_module
+
+POLICY = (ROOT / "policy/driver_info.policy").read_text(encoding="utf-8")
+ANALYSIS_CODES = {"E0400", "E0601", "E0602", "W0603", "W0604", "E0606"}
+
+
+def changed(tmp_path: Path, old: str, new: str, overlaps: bool = False):
+    assert old in POLICY
+    (tmp_path / "driver_info.policy").write_text(POLICY.replace(old, new, 1), encoding="utf-8")
+    (tmp_path / "driver_info.replies.yaml").write_text(
+        (ROOT / "policy/driver_info.replies.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return compile_policy(tmp_path / "driver_info.policy", "policy/driver_info.policy", overlaps=overlaps)
+
+
+def test_shipped_policy_checks_clean_with_invariants_proven(driver_policy):
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = compile_policy(Path("policy/driver_info.policy"), "policy/driver_info.policy")
+    finally:
+        os.chdir(old)
+    assert result.ok and result.diagnostics == []
+    assert {i.name for i in driver_policy.invariants} == {
+        "연락처_공개_조건", "차량번호_공개_조건", "이름_비공개", "계좌번호_비공개", "OB_이관_조건"}
+
+
+def test_catch_all_removed_shows_a_gap(tmp_path, driver_info):
+    result = changed(tmp_path, "  otherwise refuse\n", "")
+    gaps = [d for d in result.diagnostics if d.code == "E0400"]
+    assert len(gaps) == 1 and "reply" in gaps[0].message
+    example = gaps[0].example
+    # facts the shipped module accepts, where the shipped policy only had its catch-all left
+    assert driver_info.decide(example).rule == "otherwise"
+    assert gaps[0].notes and "일 때 어느 규칙에도 맞지 않습니다" in gaps[0].notes[0]
+
+
+def test_phone_after_three_days_breaks_the_invariant(tmp_path):
+    extra = ('  rule 연락처_분실물_직접 "분실물이면 14일까지 연락처 안내":\n'
+             '    when request = driver_phone and trip_status in ACTIVE\n'
+             '     and elapsed <= APP_CALL_WINDOW and reason = lost_item\n'
+             '    then disclose_driver_phone\n\n  rule 연락처_안심연결')
+    result = changed(tmp_path, "  rule 연락처_안심연결", extra)
+    broken = [d for d in result.diagnostics if d.code == "E0606"]
+    assert [d.message.split("`")[1] for d in broken] == ["연락처_공개_조건"]
+    [finding] = broken
+    assert finding.related and "연락처_분실물_직접" in Path(tmp_path / "driver_info.policy").read_text(
+        encoding="utf-8").splitlines()[finding.related[0].span.line - 1]
+    # the example really discloses the phone, after three days, under the changed policy
+    module = load_module("changed", generate(_policy_without_analysis(tmp_path)), tmp_path)
+    decision = module.decide(finding.example)
+    assert "driver_phone" in decision.discloses and decision.rule == "연락처_분실물_직접"
+    assert decision.derived["elapsed"] > dt.timedelta(days=3)
+
+
+def _policy_without_analysis(tmp_path):
+    return compile_policy(tmp_path / "driver_info.policy", "policy/driver_info.policy", analysis=False).policy
+
+
+@pytest.mark.parametrize("case", sorted((ROOT / "tests/cases/diagnostics").glob("*.policy")), ids=lambda c: c.stem)
+def test_every_analysis_finding_has_an_example_decide_accepts(case, tmp_path):
+    rel = case.relative_to(ROOT)
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = compile_policy(rel, rel.as_posix(), overlaps="overlaps" in case.stem)
+        bare = compile_policy(rel, rel.as_posix(), analysis=False)
+    finally:
+        os.chdir(old)
+    findings = [d for d in json.loads(render_json(result.diagnostics)) if d["code"] in ANALYSIS_CODES]
+    if not findings or bare.policy is None:
+        return
+    module = load_module(case.stem.lower().replace("-", "_"), generate(bare.policy), tmp_path)
+    for finding in findings:
+        if "example" not in finding:
+            assert finding["code"] == "E0601" and "어떤 올바른 사실에도" in finding["message"]
+            continue
+        try:
+            module.decide(finding["example"])
+        except module.PolicyInputError as error:  # only a gap may find no rule, and that is its point
+            assert finding["code"] == "E0400" and error.name == "facts", error
+
+
+def test_unique_decisions_run(tmp_path):
+    path = tmp_path / "tiers.policy"
+    path.write_text('fact amount "금액": number\noutcome low "소액" { reply "소액" }\noutcome high "고액" { reply "고액" }\n'
+                    'decision tier (unique) {\n  rule 소액: when amount < 1000 then low\n'
+                    '  rule 고액: when amount >= 1000 then high\n}\n', encoding="utf-8")
+    result = compile_policy(path, "tiers.policy")
+    assert result.ok and result.diagnostics == []
+    module = load_module("tiers", generate(result.policy), tmp_path)
+    assert module.decide({"amount": 999.99}).outcome == "low"
+    assert module.decide({"amount": 1000}).outcome == "high"
+
+
+def test_boundaries_are_exact(tmp_path):
+    """`<` against `<=` at the same threshold differs by exactly the threshold point."""
+    path = tmp_path / "edge.policy"
+    path.write_text('fact start: timestamp\nfact end: timestamp\nrequire end >= start "순서"\nlet d = end - start\n'
+                    'outcome a "가" { reply "가" }\noutcome b "나" { reply "나" }\n'
+                    'decision x (first) {\n  rule 미만: when d < 3일 then a\n  rule 초과: when d > 3일 then b\n}\n',
+                    encoding="utf-8")
+    result = compile_policy(path, "edge.policy")
+    [gap] = [d for d in result.diagnostics if d.code == "E0400"]
+    start = dt.datetime.fromisoformat(gap.example["start"])
+    end = dt.datetime.fromisoformat(gap.example["end"])
+    assert end - start == dt.timedelta(days=3)
+    assert "정확히 3일" in gap.notes[0]
+    path.write_text(path.read_text(encoding="utf-8").replace("rule 초과: when d > 3일", "rule 초과: when d >= 3일"),
+                    encoding="utf-8")
+    fixed = compile_policy(path, "edge.policy").diagnostics
+    assert [d.code for d in fixed] == ["W0604"] and "otherwise" in fixed[0].help  # covered: the last rule is a catch-all
+
+
+def test_microsecond_intervals_are_empty(tmp_path):
+    """Between 3일 and 3일 1us there is no whole microsecond: nothing falls through."""
+    path = tmp_path / "micro.policy"
+    path.write_text('fact w: duration\noutcome a "가" { reply "가" }\noutcome b "나" { reply "나" }\n'
+                    'decision x (first) {\n  rule 이하: when w <= 3일 then a\n  rule 이상: when w >= 3일1us then b\n}\n',
+                    encoding="utf-8")
+    found = compile_policy(path, "micro.policy").diagnostics
+    assert [d.code for d in found] == ["W0604"]  # no gap; the last rule takes all that is left
+    assert "3일 1마이크로초 이상" in found[0].notes[0]
