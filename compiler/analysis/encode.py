@@ -16,7 +16,7 @@ from typing import Any
 from ..middle import ir
 from ..runtime.support import josa
 from .mdd import FALSE, MDD, TRUE
-from .space import EPOCH, US, Axis, Space, to_number
+from .space import EPOCH, US, Axis, Space, form_text, rank, to_number
 
 _DAY, _HOUR, _MIN, _SEC = 86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000
 
@@ -105,13 +105,13 @@ class Encoder:
             if axis is None:
                 holds = {"<": t < 0, "<=": t <= 0, ">": t > 0, ">=": t >= 0, "=": t == 0, "!=": t != 0}[op]
                 return TRUE if holds else FALSE
-            return m.var_in(sp.index[_axis_name(sp, axis)], axis.pieces_where(op, t))
+            return m.var_in(sp.index[form_text(axis.form)], axis.pieces_where(op, t))
         (lk, lv), (rk, rv) = self._side(e.left), self._side(e.right)
         if lk == "value" and rk == "value":
             same = lv == rv
         elif lk == "var" and rk == "var":
             values = sp.dims[lv].values
-            same_node = m.any_of(m.and_(m.var_in(lv, [i]), m.var_in(rv, [values_index(sp.dims[rv].values, v)]))
+            same_node = m.any_of(m.and_(m.var_in(lv, [i]), m.var_in(rv, [sp.dims[rv].values.index(v)]))
                                  for i, v in enumerate(values) if v in sp.dims[rv].values)
             return same_node if e.op == "=" else m.not_(same_node)
         else:
@@ -172,16 +172,6 @@ class Encoder:
                 text = _ranges(dim.axis, allowed)
             parts.append(f"{dim.label}: {text}")
         return ", ".join(parts) if parts else "모든 경우"
-
-
-def values_index(values, v) -> int:
-    return values.index(v)
-
-
-def _axis_name(space: Space, axis: Axis) -> str:
-    from .space import _form_text
-
-    return _form_text(axis.form)
 
 
 def _declared_order(space: Space, var: int) -> int:
@@ -265,14 +255,12 @@ def _solve(space: Space, targets: dict, plans: dict) -> dict[str, Fraction]:
 
 
 def _plan(space: Space, forms: tuple) -> tuple[list[str], list[list[Fraction]], list[str]]:
-    from .space import _rank
-
     names = sorted({k for form in forms for k, _ in form})
     rows = [[dict(form).get(k, Fraction(0)) for k in names] for form in forms]
     extra = []
     for k in names:
         unit = [Fraction(1 if j == k else 0) for j in names]
-        if len(rows) < len(names) and _rank(rows + [unit]) > _rank(rows):
+        if len(rows) < len(names) and rank(rows + [unit]) > rank(rows):
             rows.append(unit)
             extra.append(k)
     n = len(names)
@@ -367,5 +355,3 @@ def _ranges(axis: Axis, allowed: list[int]) -> str:
         texts.append(" ".join(x for x in (low, high) if x) or "모든 값")
     return " 또는 ".join(texts)
 
-
-__all__ = ["Encoder", "duration_text", "josa"]

@@ -151,7 +151,7 @@ class Space:
                 values = f.codes if f.type.kind == "enum" else (False, True)
                 order.append(Dim(f.type.kind, f.name, f.label, tuple(values), fact=f))
         for axis in self.axes.values():
-            order.append(Dim("axis", _form_text(axis.form), axis.label, tuple(range(len(axis.pieces))), axis))
+            order.append(Dim("axis", form_text(axis.form), axis.label, tuple(range(len(axis.pieces))), axis))
         # most-tested first: diagrams stay small when the dimension that splits the rules comes first
         position = {id(d): i for i, d in enumerate(order)}
         order.sort(key=lambda d: (-uses.get(d.name, 0), position[id(d)]))
@@ -191,7 +191,7 @@ class Space:
             axis, op, t = atom
             if axis is not None:
                 axis.thresholds.append(t)
-                uses[_form_text(axis.form)] = uses.get(_form_text(axis.form), 0) + 1
+                uses[form_text(axis.form)] = uses.get(form_text(axis.form), 0) + 1
 
     def kind_of(self, e: ir.Expr) -> str | None:
         if isinstance(e, ir.FactRef):
@@ -267,20 +267,20 @@ class Space:
                 return d.label
         if len(form) == 1 and form[0][1] == 1:
             return self.facts[form[0][0]].label
-        return _form_text(form)
+        return form_text(form)
 
     def _dependence(self) -> str | None:
         """None when the axes are linearly independent, else a description of the problem."""
         rows = [dict(a.form) for a in self.axes.values()]
         names = sorted({k for r in rows for k in r})
         matrix = [[r.get(k, Fraction(0)) for k in names] for r in rows]
-        if _rank(matrix) < len(matrix):
+        if rank(matrix) < len(matrix):
             forms = ", ".join(a.label for a in self.axes.values())
             return f"비교하는 수치들({forms})이 서로 독립이 아니어서 사실 공간을 정확히 나눌 수 없습니다"
         return None
 
 
-def _form_text(form: Form) -> str:
+def form_text(form: Form) -> str:
     parts = []
     for i, (name, c) in enumerate(form):
         sign = "-" if c < 0 else ("+" if i else "")
@@ -289,7 +289,7 @@ def _form_text(form: Form) -> str:
     return " ".join(parts)
 
 
-def _rank(matrix: list[list[Fraction]]) -> int:
+def rank(matrix: list[list[Fraction]]) -> int:
     m = [row[:] for row in matrix]
     rank, cols = 0, len(m[0]) if m else 0
     for col in range(cols):

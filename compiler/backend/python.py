@@ -288,7 +288,7 @@ class _Gen:
         w.blank(2)
 
     def decision(self, d: ir.Decision) -> None:
-        w, p = self.w, self.p
+        w = self.w
         w.blank()
         w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rule wins) ──")
         for i, r in enumerate(d.rules):
