@@ -5,6 +5,7 @@ POLICYC_DEBUG=1 to see its traceback."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import textwrap
@@ -15,6 +16,8 @@ from .build import plan, stale, write
 from .codes import CODES
 from .diagnostics import has_errors, render_json, render_text, summary
 from .pipeline import compile_policy
+from .tools.explain import explain_json, explain_text, render_reply
+from .tools.load import decision_json, load, parse_assignments
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 
@@ -81,11 +84,42 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--overlaps", action="store_true",
                    help="(first) 결정에서 뒤 규칙도 맞지만 앞 규칙 때문에 다른 결과가 나는 경우를 모두 보여 줌 (W0603)")
 
-    e = sub.add_parser("explain", formatter_class=fmt, help="진단 코드의 자세한 설명",
-                       description="진단 코드(E0201 같은)가 무슨 뜻이고 어떻게 고치는지 설명합니다.",
-                       epilog="예:\n  policyc explain E0400\n  policyc explain --list")
-    e.add_argument("code", nargs="?", help="진단 코드")
-    e.add_argument("--list", action="store_true", help="모든 코드의 목록")
+    e = sub.add_parser("explain", formatter_class=fmt, help="어떤 규칙이 왜 결정했는지 (또는 진단 코드 설명)",
+                       description="사실(JSON)을 주면 결정한 규칙과 그 줄, 앞선 규칙마다 맞지 않은 첫 조건과 실제 값,\n"
+                                   "결과의 공개·조치, 답변을 보여 줍니다. 사실은 파일, 표준 입력, 또는 --fact 로 줍니다.\n"
+                                   "`policyc explain E0201` 처럼 진단 코드를 주면 그 코드를 설명합니다.",
+                       epilog=textwrap.dedent("""\
+                           예:
+                             policyc explain policy/driver_info.policy facts.json
+                             echo '{"request": "driver_phone", ...}' | policyc explain policy/driver_info.policy
+                             policyc explain policy/driver_info.policy --fact request=driver_phone \\
+                                 --fact trip_status=completed --fact ride_at=2024-03-01T10:00+09:00 \\
+                                 --fact asked_at=2024-03-04T10:00+09:00 --fact history_available=false \\
+                                 --fact reason=other --context driver_phone=010-1234-5678
+                             policyc explain E0400            진단 코드 설명 (--list: 모든 코드)
+                           종료 코드: 0 성공, 2 사용법 오류나 잘못된 사실 (PolicyInputError), 1 정책 오류
+                           """))
+    e.add_argument("target", nargs="?", help="정책 파일 (.policy) 또는 진단 코드")
+    e.add_argument("facts_file", nargs="?", help="사실 JSON 파일 (없으면 --fact, 그것도 없으면 표준 입력)")
+    e.add_argument("--fact", action="append", default=[], metavar="이름=값", help="사실 하나 (여러 번)")
+    e.add_argument("--context", action="append", default=[], metavar="이름=값", help="답변에 넣을 값 (여러 번)")
+    e.add_argument("--format", choices=("text", "json"), default="text")
+    e.add_argument("--list", action="store_true", help="모든 진단 코드의 목록")
+
+    dcd = sub.add_parser("decide", formatter_class=fmt, help="표준 입력의 사실(JSON) -> 결정과 답변(JSON)",
+                         description="파이썬이 아닌 앱과 셸을 위한 decide(): 표준 입력으로 사실 JSON 을 받아\n"
+                                     "결정과 답변을 JSON 으로 표준 출력에 씁니다. 잘못된 입력은 JSON 오류와 종료 코드 2.",
+                         epilog=textwrap.dedent("""\
+                             예:
+                               echo '{"request": "vehicle_plate", "trip_status": "completed",
+                                      "ride_at": "2024-03-01T10:00:00+09:00", "asked_at": "2024-03-02T10:00:00+09:00",
+                                      "history_available": false, "reason": "other"}' \\
+                                 | policyc decide policy/driver_info.policy --context vehicle_plate=12가3457
+                             출력: {"outcome": "disclose_vehicle_plate", ..., "reply": "…12가3457로 확인됩니다."}
+                             오류: {"error": {"name": "reason", "problem": "…"}}  (종료 코드 2)
+                             """))
+    dcd.add_argument("policy", help="정책 파일 (.policy)")
+    dcd.add_argument("--context", action="append", default=[], metavar="이름=값", help="답변에 넣을 값 (여러 번)")
     return top
 
 
@@ -154,16 +188,95 @@ def cmd_check(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    if args.list or not args.code:
+    import re
+
+    target = args.target
+    if args.list or target is None or (re.fullmatch(r"[EWew]\d{4}", target) and not Path(target).exists()):
+        return _explain_code(args)
+    result, module = load(Path(target), target)
+    if module is None:
+        return _report({target: result}, "text") or EXIT_USAGE
+    try:
+        facts = _read_facts(args)
+        context = parse_assignments(args.context, "--context")
+    except ValueError as err:
+        _out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    try:
+        decision = module.decide(facts)
+    except module.PolicyInputError as err:
+        _out(f"policyc: 잘못된 사실 — {err}", sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.format == "json":
+            _out(json.dumps(explain_json(result, module, decision, context), ensure_ascii=False, indent=2))
+        else:
+            _out(explain_text(result, module, decision, context))
+    except module.PolicyInputError as err:
+        _out(f"policyc: 답변 값이 잘못되었습니다 — {err}", sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _read_facts(args) -> dict:
+    if args.fact:
+        return parse_assignments(args.fact, "--fact")
+    if args.facts_file and args.facts_file != "-":
+        try:
+            text = Path(args.facts_file).read_text(encoding="utf-8")
+        except OSError as err:
+            raise ValueError(f"사실 파일을 읽을 수 없습니다: {args.facts_file} ({err.strerror})") from None
+    else:
+        text = sys.stdin.read()
+    try:
+        facts = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"사실 JSON 을 읽을 수 없습니다 ({err.lineno}행 {err.colno}열: {err.msg})") from None
+    if not isinstance(facts, dict):
+        raise ValueError("사실은 JSON 객체 {\"이름\": 값, ...} 이어야 합니다")
+    return facts
+
+
+def _explain_code(args) -> int:
+    if args.list or not args.target:
         for code, (title, _) in CODES.items():
             _out(f"{code}  {title}")
         return EXIT_OK
-    code = args.code.upper()
+    code = args.target.upper()
     if code not in CODES:
-        _out(f"policyc: 알 수 없는 진단 코드: {args.code} (`policyc explain --list` 로 목록을 보세요)", sys.stderr)
+        _out(f"policyc: 알 수 없는 진단 코드: {args.target} (`policyc explain --list` 로 목록을 보세요)", sys.stderr)
         return EXIT_USAGE
     title, text = CODES[code]
     _out(f"{code}: {title}\n\n{text}")
+    return EXIT_OK
+
+
+def cmd_decide(args) -> int:
+    def fail(name: str, problem: str) -> int:
+        _out(json.dumps({"error": {"name": name, "problem": problem}}, ensure_ascii=False))
+        return EXIT_USAGE
+
+    result, module = load(Path(args.policy), args.policy)
+    if module is None:
+        diags = [d for d in result.diagnostics if d.severity == "error"]
+        first = diags[0] if diags else None
+        return fail("policy", f"{first.span}: {first.message}" if first else "정책을 컴파일할 수 없습니다")
+    try:
+        context = parse_assignments(args.context, "--context")
+        facts = json.loads(sys.stdin.read())
+    except ValueError as err:
+        return fail("input", f"JSON 을 읽을 수 없습니다: {err}")
+    try:
+        decision = module.decide(facts)
+        out = decision_json(result.policy, decision)
+        reply, missing = render_reply(result.policy, module, decision, context)
+        out["reply"] = reply
+        if missing:
+            out["reply_needs"] = missing
+    except module.PolicyInputError as err:
+        return fail(err.name, err.problem)
+    out["source_sha256"] = result.policy.source_sha256
+    _out(json.dumps(out, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -173,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain}[args.command]
+    handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -9,16 +9,14 @@ jsonschema; every error points at the YAML line it is about.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 
-import jsonschema
 import yaml
 
 from ..diagnostics import Diagnostic
-from ..source import SourceFile, Span
+from ..source import SourceFile
 from .nodes import Ident, StringLit
+from .yaml_source import load_yaml, node_at, node_span
 
 
 @dataclass(frozen=True)
@@ -28,51 +26,6 @@ class RepliesFile:
     replies: tuple[tuple[Ident, StringLit], ...]
 
 
-def _schema() -> dict:
-    return json.loads(resources.files("compiler").joinpath("schemas/replies.schema.json").read_text("utf-8"))
-
-
-def _span(path: str, node: yaml.Node) -> Span:
-    s, e = node.start_mark, node.end_mark
-    if e.line > s.line:  # a block: underline its first line only
-        return Span(path, s.line + 1, s.column + 1, s.line + 1, s.column + 2)
-    return Span(path, s.line + 1, s.column + 1, e.line + 1, max(e.column + 1, s.column + 2))
-
-
-def _to_data(node: yaml.Node, path: str, diags: list[Diagnostic]):
-    """Plain data from a composed node; duplicate keys are reported, not silently merged."""
-    if isinstance(node, yaml.MappingNode):
-        out, seen = {}, {}
-        for k, v in node.value:
-            key = k.value if isinstance(k, yaml.ScalarNode) else repr(k)
-            if key in seen:
-                diags.append(Diagnostic("E0508", _span(path, k), f"같은 이름이 두 번 있습니다: `{key}`",
-                                        "하나만 남기세요"))
-            seen[key] = True
-            out[key] = _to_data(v, path, diags)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_data(v, path, diags) for v in node.value]
-    if node.tag.endswith(":str"):
-        return node.value
-    return yaml.safe_load(yaml.serialize(node))  # numbers, booleans, null: kept as such for the schema
-
-
-def _node_at(root: yaml.Node, parts) -> yaml.Node:
-    node = root
-    for part in parts:
-        if isinstance(node, yaml.MappingNode):
-            hit = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
-            if hit is None:
-                break
-            node = hit[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            break
-    return node
-
-
 def _text_start(node: yaml.ScalarNode) -> int:
     """File line of the scalar text's first line (a `|` block starts on the next line)."""
     return node.start_mark.line + (2 if node.style in ("|", ">") else 1)
@@ -80,73 +33,16 @@ def _text_start(node: yaml.ScalarNode) -> int:
 
 def load_replies(source: SourceFile) -> tuple[RepliesFile | None, list[Diagnostic]]:
     path = source.path
-    try:
-        root = yaml.compose(source.text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        if err.context_mark is not None and "end of stream" in (err.problem or ""):
-            mark = err.context_mark  # where the unclosed quote or bracket began
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = _yaml_problem(err.problem or "")
-        return None, [Diagnostic("E0507", Span(path, line, col, line, col + 1), f"YAML 문법 오류: {problem}",
-                                 "들여쓰기와 `:` 뒤의 띄어쓰기를 확인하세요. 여러 줄 문구는 `키: |` 다음 줄부터 들여 씁니다")]
-    except yaml.YAMLError as err:
-        return None, [Diagnostic("E0507", Span(path, 1, 1, 1, 2), f"YAML 문법 오류: {err}")]
-    if root is None:
-        root = yaml.compose("{}")
-    diags: list[Diagnostic] = []
-    data = _to_data(root, path, diags)
-    validator = jsonschema.Draft202012Validator(_schema())
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        node = _node_at(root, list(err.absolute_path))
-        if err.validator == "additionalProperties" and isinstance(node, yaml.MappingNode):
-            allowed = err.schema.get("properties", {})
-            node = next((k for k, _ in node.value if k.value not in allowed), node)
-        where = "/".join(map(str, err.absolute_path)) or "(파일 전체)"
-        diags.append(Diagnostic("E0508", _span(path, node), f"답변 YAML 형식 오류 ({where}): {_ko(err)}",
-                                "최상위에는 snippets 와 replies 만 두고, 각 항목은 `이름: 문구` 로 적습니다"))
-    if diags:
+    root, data, diags = load_yaml(source, "replies.schema.json", "E0507", "E0508",
+                                  "최상위에는 snippets 와 replies 만 두고, 각 항목은 `이름: 문구` 로 적습니다", "답변 ")
+    if root is None or diags:
         return None, diags
 
     def entries(section: str):
         out = []
-        mapping = _node_at(root, [section]) if section in data else None
+        mapping = node_at(root, [section]) if section in data else None
         for k, v in (mapping.value if isinstance(mapping, yaml.MappingNode) else []):
-            out.append((Ident(k.value, _span(path, k)), StringLit(v.value, _text_start(v), _span(path, k))))
+            out.append((Ident(k.value, node_span(path, k)), StringLit(v.value, _text_start(v), node_span(path, k))))
         return tuple(out)
 
     return RepliesFile(path, entries("snippets"), entries("replies")), []
-
-
-_YAML_PROBLEMS = (
-    ("cannot start any token", "탭 문자는 들여쓰기에 쓸 수 없습니다 (공백으로 들여 쓰세요)"),
-    ("mapping values are not allowed", "여기에는 `키: 값` 이 올 수 없습니다 (문구 안의 `: ` 는 `|` 블록으로 감싸세요)"),
-    ("could not find expected ':'", "`:` 가 빠졌습니다"),
-    ("expected the node content", "값이 있어야 할 자리에 없습니다"),
-    ("found unexpected end of stream", "따옴표나 괄호가 닫히지 않은 채 파일이 끝났습니다"),
-    ("did not find expected key", "들여쓰기가 맞지 않거나 `키:` 가 있어야 할 자리입니다"),
-    ("found undefined alias", "정의되지 않은 별칭(*)을 썼습니다"),
-)
-
-
-def _yaml_problem(problem: str) -> str:
-    for needle, korean in _YAML_PROBLEMS:
-        if needle in problem:
-            return korean
-    return problem or "YAML 을 읽을 수 없습니다"
-
-
-def _ko(err: jsonschema.ValidationError) -> str:
-    if err.validator == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-        return f"알 수 없는 항목 {', '.join(map(str, extra))}"
-    if err.validator == "type":
-        want = {"object": "`이름: 값` 목록", "string": "문자열"}.get(err.validator_value, err.validator_value)
-        got = {"int": "숫자", "float": "숫자", "bool": "참거짓", "NoneType": "빈 값", "list": "목록",
-               "dict": "`이름: 값` 목록", "str": "문자열"}.get(type(err.instance).__name__, type(err.instance).__name__)
-        return f"{want}이어야 하는데 {got}입니다"
-    if err.validator == "minLength":
-        return "빈 문구입니다"
-    if err.validator == "propertyNames":
-        return "이름은 글자로 시작하고 글자, 숫자, _ 만 씁니다"
-    return err.message

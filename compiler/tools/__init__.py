@@ -1,0 +1,1 @@
+"""Tools for policy authors built on the compiler: test, explain, fmt, diff, doc, decide."""

@@ -1,0 +1,73 @@
+"""Compile a policy and load its module in memory, the way the tools run a policy:
+exactly the code `policyc build` would write, without touching generated/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import types
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..backend.python import generate
+from ..pipeline import Result, compile_policy
+
+
+def load(path: Path, shown_as: str | None = None) -> tuple[Result, types.ModuleType | None]:
+    result = compile_policy(path, shown_as or path.as_posix())
+    if not result.ok:
+        return result, None
+    name = f"policyc_loaded_{result.policy.name}_{result.policy.source_sha256[:12]}"
+    module = types.ModuleType(name)
+    module.__file__ = f"<policyc {result.policy.source_path}>"
+    sys.modules[name] = module  # dataclasses look their module up there
+    exec(compile(generate(result.policy), module.__file__, "exec"), module.__dict__)  # noqa: S102 — our own generated code
+    return result, module
+
+
+def jsonable(value: Any) -> Any:
+    """Decision values as JSON: sets sorted, tuples as lists, instants and durations as text."""
+    if isinstance(value, (frozenset, set)):
+        return sorted(jsonable(v) for v in value)
+    if isinstance(value, (tuple, list)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        from ..analysis.encode import duration_text
+
+        return duration_text(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def decision_json(policy, decision) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if policy.main is not None:
+        out["outcome"] = decision.outcome
+    for d in policy.decisions:
+        if not d.yields_outcome:
+            out[d.name] = jsonable(getattr(decision, d.name))
+    out.update(discloses=jsonable(decision.discloses), actions=jsonable(decision.actions), rule=decision.rule,
+               source=decision.source, trace=[list(t) for t in decision.trace])
+    return out
+
+
+def parse_assignments(items: list[str], what: str) -> dict[str, Any]:
+    """`key=value` pairs; a value that reads as JSON (true, 3, "x") is taken as JSON."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{what} 는 이름=값 으로 적습니다: {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
