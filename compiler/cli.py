@@ -18,6 +18,7 @@ from .diagnostics import has_errors, render_json, render_text, summary
 from .pipeline import compile_policy
 from .tools.explain import explain_json, explain_text, render_reply
 from .tools.load import decision_json, load, parse_assignments
+from .tools.testing import report_json, report_text, run_file
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 
@@ -105,6 +106,24 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--context", action="append", default=[], metavar="이름=값", help="답변에 넣을 값 (여러 번)")
     e.add_argument("--format", choices=("text", "json"), default="text")
     e.add_argument("--list", action="store_true", help="모든 진단 코드의 목록")
+
+    t = sub.add_parser("test", formatter_class=fmt, help="정책 옆의 YAML 사례를 돌리고 규칙·경계 범위를 봄",
+                       description="<이름>.tests.yaml 의 사례를 정책에 돌립니다: 사실 -> 기대한 결과, 상담유형, 공개, 조치,\n"
+                                   "답변에 있어야 할 말. 실패는 기대와 실제, 정한 규칙(파일:줄)을 보여 줍니다.\n"
+                                   "범위: 어느 사례도 거치지 않은 규칙, 어느 사례도 참/거짓으로 만들지 않은 경계(수치 비교).",
+                       epilog=textwrap.dedent("""\
+                           예:
+                             policyc test                                 policy/*.tests.yaml 모두
+                             policyc test policy/driver_info.tests.yaml
+                             policyc test --min-coverage 100              CI: 범위가 모자라면 실패
+                             policyc test --format json
+                           사례 형식: compiler/schemas/tests.schema.json (README 의 policyc test 절)
+                           종료 코드: 0 통과, 1 실패한 사례나 모자란 범위, 2 사용법 오류나 잘못된 YAML/정책
+                           """))
+    t.add_argument("files", nargs="*", help="사례 파일 (.tests.yaml; 기본: policy/*.tests.yaml)")
+    t.add_argument("--root", default=".", help="policy/ 가 있는 폴더")
+    t.add_argument("--min-coverage", type=float, default=0.0, metavar="퍼센트", help="이보다 범위가 낮으면 실패")
+    t.add_argument("--format", choices=("text", "json"), default="text")
 
     dcd = sub.add_parser("decide", formatter_class=fmt, help="표준 입력의 사실(JSON) -> 결정과 답변(JSON)",
                          description="파이썬이 아닌 앱과 셸을 위한 decide(): 표준 입력으로 사실 JSON 을 받아\n"
@@ -251,6 +270,36 @@ def _explain_code(args) -> int:
     return EXIT_OK
 
 
+def cmd_test(args) -> int:
+    root = Path(args.root)
+    files = [Path(f) for f in args.files] or sorted((root / "policy").glob("*.tests.yaml"))
+    if not files:
+        _out(f"policyc: 사례 파일이 없습니다: {(root / 'policy').as_posix()}/*.tests.yaml", sys.stderr)
+        return EXIT_USAGE
+    runs = [run_file(f, f.as_posix()) for f in files]
+    status = EXIT_OK
+    for run in runs:
+        if run.diagnostics:
+            _out(render_text(run.diagnostics, run.sources), sys.stderr)
+            status = EXIT_USAGE
+    if args.format == "json":
+        _out(json.dumps([report_json(r) for r in runs if not r.diagnostics], ensure_ascii=False, indent=2))
+    else:
+        for run in runs:
+            if not run.diagnostics:
+                _out(report_text(run))
+    if status == EXIT_USAGE:
+        return status
+    if any(r.failures for r in runs):
+        return EXIT_FINDINGS
+    low = [r for r in runs if r.coverage < args.min_coverage]
+    if low:
+        _out(f"policyc: 범위가 --min-coverage {args.min_coverage:g}% 보다 낮습니다: "
+             + ", ".join(f"{r.file} {r.coverage:.1f}%" for r in low), sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 def cmd_decide(args) -> int:
     def fail(name: str, problem: str) -> int:
         _out(json.dumps({"error": {"name": name, "problem": problem}}, ensure_ascii=False))
@@ -286,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide}[args.command]
+    handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide,
+               "test": cmd_test}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -1,0 +1,227 @@
+"""`policyc test`: YAML cases beside a policy, run on the compiled policy, with rule
+and boundary coverage.
+
+    run_file(path) -> TestRun (cases, failures, coverage, diagnostics)
+
+A case gives facts and what must come out (outcome, rule, discloses, actions, value
+decisions by name, phrases the reply must or must not contain, or the fact decide()
+must refuse). Coverage counts the rules that fired and, for every numeric comparison
+in the policy (`elapsed <= 3일`), whether cases saw it both true and false.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..analysis.space import Space
+from ..diagnostics import Diagnostic
+from ..frontend.yaml_source import load_yaml, node_at, node_span
+from ..middle import ir
+from ..middle.evaluate import _Env
+from ..pipeline import read_source
+from .explain import render_reply
+from .load import jsonable, load
+
+
+@dataclass
+class Failure:
+    case: str
+    line: int  # of the case in the YAML file
+    problems: list[str]
+    fired: str  # "rule (policy:LINE)"
+
+
+@dataclass
+class Boundary:
+    text: str  # "탑승 후 경과 시간 <= 3일 (policy:104)"
+    seen: set[bool] = field(default_factory=set)
+
+
+@dataclass
+class TestRun:
+    file: str
+    policy: str = ""
+    cases: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    rules: dict[str, list[tuple[str, int, bool]]] = field(default_factory=dict)  # decision -> (rule, line, fired)
+    boundaries: list[Boundary] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> float:
+        total = sum(len(r) for r in self.rules.values()) + 2 * len(self.boundaries)
+        hit = sum(f for r in self.rules.values() for _, _, f in r) + sum(len(b.seen) for b in self.boundaries)
+        return 100.0 * hit / total if total else 100.0
+
+
+def _numeric_comparisons(policy: ir.Policy):
+    """Every comparison of a number, duration or instant in the rules, with its rule."""
+    space = Space(policy)
+
+    def walk(e):
+        if isinstance(e, (ir.And, ir.Or)):
+            for x in e.operands:
+                yield from walk(x)
+        elif isinstance(e, ir.Not):
+            yield from walk(e.operand)
+        elif isinstance(e, ir.Cmp) and space.numeric(e) is not None and space.numeric(e)[0] is not None:
+            yield e
+
+    seen = {}
+    for d in policy.decisions:
+        for rule in d.rules:
+            if rule.cond is not None:
+                for cmp in walk(rule.cond):
+                    seen.setdefault(cmp, rule)
+    return seen
+
+
+def _show_cmp(policy: ir.Policy, e: ir.Cmp) -> str:
+    def side(x):
+        if isinstance(x, (ir.FactRef, ir.DerivedRef, ir.ConstRef)):
+            return x.name
+        from .explain import show_value
+
+        return show_value(policy, "", x.value)
+    return f"{side(e.left)} {e.op} {side(e.right)}"
+
+
+def run_file(path: Path, shown: str) -> TestRun:
+    run = TestRun(shown)
+    source, diags = read_source(path, shown)
+    if source is None:
+        run.diagnostics = diags
+        return run
+    run.sources[shown] = source
+    root, data, diags = load_yaml(source, "tests.schema.json", "E0507", "E0508",
+                                  "최상위에는 policy 와 cases 를 두고, 각 case 에 name, facts, expect 를 적습니다",
+                                  "테스트 ")
+    if diags:
+        run.diagnostics = diags
+        return run
+    policy_path = path.parent / data.get("policy", path.name.replace(".tests.yaml", ".policy"))
+    shown_policy = (Path(shown).parent / policy_path.name).as_posix()
+    result, module = load(policy_path, shown_policy)
+    run.policy = shown_policy
+    run.sources.update(result.sources)
+    if module is None:
+        run.diagnostics = [d for d in result.diagnostics if d.severity == "error"]
+        return run
+    policy = result.policy
+    comparisons = _numeric_comparisons(policy)
+    boundaries = {cmp: Boundary(f"{_show_cmp(policy, cmp)} ({policy.source_path}:{rule.line} {rule.name})")
+                  for cmp, rule in comparisons.items()}
+    fired: dict[str, set[str]] = {d.name: set() for d in policy.decisions}
+    cases_node = node_at(root, ["cases"])
+    value_decisions = {d.name for d in policy.decisions if not d.yields_outcome}
+    for i, case in enumerate(data["cases"]):
+        run.cases += 1
+        node = cases_node.value[i] if isinstance(cases_node, yaml.SequenceNode) else cases_node
+        line = node.start_mark.line + 1
+        expect = case["expect"]
+        unknown = [k for k in expect if k not in ("outcome", "rule", "discloses", "actions", "reply_contains",
+                                                   "reply_excludes", "error") and k not in value_decisions]
+        if unknown:
+            expect_node = node_at(node, ["expect"])
+            key_node = next((k for k, _ in getattr(expect_node, "value", []) if getattr(k, "value", None) == unknown[0]),
+                            expect_node)
+            run.diagnostics.append(Diagnostic("E0508", node_span(shown, key_node),
+                                              f"테스트 YAML 형식 오류: 정책에 없는 기대값 `{unknown[0]}`",
+                                              f"outcome, rule, discloses, actions, reply_contains, reply_excludes, error"
+                                              f"{', ' + ', '.join(sorted(value_decisions)) if value_decisions else ''} 중에서 쓰세요"))
+            continue
+        problems = _run_case(policy, module, case, expect, fired, boundaries)
+        if problems is not None:
+            problems, where = problems
+            if problems:
+                run.failures.append(Failure(case["name"], line, problems, where))
+    for d in policy.decisions:
+        run.rules[d.name] = [(r.name, r.line, r.name in fired[d.name]) for r in d.rules]
+    run.boundaries = list(boundaries.values())
+    return run
+
+
+def _run_case(policy, module, case, expect, fired, boundaries):
+    problems: list[str] = []
+    try:
+        decision = module.decide(case["facts"])
+    except module.PolicyInputError as err:
+        if "error" in expect:
+            if expect["error"] not in err.name:
+                problems.append(f"거절한 사실 — 기대: {expect['error']}, 실제: {err.name} ({err.problem})")
+        else:
+            problems.append(f"decide() 가 사실을 거절했습니다: {err}")
+        return problems, "(결정 없음)"
+    if "error" in expect:
+        problems.append(f"사실 {expect['error']} 을(를) 거절해야 하는데 결정했습니다: {decision.outcome if policy.main else ''}")
+    for name, rule in decision.trace:
+        fired[name].add(rule)
+    env = _Env(policy, dict(decision.facts))
+    for cmp, boundary in boundaries.items():
+        boundary.seen.add(bool(env.eval(cmp)))
+    where = f"{decision.rule} ({decision.source})" if policy.main else ""
+
+    def check(label, want, got):
+        if want != got:
+            problems.append(f"{label} — 기대: {want}, 실제: {got}")
+
+    if "outcome" in expect:
+        check("결과", expect["outcome"], decision.outcome)
+    if "rule" in expect:
+        check("규칙", expect["rule"], decision.rule)
+    if "discloses" in expect:
+        check("공개", sorted(expect["discloses"]), sorted(decision.discloses))
+    if "actions" in expect:
+        check("조치", sorted(expect["actions"]), sorted(decision.actions))
+    for name in expect:
+        if name in {d.name for d in policy.decisions if not d.yields_outcome}:
+            check(name, jsonable(expect[name]), jsonable(getattr(decision, name)))
+    if "reply_contains" in expect or "reply_excludes" in expect:
+        try:
+            reply, missing = render_reply(policy, module, decision, case.get("context", {}))
+        except module.PolicyInputError as err:
+            problems.append(f"답변을 만들 수 없습니다: {err}")
+            return problems, where
+        if reply is None:
+            problems.append(f"답변에 필요한 값이 context 에 없습니다: {', '.join(missing)}")
+            return problems, where
+        for phrase in expect.get("reply_contains", []):
+            if phrase not in reply:
+                problems.append(f"답변에 `{phrase}` 가 없습니다. 실제 답변: {reply!r}")
+        for phrase in expect.get("reply_excludes", []):
+            if phrase in reply:
+                problems.append(f"답변에 `{phrase}` 가 있으면 안 됩니다. 실제 답변: {reply!r}")
+    return problems, where
+
+
+def report_text(run: TestRun) -> str:
+    lines = [f"{run.file}: 정책 {run.policy}, 사례 {run.cases}개"]
+    for f in run.failures:
+        lines.append(f"  실패 {f.case}  ({run.file}:{f.line}; 정한 규칙: {f.fired})")
+        lines += [f"    - {p}" for p in f.problems]
+    missed_rules = [(d, name, line) for d, rules in run.rules.items() for name, line, hit in rules if not hit]
+    missed_sides = [(b.text, side) for b in run.boundaries for side in (True, False) if side not in b.seen]
+    lines.append(f"  통과 {run.cases - len(run.failures)}/{run.cases}, 범위 {run.coverage:.1f}% "
+                 f"(규칙 {sum(h for r in run.rules.values() for _, _, h in r)}/{sum(len(r) for r in run.rules.values())}, "
+                 f"경계의 양쪽 {sum(len(b.seen) for b in run.boundaries)}/{2 * len(run.boundaries)})")
+    for d, name, line in missed_rules:
+        lines.append(f"  어느 사례도 거치지 않은 규칙: {d}.{name} ({run.policy}:{line})")
+    for text, side in missed_sides:
+        lines.append(f"  어느 사례도 {'참' if side else '거짓'}으로 만들지 않은 경계: {text}")
+    return "\n".join(lines) + "\n"
+
+
+def report_json(run: TestRun) -> dict[str, Any]:
+    return {
+        "file": run.file, "policy": run.policy, "cases": run.cases,
+        "failures": [{"case": f.case, "line": f.line, "problems": f.problems, "fired": f.fired} for f in run.failures],
+        "coverage": round(run.coverage, 2),
+        "rules": {d: [{"rule": n, "line": line, "covered": h} for n, line, h in r] for d, r in run.rules.items()},
+        "boundaries": [{"comparison": b.text, "true_seen": True in b.seen, "false_seen": False in b.seen}
+                       for b in run.boundaries],
+    }
