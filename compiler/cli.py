@@ -12,10 +12,11 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
-from .build import plan, stale, write
+from .build import plan, stale, write, write_atomic
 from .codes import CODES
 from .diagnostics import has_errors, render_json, render_text, summary
-from .pipeline import compile_policy
+from .pipeline import compile_policy, read_source
+from .tools.fmt import format_source
 from .tools.explain import explain_json, explain_text, render_reply
 from .tools.load import decision_json, load, parse_assignments
 from .tools.testing import report_json, report_text, run_file
@@ -124,6 +125,22 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--root", default=".", help="policy/ 가 있는 폴더")
     t.add_argument("--min-coverage", type=float, default=0.0, metavar="퍼센트", help="이보다 범위가 낮으면 실패")
     t.add_argument("--format", choices=("text", "json"), default="text")
+
+    f = sub.add_parser("fmt", formatter_class=fmt, help="정책 파일을 한 가지 모양으로 정리 (주석 유지)",
+                       description="정책 파일을 정해진 모양으로 다시 씁니다: 들여쓰기, 규칙의 줄바꿈(80칸), 열거값 정렬.\n"
+                                   "주석은 그대로 둡니다. 정리한 결과를 다시 읽어 원래와 같은 정책인지 확인한 뒤에만 씁니다.\n"
+                                   "읽을 수 없는 파일은 건드리지 않습니다. 두 번 정리해도 결과는 같습니다.",
+                       epilog=textwrap.dedent("""\
+                           예:
+                             policyc fmt                           policy/*.policy 를 정리
+                             policyc fmt --check                   바뀔 파일이 있으면 이름을 대고 종료 코드 1 (CI)
+                             policyc fmt policy/driver_info.policy
+                           종료 코드: 0 성공 (또는 --check 에서 모두 정리됨), 1 --check 에서 정리할 파일 있음,
+                                      2 사용법 오류나 읽을 수 없는 파일
+                           """))
+    f.add_argument("files", nargs="*", help="정리할 .policy 파일 (기본: policy/*.policy)")
+    f.add_argument("--root", default=".", help="policy/ 가 있는 폴더")
+    f.add_argument("--check", action="store_true", help="쓰지 않고, 정리할 파일이 있으면 실패")
 
     dcd = sub.add_parser("decide", formatter_class=fmt, help="표준 입력의 사실(JSON) -> 결정과 답변(JSON)",
                          description="파이썬이 아닌 앱과 셸을 위한 decide(): 표준 입력으로 사실 JSON 을 받아\n"
@@ -300,6 +317,35 @@ def cmd_test(args) -> int:
     return EXIT_OK
 
 
+def cmd_fmt(args) -> int:
+    root = Path(args.root)
+    files = [Path(f) for f in args.files] or sorted((root / "policy").glob("*.policy"))
+    if not files:
+        return _no_policies(root, "text")
+    status, changed = EXIT_OK, []
+    for path in files:
+        source, diags = read_source(path, path.as_posix())
+        text = None
+        if source is not None:
+            text, diags = format_source(source)
+        if text is None:
+            _out(render_text(diags, {source.path: source} if source else {}), sys.stderr)
+            status = EXIT_USAGE
+            continue
+        if text != source.text:
+            changed.append(path)
+            if not args.check:
+                write_atomic(path, text)
+    for path in changed:
+        _out(f"{'정리할 파일' if args.check else '정리함'}: {path.as_posix()}", sys.stderr)
+    if status == EXIT_OK and args.check and changed:
+        _out("policyc: `policyc fmt` 로 정리하고 커밋하세요.", sys.stderr)
+        return EXIT_FINDINGS
+    if status == EXIT_OK and not changed:
+        _out(f"모두 정리되어 있습니다 (파일 {len(files)}개).", sys.stderr)
+    return status
+
+
 def cmd_decide(args) -> int:
     def fail(name: str, problem: str) -> int:
         _out(json.dumps({"error": {"name": name, "problem": problem}}, ensure_ascii=False))
@@ -336,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide,
-               "test": cmd_test}[args.command]
+               "test": cmd_test, "fmt": cmd_fmt}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -72,7 +72,7 @@ class Resolver:
     def _declare(self, table: dict, ident: n.Ident, what: str, entry) -> bool:
         if ident.name in table:
             first = table[ident.name]
-            first_span = first[2] if isinstance(first, tuple) else first
+            first_span = first if isinstance(first, Span) else first[2]
             self.error("E0200", ident.span, f"{what} `{ident.name}` 이(가) 이미 선언되어 있습니다",
                        "둘 중 하나의 이름을 바꾸세요", "두 번째 선언",
                        (Related(first_span, "처음 선언한 곳"),))

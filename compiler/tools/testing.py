@@ -5,8 +5,8 @@ and boundary coverage.
 
 A case gives facts and what must come out (outcome, rule, discloses, actions, value
 decisions by name, phrases the reply must or must not contain, or the fact decide()
-must refuse). Coverage counts the rules that fired and, for every numeric comparison
-in the policy (`elapsed <= 3일`), whether cases saw it both true and false.
+must reject). Coverage counts the rules that fired and, for every numeric comparison
+in the policy (`waited <= 3일`), whether cases saw it both true and false.
 """
 
 from __future__ import annotations

@@ -1,0 +1,362 @@
+"""`policyc fmt`: one canonical layout for policy files, comments kept.
+
+    format_source(source) -> (text | None, [Diagnostic])
+
+The text is printed from the AST, with each comment put back before the declaration,
+enum value or rule it stood before (or after the line it ended). The result is parsed
+again and its tree compared with the original's; if they differ, or a comment went
+missing, nothing is returned (a bug in fmt must never change a policy). Idempotent:
+formatting formatted text changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from lark import Lark
+from lark.exceptions import UnexpectedInput
+
+from ..diagnostics import Diagnostic, display_width
+from ..frontend import literals
+from ..frontend import nodes as n
+from ..frontend.parser import _translate, grammar_text
+from ..frontend.transform import ToAst
+from ..source import SourceFile, Span
+
+WIDTH = 80  # display columns: a Hangul syllable counts two
+
+
+@dataclass
+class _Comments:
+    items: list = field(default_factory=list)
+
+
+_SINK = _Comments()
+
+
+@functools.lru_cache(maxsize=1)
+def _lark_with_comments() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                lexer_callbacks={"COMMENT": lambda token: _SINK.items.append(token)})
+
+
+def parse_with_comments(source: SourceFile):
+    _SINK.items = []
+    try:
+        tree = _lark_with_comments().parse(source.text)
+    except UnexpectedInput as err:
+        return None, [], [_translate(source, err)]
+    builder = ToAst(source.path)
+    module = builder.build(tree)
+    comments = [(c.line, c.column, str(c).rstrip()) for c in _SINK.items]
+    return module, comments, builder.diagnostics
+
+
+# ── printing expressions ───────────────────────────────────────────────
+
+def string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def literal(e) -> str:
+    if isinstance(e, n.StringLit):
+        return string(e.value)
+    if isinstance(e, n.NumberLit):
+        return str(e.value)
+    if isinstance(e, (n.DurationLit, n.TimestampLit)):
+        return e.text
+    if isinstance(e, n.BoolLit):
+        return "true" if e.value else "false"
+    raise TypeError(e)
+
+
+def operand(e) -> str:
+    if isinstance(e, n.NameRef):
+        return e.name.name
+    if isinstance(e, n.SetLit):
+        return "{" + ", ".join(i.name for i in e.items) + "}"
+    if isinstance(e, n.Binary):
+        return f"{operand(e.left)} {e.op} {operand(e.right)}"
+    return literal(e)
+
+
+def cond(c, parent: str = "") -> str:
+    if isinstance(c, n.Compare):
+        return f"{operand(c.left)} {c.op} {operand(c.right)}"
+    if isinstance(c, n.InSet):
+        return f"{operand(c.item)} {'not in' if c.negated else 'in'} {operand(c.set)}"
+    if isinstance(c, n.Truth):
+        return operand(c.operand)
+    if isinstance(c, n.Not):
+        inner = cond(c.operand, "not")
+        return f"not {inner}" if isinstance(c.operand, (n.Truth, n.Not)) else f"not ({cond(c.operand)})"
+    if isinstance(c, n.And):
+        text = f"{cond(c.left, 'and')} and {cond(c.right, 'and')}"
+        return f"({text})" if parent in ("not", "or") else text  # parens in an `or` only for the reader
+    if isinstance(c, n.Or):
+        text = f"{cond(c.left, 'or')} or {cond(c.right, 'or')}"
+        return f"({text})" if parent in ("and", "not") else text
+    raise TypeError(c)
+
+
+def conjuncts(c) -> list:
+    if isinstance(c, n.And):
+        return conjuncts(c.left) + conjuncts(c.right)
+    return [c]
+
+
+def output(o) -> str:
+    if isinstance(o, n.NameOutput):
+        return o.name.name
+    if isinstance(o, n.ValueOutput):
+        return literal(o.value)
+    items = []
+    for item in o.items:
+        if isinstance(item, n.Lookup):
+            items.append(f"{item.map.name}[{item.key.name}]")
+        elif isinstance(item, n.Ident):
+            items.append(item.name)
+        else:
+            items.append(literal(item))
+    return "(" + ", ".join(items) + ")"
+
+
+def label(lbl) -> str:
+    return f" {string(lbl.value)}" if lbl is not None else ""
+
+
+# ── the printer ────────────────────────────────────────────────────────
+
+class _Printer:
+    def __init__(self, source: SourceFile, comments) -> None:
+        self.source = source
+        self.lines: list[str] = []
+        self.comments = sorted(comments)
+        self.used: set[int] = set()
+
+    # comments
+    def _code_before(self, line: int, col: int) -> bool:
+        return bool(self.source.line(line)[: col - 1].strip())
+
+    def leading(self, start_line: int, floor: int, indent: str) -> None:
+        """Standalone comments on lines floor < L < start_line, in order."""
+        last = 0
+        for i, (line, col, text) in enumerate(self.comments):
+            if i in self.used or not (floor < line < start_line) or self._code_before(line, col):
+                continue
+            if self._blank_before(line) and self.lines and self.lines[-1] != "" and not self.lines[-1].endswith("{"):
+                self.lines.append("")
+            self.lines.append(indent + text)
+            self.used.add(i)
+            last = line
+        if last and self._blank_before(start_line) and start_line - 1 > last and start_line < 10**9:
+            self.lines.append("")
+
+    def trailing(self, end_line: int) -> None:
+        """A comment after code on `end_line` goes at the end of the last printed line."""
+        for i, (line, col, text) in enumerate(self.comments):
+            if i not in self.used and line == end_line and self._code_before(line, col):
+                self.lines[-1] += "  " + text
+                self.used.add(i)
+
+    def _blank_before(self, line: int) -> bool:
+        return line > 1 and not self.source.line(line - 1).strip()
+
+    def gap(self, node_line: int, floor: int) -> None:
+        """Keep one blank line where the source had one before this node or its comments."""
+        first = node_line
+        for i, (line, col, _) in enumerate(self.comments):
+            if i not in self.used and floor < line < node_line and not self._code_before(line, col):
+                first = min(first, line)
+        if self.lines and self.lines[-1] != "" and self._blank_before(first) and not self.lines[-1].endswith("{"):
+            self.lines.append("")
+
+    # strings
+    def block(self, lit: n.StringLit, indent: str) -> list[str]:
+        """A triple-quoted string re-indented under `indent`; verbatim if that would change it."""
+        body = [indent + "  " + line if line.strip() else "" for line in lit.value.split("\n")]
+        text = '"""\n' + "\n".join(body) + "\n" + indent + '"""'
+        if '"""' not in lit.value and literals.read_string(text, 1)[0] == lit.value:
+            return text.split("\n")
+        raw = self.source.text
+        start = _offset(self.source, lit.span.line, lit.span.column)
+        end = _offset(self.source, lit.span.end_line, lit.span.end_column)
+        return raw[start:end].split("\n")
+
+    def text_value(self, lit: n.StringLit, indent: str) -> list[str]:
+        if "\n" in lit.value or _is_triple(self.source, lit):
+            return self.block(lit, indent)
+        return [string(lit.value)]
+
+    # declarations
+    def module(self, m: n.Module) -> str:
+        prev_end = 0
+        for item in m.items:
+            self.gap(item.span.line, prev_end)
+            self.leading(item.span.line, prev_end, "")
+            self.item(item)
+            self.trailing(item.span.end_line)
+            prev_end = item.span.end_line
+        self.leading(10**9, prev_end, "")
+        text = "\n".join(self.lines).rstrip("\n") + "\n"
+        while "\n\n\n" in text:
+            text = text.replace("\n\n\n", "\n\n")
+        return text
+
+    def item(self, d) -> None:
+        add = self.lines.append
+        if isinstance(d, n.PolicyDecl):
+            add(f"policy {d.name.name}{label(d.label)}")
+        elif isinstance(d, n.FactDecl):
+            default = f" = {operand(d.default)}" if d.default is not None else ""
+            if isinstance(d.type, n.EnumType):
+                add(f"fact {d.name.name}{label(d.label)}: enum {{")
+                width = max(len(v.name.name) for v in d.type.values)
+                prev = d.type.span.line
+                for v in d.type.values:
+                    self.leading(v.span.line, prev, "  ")
+                    text = v.name.name if v.label is None else f"{v.name.name.ljust(width)}  {string(v.label.value)}"
+                    add(f"  {text}")
+                    self.trailing(v.span.end_line)
+                    prev = v.span.end_line
+                self.leading(d.type.span.end_line, prev, "  ")
+                add("}" + default)
+            else:
+                add(f"fact {d.name.name}{label(d.label)}: {d.type.name.name}{default}")
+        elif isinstance(d, n.LetDecl):
+            add(f"let {d.name.name}{label(d.label)} = {operand(d.expr)}")
+        elif isinstance(d, n.ConstDecl):
+            if isinstance(d.value, n.MapLit):
+                add(f"const {d.name.name}{label(d.label)} = {{")
+                prev = d.value.span.line
+                for e in d.value.entries:
+                    self.leading(e.span.line, prev, "  ")
+                    add(f"  {e.key.name}: {literal(e.value)},")
+                    self.trailing(e.span.end_line)
+                    prev = e.span.end_line
+                self.leading(d.value.span.end_line, prev, "  ")
+                add("}")
+            else:
+                add(f"const {d.name.name}{label(d.label)} = {operand(d.value)}")
+        elif isinstance(d, n.RequireDecl):
+            add(f"require {cond(d.cond)} {string(d.message.value)}")
+        elif isinstance(d, n.ContextDecl):
+            add(f"{'personal' if d.personal else 'context'} {d.name.name}{label(d.label)}: {d.type.name.name}")
+        elif isinstance(d, n.ActionDecl):
+            add(f"action {d.name.name}{label(d.label)}")
+        elif isinstance(d, n.SnippetDecl):
+            body = self.text_value(d.text, "")
+            add(f"snippet {d.name.name} = {body[0]}")
+            self.lines.extend(body[1:])
+        elif isinstance(d, n.RepliesDecl):
+            add(f"replies {string(d.path.value)}")
+        elif isinstance(d, n.OutcomeDecl):
+            self.outcome(d)
+        elif isinstance(d, n.DecisionDecl):
+            self.decision(d)
+        elif isinstance(d, n.InvariantDecl):
+            self.invariant(d)
+        else:  # pragma: no cover
+            raise TypeError(d)
+
+    def outcome(self, d: n.OutcomeDecl) -> None:
+        add = self.lines.append
+        head = f"outcome {d.name.name}{label(d.label)}"
+        if not (d.discloses or d.actions or d.reply):
+            add(head + " {}")
+            return
+        add(head + " {")
+        if d.discloses:
+            add("  discloses " + ", ".join(i.name for i in d.discloses))
+        if d.actions:
+            add("  actions " + ", ".join(i.name for i in d.actions))
+        if d.reply is not None:
+            body = self.text_value(d.reply, "  ")
+            add("  reply " + body[0])
+            self.lines.extend(body[1:])
+        self.leading(d.span.end_line, d.span.line, "  ")
+        add("}")
+
+    def wrap(self, c, first: str, cont: str) -> None:
+        """A condition after `first`, filled to the width; continuation lines start with
+        `cont` and the joining `and`/`or` of a top-level chain."""
+        if isinstance(c, n.Or) and not isinstance(c, n.And):
+            joiner, parts = "or", [cond(p, "or") for p in _chain(c, n.Or)]
+        else:
+            joiner, parts = "and", [cond(p, "and") for p in conjuncts(c)]
+        line = first + parts[0]
+        for part in parts[1:]:
+            candidate = f"{line} {joiner} {part}"
+            if display_width(candidate) <= WIDTH:
+                line = candidate
+            else:
+                self.lines.append(line)
+                line = f"{cont}{joiner} {part}"
+        self.lines.append(line)
+
+    def decision(self, d: n.DecisionDecl) -> None:
+        add = self.lines.append
+        add(f"decision {d.name.name}{label(d.label)} ({d.hit_policy.name}) {{")
+        prev = d.span.line
+        for r in d.rules:
+            self.gap(r.span.line, prev)
+            self.leading(r.span.line, prev, "  ")
+            add(f"  rule {r.name.name}{label(r.label)}:")
+            self.wrap(r.cond, "    when ", "     ")
+            add(f"    then {output(r.output)}")
+            self.trailing(r.span.end_line)
+            prev = r.span.end_line
+        if d.otherwise is not None:
+            self.gap(d.otherwise.span.line, prev)
+            self.leading(d.otherwise.span.line, prev, "  ")
+            add(f"  otherwise {output(d.otherwise.output)}")
+            self.trailing(d.otherwise.span.end_line)
+            prev = d.otherwise.span.end_line
+        self.leading(d.span.end_line, prev, "  ")
+        add("}")
+
+    def invariant(self, d: n.InvariantDecl) -> None:
+        add = self.lines.append
+        add(f"invariant {d.name.name}{label(d.label)}:")
+        subject = f"{d.subject_kind} {d.subject.name}"
+        if d.cond is None:
+            add(f"  never {subject}")
+        else:
+            add(f"  {subject} only when")
+            self.wrap(d.cond, "    ", "    ")
+
+
+def _chain(c, kind) -> list:
+    if isinstance(c, kind):
+        return _chain(c.left, kind) + _chain(c.right, kind)
+    return [c]
+
+
+def _is_triple(source: SourceFile, lit: n.StringLit) -> bool:
+    return source.line(lit.span.line)[lit.span.column - 1: lit.span.column + 2] == '"""'
+
+
+def _offset(source: SourceFile, line: int, column: int) -> int:
+    offset = 0
+    for number in range(1, line):
+        offset += len(source.line(number)) + 1
+    return offset + column - 1
+
+
+def format_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
+    module, comments, diags = parse_with_comments(source)
+    if module is None or diags:
+        return None, diags
+    printer = _Printer(source, comments)
+    text = printer.module(module)
+    again, again_comments, again_diags = parse_with_comments(SourceFile(source.path, text))
+    missing = len(comments) - len(printer.used)
+    if again is None or again_diags or again != module or len(again_comments) != len(comments) or missing:
+        why = "다시 읽은 결과가 원래와 다릅니다" if again is not None else "다시 읽을 수 없습니다"
+        if missing:
+            why = f"주석 {missing}개를 둘 자리를 찾지 못했습니다"
+        return None, [Diagnostic("E0001", Span(source.path, 1, 1, 1, 2),
+                                 f"fmt 가 이 파일을 안전하게 정리할 수 없어 그대로 둡니다 ({why})",
+                                 "policyc 의 버그입니다. 이 파일을 첨부해 알려 주세요")]
+    return text, []
