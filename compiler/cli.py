@@ -16,6 +16,9 @@ from .build import plan, stale, write, write_atomic
 from .codes import CODES
 from .diagnostics import has_errors, render_json, render_text, summary
 from .pipeline import compile_policy, read_source
+from .tools.diff import diff_policies, facts_differ
+from .tools.diff import report_json as diff_json
+from .tools.diff import report_text as diff_text
 from .tools.fmt import format_source
 from .tools.explain import explain_json, explain_text, render_reply
 from .tools.load import decision_json, load, parse_assignments
@@ -141,6 +144,23 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("files", nargs="*", help="정리할 .policy 파일 (기본: policy/*.policy)")
     f.add_argument("--root", default=".", help="policy/ 가 있는 폴더")
     f.add_argument("--check", action="store_true", help="쓰지 않고, 정리할 파일이 있으면 실패")
+
+    df = sub.add_parser("diff", formatter_class=fmt, help="두 정책이 다르게 결정하는 경우를 모두 보여 줌",
+                        description="두 버전의 정책이 다르게 결정하는 사실의 영역을 빠짐없이 찾아, 영역마다 예와\n"
+                                    "이전/이후의 결과, 공개, 조치, 답변을 보여 줍니다. 모양만 바뀌었으면 아무것도 없습니다.",
+                        epilog=textwrap.dedent("""\
+                            예:
+                              policyc diff old/driver_info.policy policy/driver_info.policy
+                              policyc diff --git HEAD~1 policy/driver_info.policy     지난 커밋과 지금 작업본
+                              policyc diff --git main policy/driver_info.policy --format json
+                            종료 코드: 0 결정이 모두 같음, 1 다르게 결정하는 경우 있음,
+                                       3 공개가 넓어지는 경우 있음 (새 버전이 이전에 공개하지 않던 것을 공개),
+                                       2 사용법 오류나 컴파일할 수 없는 정책
+                            """))
+    df.add_argument("old", help="이전 정책 파일 (--git 이면 비교할 정책 파일)")
+    df.add_argument("new", nargs="?", help="이후 정책 파일")
+    df.add_argument("--git", metavar="REV", help="이 git 리비전의 정책과 작업본을 비교")
+    df.add_argument("--format", choices=("text", "json"), default="text")
 
     dcd = sub.add_parser("decide", formatter_class=fmt, help="표준 입력의 사실(JSON) -> 결정과 답변(JSON)",
                          description="파이썬이 아닌 앱과 셸을 위한 decide(): 표준 입력으로 사실 JSON 을 받아\n"
@@ -346,6 +366,78 @@ def cmd_fmt(args) -> int:
     return status
 
 
+EXIT_WIDENS = 3
+
+
+def cmd_diff(args) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.git:
+            if args.new:
+                _out("policyc: --git 에는 정책 파일 하나만 줍니다", sys.stderr)
+                return EXIT_USAGE
+            new_path = Path(args.old)
+            try:
+                old_path = _from_git(args.git, new_path, Path(tmp))
+            except ValueError as err:
+                _out(f"policyc: {err}", sys.stderr)
+                return EXIT_USAGE
+            old_name, new_name = f"{args.old}@{args.git}", args.old
+        else:
+            if not args.new:
+                _out("policyc: 비교할 정책 파일 두 개(이전, 이후)를 주세요", sys.stderr)
+                return EXIT_USAGE
+            old_path, new_path, old_name, new_name = Path(args.old), Path(args.new), args.old, args.new
+        old_result, old_module = load(old_path, old_name)
+        new_result, new_module = load(new_path, new_name)
+        for result, module in ((old_result, old_module), (new_result, new_module)):
+            if module is None:
+                _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+                return EXIT_USAGE
+        problems = facts_differ(old_result.policy, new_result.policy)
+        if problems:
+            _out("policyc: 사실 선언이 달라 경우별로 비교할 수 없습니다:\n  " + "\n  ".join(problems), sys.stderr)
+            return EXIT_USAGE
+        try:
+            changes = diff_policies(old_result.policy, new_result.policy, old_module, new_module)
+        except ValueError as err:
+            _out(f"policyc: {err}", sys.stderr)
+            return EXIT_USAGE
+    if args.format == "json":
+        _out(json.dumps(diff_json(changes), ensure_ascii=False, indent=2))
+    else:
+        _out(diff_text(old_name, new_name, changes))
+    if any(c.widens for c in changes):
+        return EXIT_WIDENS
+    return EXIT_FINDINGS if changes else EXIT_OK
+
+
+def _from_git(rev: str, path: Path, into: Path) -> Path:
+    """The policy (and the reply files it names) as they were at `rev`, copied into `into`."""
+    import re
+    import subprocess
+
+    def show(rel: Path) -> str:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent or ".", capture_output=True,
+                             text=True)
+        if top.returncode != 0:
+            raise ValueError("git 저장소 안이 아닙니다")
+        name = (rel.resolve()).relative_to(Path(top.stdout.strip()).resolve()).as_posix()
+        out = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=top.stdout.strip(), capture_output=True)
+        if out.returncode != 0:
+            raise ValueError(f"{rev} 에 {name} 이(가) 없습니다: {out.stderr.decode(errors='replace').strip()}")
+        return out.stdout.decode("utf-8", errors="replace")
+
+    text = show(path)
+    target = into / path.name
+    target.write_text(text, encoding="utf-8")
+    for rel in re.findall(r'^\s*replies\s+"([^"]+)"', text, re.M):
+        (into / rel).parent.mkdir(parents=True, exist_ok=True)
+        (into / rel).write_text(show(path.parent / rel), encoding="utf-8")
+    return target
+
+
 def cmd_decide(args) -> int:
     def fail(name: str, problem: str) -> int:
         _out(json.dumps({"error": {"name": name, "problem": problem}}, ensure_ascii=False))
@@ -382,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide,
-               "test": cmd_test, "fmt": cmd_fmt}[args.command]
+               "test": cmd_test, "fmt": cmd_fmt, "diff": cmd_diff}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -1,0 +1,242 @@
+"""`policyc diff OLD NEW`: where two versions of a policy decide differently.
+
+    diff_policies(old, new, old_module, new_module) -> [Change]
+
+Both versions' conditions (constants and derived values written out) go into one
+fact space, so its partition is exact for both. For every pair of rules (one old, one
+new) whose regions meet, the outcome, disclosures, actions, value decisions and the
+rendered reply are compared on facts from that region; each difference comes with an
+example and a sentence in the policy's labels. A region where the new version discloses
+something the old did not is a widening.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from ..analysis.encode import Encoder
+from ..analysis.mdd import FALSE, TRUE
+from ..analysis.space import Space
+from ..middle import ir
+from ..middle.evaluate import requirements_hold
+
+
+@dataclass
+class Side:
+    outcome: str | None
+    rule: str
+    source: str
+    discloses: list[str]
+    actions: list[str]
+    values: dict[str, Any]
+    reply: str | None
+
+
+@dataclass
+class Change:
+    kind: str  # "outcome" | "discloses" | "actions" | "value" | "reply"
+    widens: list[str]  # values the new version discloses here and the old did not
+    situation: str
+    example: dict
+    before: Side
+    after: Side
+
+    @property
+    def key(self):
+        return (self.before.outcome, self.after.outcome, tuple(self.widens), self.kind,
+                self.before.rule, self.after.rule)
+
+
+def facts_differ(old: ir.Policy, new: ir.Policy) -> list[str]:
+    """What keeps two versions from being compared region by region (facts changed)."""
+    problems = []
+    o = {f.name: f for f in old.facts}
+    n = {f.name: f for f in new.facts}
+    for name in sorted(o.keys() - n.keys()):
+        problems.append(f"사실 `{name}` 이(가) 없어졌습니다")
+    for name in sorted(n.keys() - o.keys()):
+        problems.append(f"사실 `{name}` 이(가) 새로 생겼습니다")
+    for name in sorted(o.keys() & n.keys()):
+        if o[name].type != dataclasses.replace(n[name].type, enum=o[name].type.enum) or o[name].codes != n[name].codes:
+            problems.append(f"사실 `{name}` 의 종류나 값 목록이 바뀌었습니다")
+    return problems
+
+
+def _inline(e: ir.Expr | None, policy: ir.Policy) -> ir.Expr | None:
+    """Constants and derived values written out, so both versions share one space."""
+    if e is None:
+        return None
+    consts = {c.name: c.value for c in policy.consts}
+    derived = {d.name: d.expr for d in policy.derived}
+
+    def go(x):
+        if isinstance(x, ir.ConstRef):
+            return ir.Value(consts[x.name])
+        if isinstance(x, ir.DerivedRef):
+            return go(derived[x.name])
+        if isinstance(x, (ir.Arith, ir.Cmp)):
+            return type(x)(x.op, go(x.left), go(x.right))
+        if isinstance(x, ir.In):
+            return ir.In(go(x.item), go(x.set), x.negated)
+        if isinstance(x, ir.Not):
+            return ir.Not(go(x.operand))
+        if isinstance(x, (ir.And, ir.Or)):
+            return type(x)(tuple(go(y) for y in x.operands))
+        return x
+    return go(e)
+
+
+def _merged(old: ir.Policy, new: ir.Policy) -> ir.Policy:
+    decisions = []
+    for tag, p in (("old", old), ("new", new)):
+        for d in p.decisions:
+            rules = tuple(dataclasses.replace(r, name=f"{tag}:{r.name}", cond=_inline(r.cond, p)) for r in d.rules)
+            decisions.append(dataclasses.replace(d, name=f"{tag}:{d.name}", rules=rules))
+    requires = tuple(dataclasses.replace(r, cond=_inline(r.cond, p)) for p in (old, new) for r in p.requires)
+    # the constants stay only so examples show instants in the policy's own offset
+    return dataclasses.replace(new, requires=requires, decisions=tuple(decisions), invariants=())
+
+
+def _fires(enc: Encoder, decision: ir.Decision) -> list[int]:
+    m = enc.mdd
+    remaining, out = enc.valid, []
+    for rule in decision.rules:
+        cond = TRUE if rule.cond is None else enc.cond(rule.cond)
+        out.append(m.and_(cond, remaining))
+        remaining = m.and_not(remaining, cond)
+    return out
+
+
+def sample_context(policy: ir.Policy) -> dict[str, Any]:
+    samples = {"phone": "010-1234-5678", "number": 10000}
+    return {c.name: samples.get(c.kind, f"[{c.label}]") for c in policy.contexts}
+
+
+def _side(policy: ir.Policy, module, typed: dict) -> Side:
+    d = module.decide(typed)
+    values = {dec.name: getattr(d, dec.name) for dec in policy.decisions if not dec.yields_outcome}
+    reply = None
+    if policy.main is not None:
+        try:
+            reply = module.render(d, sample_context(policy))
+        except module.PolicyInputError:
+            reply = None
+    return Side(d.outcome if policy.main else None, d.rule, d.source, sorted(d.discloses), sorted(d.actions),
+                values, reply)
+
+
+def diff_policies(old: ir.Policy, new: ir.Policy, old_module, new_module) -> list[Change]:
+    merged = _merged(old, new)
+    space = Space(merged)
+    if space.problem:
+        raise ValueError(space.problem)
+    enc = Encoder(space)
+    m = enc.mdd
+    by_name = {d.name: d for d in merged.decisions}
+    fires = {name: _fires(enc, d) for name, d in by_name.items()}
+    changes: dict[tuple, Change] = {}
+    # walk the pairs of (old rule, new rule) of the first decision of each version, then
+    # split each meeting region by the other decisions' rules, so every decision is compared
+    names = [d.name for d in old.decisions]
+    regions = [TRUE]
+    for name in names:
+        if f"new:{name}" not in by_name:
+            continue
+        split = []
+        for region in regions:
+            for fo in fires[f"old:{name}"]:
+                part = m.and_(region, fo)
+                if part == FALSE:
+                    continue
+                for fn in fires[f"new:{name}"]:
+                    both = m.and_(part, fn)
+                    if both != FALSE:
+                        split.append(both)
+        regions = split
+    for region in regions:
+        for box in _boxes_by_lookup_keys(enc, region, old, new):
+            as_json, typed = enc.example(box)
+            if not requirements_hold(new, typed) or not requirements_hold(old, typed):
+                continue
+            before, after = _side(old, old_module, typed), _side(new, new_module, typed)
+            change = _compare(before, after, enc.describe(box), as_json)
+            if change is not None and change.key not in changes:
+                changes[change.key] = change
+    return sorted(changes.values(), key=lambda c: (not c.widens, c.kind != "outcome", str(c.key)))
+
+
+def _boxes_by_lookup_keys(enc: Encoder, region: int, old: ir.Policy, new: ir.Policy):
+    """One box per value of every enum fact a table lookup reads (tables may differ by key)."""
+    keys = sorted({item.key.name for p in (old, new) for d in p.decisions for r in d.rules
+                   if isinstance(r.output, ir.TupleOf) for item in r.output.items if isinstance(item, ir.Lookup)})
+    parts = [region]
+    for key in keys:
+        var = enc.space.index[key]
+        parts = [m_part for part in parts for v in range(len(enc.space.dims[var].values))
+                 if (m_part := enc.mdd.and_(part, enc.mdd.var_in(var, [v]))) != FALSE]
+    for part in parts:
+        yield enc.mdd.cube(part)
+
+
+def _compare(before: Side, after: Side, situation: str, example: dict) -> Change | None:
+    widens = sorted(set(after.discloses) - set(before.discloses))
+    if before.outcome != after.outcome:
+        kind = "outcome"
+    elif before.discloses != after.discloses:
+        kind = "discloses"
+    elif before.actions != after.actions:
+        kind = "actions"
+    elif before.values != after.values:
+        kind = "value"
+    elif before.reply != after.reply:
+        kind = "reply"
+    else:
+        return None
+    return Change(kind, widens, situation, example, before, after)
+
+
+_KIND_KO = {"outcome": "결과가 바뀜", "discloses": "공개가 바뀜", "actions": "조치가 바뀜",
+            "value": "값이 바뀜", "reply": "답변 문구만 바뀜"}
+
+
+def _side_text(label: str, side: Side) -> list[str]:
+    head = f"  {label}: {side.outcome or ''} (규칙 {side.rule}, {side.source})"
+    attrs = f"        공개: {', '.join(side.discloses) or '없음'}   조치: {', '.join(side.actions) or '없음'}"
+    out = [head, attrs]
+    for name, value in side.values.items():
+        out.append(f"        {name}: {value}")
+    if side.reply is not None:
+        out += ["        | " + line for line in side.reply.split("\n")]
+    return out
+
+
+def report_text(old_name: str, new_name: str, changes: list[Change]) -> str:
+    import json
+
+    if not changes:
+        return f"{old_name} → {new_name}: 결정이 모두 같습니다 (바뀐 경우 없음)\n"
+    widening = [c for c in changes if c.widens]
+    lines = [f"{old_name} → {new_name}: 결정이 바뀌는 경우 {len(changes)}가지"
+             + (f", 그중 공개가 넓어지는 경우 {len(widening)}가지" if widening else "")]
+    group = None
+    for c in changes:
+        title = (f"[공개가 넓어짐: {', '.join(c.widens)}] " if c.widens else "") + \
+            f"{c.before.outcome} → {c.after.outcome} ({_KIND_KO[c.kind]})"
+        if title != group:
+            lines += ["", title]
+            group = title
+        lines.append(f"  경우: {c.situation}")
+        lines.append(f"  예: {json.dumps(c.example, ensure_ascii=False)}")
+        lines += _side_text("이전", c.before)
+        lines += _side_text("이후", c.after)
+    return "\n".join(lines) + "\n"
+
+
+def report_json(changes: list[Change]) -> list[dict]:
+    from .load import jsonable
+
+    return [{"kind": c.kind, "widens": c.widens, "situation": c.situation, "example": c.example,
+             "before": jsonable(dataclasses.asdict(c.before)), "after": jsonable(dataclasses.asdict(c.after))}
+            for c in changes]
