@@ -162,6 +162,19 @@ def _parser() -> argparse.ArgumentParser:
     df.add_argument("--git", metavar="REV", help="이 git 리비전의 정책과 작업본을 비교")
     df.add_argument("--format", choices=("text", "json"), default="text")
 
+    dc = sub.add_parser("doc", formatter_class=fmt, help="정책에서 상담 매뉴얼(Markdown, HTML) 만들기",
+                        description="정책에서 상담원 매뉴얼을 만듭니다: 요청 종류마다 조건 -> 결과 표, 결과마다 예시 값을 넣은\n"
+                                    "답변, 기준, 불변식, 작성자 설명(주석), 결정마다 흐름 그림(Graphviz SVG).\n"
+                                    "DIR/<이름>.md (그림은 DIR/<이름>-<결정>.svg) 와 한 파일로 된 DIR/<이름>.html 을 씁니다.",
+                        epilog=textwrap.dedent("""\
+                            예:
+                              policyc doc policy/driver_info.policy -o docs/
+                            그림에는 Graphviz 가 필요합니다 (Debian: apt-get install graphviz).
+                            종료 코드: 0 성공, 1 정책 오류, 2 사용법 오류나 Graphviz 없음
+                            """))
+    dc.add_argument("policy", help="정책 파일 (.policy)")
+    dc.add_argument("-o", "--output", required=True, metavar="DIR", help="문서를 쓸 폴더")
+
     dcd = sub.add_parser("decide", formatter_class=fmt, help="표준 입력의 사실(JSON) -> 결정과 답변(JSON)",
                          description="파이썬이 아닌 앱과 셸을 위한 decide(): 표준 입력으로 사실 JSON 을 받아\n"
                                      "결정과 답변을 JSON 으로 표준 출력에 씁니다. 잘못된 입력은 JSON 오류와 종료 코드 2.",
@@ -438,6 +451,30 @@ def _from_git(rev: str, path: Path, into: Path) -> Path:
     return target
 
 
+def cmd_doc(args) -> int:
+    from .tools.doc import build_doc, dot_source, render_svg, to_html, to_markdown
+
+    result, module = load(Path(args.policy), args.policy)
+    if module is None:
+        _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+        return EXIT_FINDINGS
+    policy = result.policy
+    try:
+        svgs = {d.name: render_svg(dot_source(policy, d)) for d in policy.decisions}
+    except (RuntimeError, OSError) as err:
+        _out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    doc = build_doc(result, module)
+    out = Path(args.output)
+    files = {d: f"{policy.name}-{d}.svg" for d in svgs}
+    for name, svg in svgs.items():
+        write_atomic(out / files[name], svg)
+    write_atomic(out / f"{policy.name}.md", to_markdown(doc, files))
+    write_atomic(out / f"{policy.name}.html", to_html(doc, svgs))
+    _out(f"문서: {(out / f'{policy.name}.md').as_posix()}, {(out / f'{policy.name}.html').as_posix()}", sys.stderr)
+    return EXIT_OK
+
+
 def cmd_decide(args) -> int:
     def fail(name: str, problem: str) -> int:
         _out(json.dumps({"error": {"name": name, "problem": problem}}, ensure_ascii=False))
@@ -474,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide,
-               "test": cmd_test, "fmt": cmd_fmt, "diff": cmd_diff}[args.command]
+               "test": cmd_test, "fmt": cmd_fmt, "diff": cmd_diff,
+               "doc": cmd_doc}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -208,7 +208,7 @@ def _side_text(label: str, side: Side) -> list[str]:
     for name, value in side.values.items():
         out.append(f"        {name}: {value}")
     if side.reply is not None:
-        out += ["        | " + line for line in side.reply.split("\n")]
+        out += [("        | " + line).rstrip() for line in side.reply.split("\n")]
     return out
 
 

@@ -1,0 +1,140 @@
+"""The author tools as a user runs them (policyc explain, decide, test, diff, doc), with
+golden outputs in tests/cases/tools/."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, check_golden
+
+GOLDEN = ROOT / "tests/cases/tools"
+FACTS = {"request": "driver_phone", "trip_status": "completed", "ride_at": "2024-03-01T10:00:00+09:00",
+         "asked_at": "2024-03-04T10:00:00+09:00", "history_available": False, "reason": "other"}
+
+
+def run(*args, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=cwd, input=stdin, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+
+
+def test_explain_golden(update_goldens):
+    result = run("explain", "policy/driver_info.policy", "--context", "driver_phone=01012345678",
+                 stdin=json.dumps(FACTS))
+    assert result.returncode == 0, result.stderr
+    check_golden(GOLDEN / "explain.out", result.stdout, update_goldens)
+
+
+def test_explain_with_fact_flags_and_json():
+    args = [f"--fact={k}={json.dumps(v) if isinstance(v, bool) else v}" for k, v in FACTS.items()]
+    result = run("explain", "policy/driver_info.policy", *args, "--format", "json")
+    out = json.loads(result.stdout)
+    assert out["decision"]["outcome"] == "disclose_driver_phone"
+    assert out["reply"] is None and out["reply_needs"] == ["driver_phone"]
+    reply_rules = out["decisions"][0]["rules"]
+    assert [r["name"] for r in reply_rules] == ["이름_계좌번호", "연락처_이용기록_전화", "연락처_직접_안내"]
+    assert reply_rules[1]["failed_condition"] == "history_available" and reply_rules[1]["values"] == {
+        "history_available": False}
+
+
+def test_explain_bad_facts_and_codes():
+    result = run("explain", "policy/driver_info.policy", stdin=json.dumps({**FACTS, "reason": "because"}))
+    assert result.returncode == 2 and "reason" in result.stderr and "Traceback" not in result.stderr
+    assert run("explain", "policy/driver_info.policy", stdin="{not json").returncode == 2
+    assert "E0400" in run("explain", "E0400").stdout
+
+
+def test_decide_golden(update_goldens):
+    result = run("decide", "policy/driver_info.policy", "--context", "driver_phone=010 1234 5678",
+                 stdin=json.dumps(FACTS))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["reply"].endswith("010-1234-5678입니다.")
+    check_golden(GOLDEN / "decide.out", result.stdout, update_goldens)
+
+
+@pytest.mark.parametrize("stdin, name", [(json.dumps({**FACTS, "ride_at": "2024-03-01T10:00"}), "ride_at"),
+                                         ("[1, 2]", "facts"), ("nope", "input")])
+def test_decide_errors_are_json(stdin, name):
+    result = run("decide", "policy/driver_info.policy", stdin=stdin)
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["error"]["name"] == name
+
+
+def test_test_golden(update_goldens):
+    result = run("test", "--min-coverage", "100")
+    assert result.returncode == 0, result.stdout + result.stderr
+    check_golden(GOLDEN / "test.out", result.stdout, update_goldens)
+
+
+def test_test_reports_failures_and_coverage(tmp_path):
+    shutil.copytree(ROOT / "policy", tmp_path / "policy")
+    cases = tmp_path / "policy/driver_info.tests.yaml"
+    text = cases.read_text(encoding="utf-8")
+    start = text.index("  - name: 3일이 지나 14일 이내 분실물은 안심연결")
+    end = text.index("  - name: 14일 1초 뒤 사고는 OB 이관")
+    cases.write_text(text[:start] + text[end:].replace("outcome: ob_transfer, rule: 연락처_OB_이관",
+                                                         "outcome: refuse, rule: 연락처_OB_이관", 1), encoding="utf-8")
+    result = run("test", "--root", str(tmp_path), "--min-coverage", "100")
+    assert result.returncode == 1
+    assert "실패 14일 1초 뒤 사고는 OB 이관" in result.stdout and "기대: refuse, 실제: ob_transfer" in result.stdout
+    assert "어느 사례도 거치지 않은 규칙: reply.연락처_안심연결" in result.stdout
+    broken = tmp_path / "policy/driver_info.tests.yaml"
+    broken.write_text("cases:\n  - name: x\n    facts: 3\n", encoding="utf-8")
+    result = run("test", "--root", str(tmp_path))
+    assert result.returncode == 2 and "driver_info.tests.yaml:3:12" in result.stderr
+
+
+def test_diff_golden(tmp_path, update_goldens):
+    new = tmp_path / "new"
+    shutil.copytree(ROOT / "policy", new)
+    policy = new / "driver_info.policy"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('연락처 안내 기간" = 3일', '연락처 안내 기간" = 5일'),
+                      encoding="utf-8")
+    result = run("diff", "policy/driver_info.policy", str(policy))
+    assert result.returncode == 3  # disclosure widens
+    check_golden(GOLDEN / "diff.out", result.stdout.replace(str(new), "new"), update_goldens)
+    back = run("diff", str(policy), "policy/driver_info.policy", "--format", "json")
+    assert back.returncode == 1  # narrower: differences, no widening
+    assert all(not c["widens"] for c in json.loads(back.stdout))
+
+
+def test_diff_ignores_layout(tmp_path):
+    new = tmp_path / "new"
+    shutil.copytree(ROOT / "policy", new)
+    policy = new / "driver_info.policy"
+    policy.write_text("# 주석만 더함\n" + policy.read_text(encoding="utf-8").replace("\n\n", "\n\n\n"), encoding="utf-8")
+    result = run("diff", "policy/driver_info.policy", str(policy))
+    assert result.returncode == 0 and "결정이 모두 같습니다" in result.stdout
+
+
+def test_diff_against_git(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "policy", repo / "policy")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], cwd=repo, check=True)
+    replies = repo / "policy/driver_info.replies.yaml"
+    replies.write_text(replies.read_text(encoding="utf-8").replace("만족스러운 답변을", "원하시는 답변을"), encoding="utf-8")
+    result = run("diff", "--git", "HEAD", "policy/driver_info.policy", cwd=repo)
+    assert result.returncode == 1, result.stderr
+    assert "답변 문구만 바뀜" in result.stdout and "원하시는 답변을" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
+def test_doc(tmp_path, update_goldens):
+    result = run("doc", "policy/driver_info.policy", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    md = (tmp_path / "driver_info.md").read_text(encoding="utf-8")
+    check_golden(GOLDEN / "doc.md", md, update_goldens)
+    page = (tmp_path / "driver_info.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 2 and "<script" not in page and "src=" not in page  # self-contained
+    assert "12가" not in page and "기사 연락처 안내 (기사 동의 없이)" in page
+    assert (tmp_path / "driver_info-reply.svg").read_text(encoding="utf-8").startswith("<svg")
