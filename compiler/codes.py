@@ -62,7 +62,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E0402": ("결과(outcome)를 내는 결정이 둘 이상",
               "앱이 받는 Decision.outcome 은 하나입니다. 결과(outcome)를 내는 결정은 하나만 두고, 나머지는 값을 내게 하세요."),
     "E0403": ("예약된 결정 이름",
-              "결정 이름은 Decision 의 필드가 됩니다. outcome, discloses, actions, rule, source, facts, trace 는 쓸 수 없습니다."),
+              "결정 이름은 Decision 의 필드가 됩니다. outcome, discloses, actions, rule, source, facts, derived, trace, count, index 는 쓸 수 없습니다."),
     "E0404": ("결과가 없는 정책",
               "정책에는 결정이 하나 이상 있어야 합니다."),
     # ── static analysis ──

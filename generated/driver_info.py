@@ -11,9 +11,8 @@ Invalid input raises PolicyInputError (a ValueError) naming the fact; nothing el
 
 import datetime
 import decimal
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 __all__ = ['decide', 'render', 'Decision', 'PolicyInputError', 'OUTCOMES', 'FACTS_SCHEMA', 'SOURCE', 'SOURCE_SHA256']
 
@@ -24,14 +23,13 @@ SOURCE_SHA256 = 'c8795bf5b0590d8778c4601642834607905c68900e6e5e9d4be3495569897cb
 # This file is copied verbatim into every generated module, so a generated module
 # needs only the standard library, jinja2 and hangulpy. It is also imported by the
 # compiler (templates are checked with the same filters) and tested on its own.
-# Keep it free of compiler imports.
+# Keep it free of compiler imports. jinja2 and hangulpy are imported on first use:
+# an app that only calls decide() never pays for them.
 import datetime as _dt
 import math as _math
 import re as _re
 from collections.abc import Mapping as _Mapping
 from decimal import Decimal as _Decimal
-
-from hangulpy.josa import josa_pick as _josa_pick
 
 
 class PolicyInputError(ValueError):
@@ -70,6 +68,13 @@ class Label:
 
 # ── facts ──
 
+MISSING = object()  # a required fact the app did not give
+
+
+def _absent(name):
+    return PolicyInputError(name, "필요한 사실이 없습니다")
+
+
 def _describe(value):
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -78,12 +83,16 @@ def _describe(value):
 def check_bool(name, value):
     if value is True or value is False:
         return value
+    if value is MISSING:
+        raise _absent(name)
     raise PolicyInputError(name, f"참/거짓(true/false)이어야 합니다: {_describe(value)}")
 
 
 def check_enum(name, value, allowed):
     if type(value) is str and value in allowed:
         return value
+    if value is MISSING:
+        raise _absent(name)
     if isinstance(value, str):
         raise PolicyInputError(name, f"알 수 없는 값 {_describe(value)} (가능한 값: {', '.join(allowed)})")
     raise PolicyInputError(name, f"문자열 값이어야 합니다 (가능한 값: {', '.join(allowed)}): {_describe(value)}")
@@ -93,19 +102,28 @@ _ISO = _re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-
 
 
 def check_timestamp(name, value):
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
-        return value
-    if isinstance(value, str):
+    if type(value) is str:
+        try:  # the fast path: one C call (any ISO 8601 form Python reads); the rest is diagnosed below
+            parsed = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
         if not _ISO.fullmatch(value):
             if _re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?", value):
                 raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: {value}+09:00): {_describe(value)}")
             raise PolicyInputError(name, f"ISO 8601 시각이 아닙니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+        raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}")
+    if isinstance(value, _dt.datetime):
         try:
-            return _dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}") from None
+            aware = value.tzinfo is not None and value.utcoffset() is not None
+        except Exception:  # a tzinfo that cannot say its offset
+            aware = False
+        if not aware:
+            raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+        return value
+    if value is MISSING:
+        raise _absent(name)
     raise PolicyInputError(name, f"시각은 UTC 기준 차이가 있는 ISO 8601 문자열이나 datetime 이어야 합니다: {_describe(value)}")
 
 
@@ -114,6 +132,8 @@ def check_number(name, value):
         return value
     if type(value) is float and _math.isfinite(value):
         return value
+    if value is MISSING:
+        raise _absent(name)
     raise PolicyInputError(name, f"유한한 숫자여야 합니다: {_describe(value)}")
 
 
@@ -125,6 +145,8 @@ _UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "
 def check_duration(name, value):
     if isinstance(value, _dt.timedelta):
         return value
+    if value is MISSING:
+        raise _absent(name)
     if isinstance(value, str) and _DURATION.fullmatch(value):
         micro = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"(\d+)(일|시간|분|초|ms|us|d|h|m|s)", value))
         try:
@@ -144,16 +166,21 @@ def unknown_name(name, known, noun):
 
 
 def read_mapping(what, value, known, noun):
-    """`value` as a dict whose keys are all in `known`, or PolicyInputError naming the culprit."""
-    if not isinstance(value, _Mapping):
+    """`value` as a dict whose keys are all in `known` (a frozenset), or PolicyInputError
+    naming the culprit."""
+    if type(value) is dict:
+        given = value
+    elif isinstance(value, _Mapping):
+        try:
+            given = dict(value)
+        except Exception:
+            raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
+    else:
         raise PolicyInputError(what, f"{noun}은(는) 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
-    try:
-        given = dict(value)
-    except Exception:
-        raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
-    for key in given:
-        if key not in known:
-            raise unknown_name(key, known, noun)
+    if not known.issuperset(given):
+        for key in given:
+            if key not in known:
+                raise unknown_name(key, sorted(known), noun)
     return given
 
 
@@ -216,8 +243,10 @@ def josa(value, particle):
     if _PHONE_LIKE.fullmatch(word):
         word = word[-1]
     pick = "와/과" if particle == "과/와" else particle
+    from hangulpy.josa import josa_pick
+
     try:
-        return text + _josa_pick(word, pick)
+        return text + josa_pick(word, pick)
     except Exception:  # an unknown particle or a word hangulpy cannot read
         raise PolicyInputError("josa", f"조사를 고를 수 없습니다: {_describe(text)} {particle}") from None
 
@@ -241,14 +270,15 @@ def whole_hours(value):
 FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours}
 
 
-def make_environment(snippets):
-    """The one Jinja2 environment replies render in: sandboxed, StrictUndefined,
-    block tags trimmed so `{% if %}` lines leave no blank line behind."""
+def make_environment(loader):
+    """The one Jinja2 environment replies render in: sandboxed, StrictUndefined, no
+    globals (a reply sees only what the policy hands it), block tags trimmed so
+    `{% if %}` lines leave no blank line behind."""
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.DictLoader(dict(snippets)),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -256,8 +286,49 @@ def make_environment(snippets):
         keep_trailing_newline=False,
         auto_reload=False,
     )
+    env.globals.clear()
     env.filters.update(FILTERS)
     return env
+
+
+class Templates:
+    """A policy's reply templates and snippets by name. Each was compiled to Python by
+    jinja2 when the module was built (`code`); it becomes a Template on first use, or is
+    compiled from `sources` when the installed jinja2 is not the one that built it."""
+
+    def __init__(self, sources, code, built_with):
+        self._sources = sources
+        self._code = code
+        self._built_with = built_with
+        self._cache = {}
+        self._env = None
+
+    def environment(self):
+        if self._env is None:
+            import jinja2
+
+            templates = self
+
+            class _Loader(jinja2.BaseLoader):
+                def load(self, environment, name, globals=None):
+                    return templates.get(name)
+
+            self._env = make_environment(_Loader())
+        return self._env
+
+    def get(self, name):
+        found = self._cache.get(name)
+        if found is None:
+            import jinja2
+
+            env = self.environment()
+            if jinja2.__version__ == self._built_with and name in self._code:
+                code = compile(self._code[name], f"<policy reply {name}>", "exec")
+                found = env.template_class.from_code(env, code, env.make_globals(None), None)
+            else:
+                found = env.from_string(self._sources[name])
+            self._cache[name] = found
+        return found
 
 
 def finish_reply(text):
@@ -343,11 +414,14 @@ FACTS_SCHEMA = {
     'additionalProperties': False,
 }
 
-_FACT_NAMES = ('request', 'trip_status', 'ride_at', 'asked_at', 'history_available', 'reason', 'repeat_request')
-_CONTEXT_NAMES = ('driver_phone', 'vehicle_plate', 'driver_name', 'account_number')
+_FACT_NAMES = frozenset(('request', 'trip_status', 'ride_at', 'asked_at', 'history_available', 'reason', 'repeat_request'))
+_CONTEXT_NAMES = frozenset(('driver_phone', 'vehicle_plate', 'driver_name', 'account_number'))
 _CODES_request = ('driver_phone', 'vehicle_plate', 'driver_name', 'account_number')
+_SET_request = frozenset(_CODES_request)
 _CODES_trip_status = ('in_progress', 'completed', 'cancelled_before_dispatch', 'cancelled_after_dispatch', 'stopped_by_passenger_report', 'stopped_by_driver_report')
+_SET_trip_status = frozenset(_CODES_trip_status)
 _CODES_reason = ('lost_item', 'accident', 'fare_unpaid', 'custom_reservation', 'other', 'unknown')
+_SET_reason = frozenset(_CODES_reason)
 _LABELS = {
     'request': {'driver_phone': Label('driver_phone', '연락처'), 'vehicle_plate': Label('vehicle_plate', '차량번호'), 'driver_name': Label('driver_name', '이름'), 'account_number': Label('account_number', '계좌번호')},
     'trip_status': {'in_progress': Label('in_progress', '운행중'), 'completed': Label('completed', '운행완료'), 'cancelled_before_dispatch': Label('cancelled_before_dispatch', '배차 전 취소'), 'cancelled_after_dispatch': Label('cancelled_after_dispatch', '배차 후 취소'), 'stopped_by_passenger_report': Label('stopped_by_passenger_report', '승객 신고로 중단'), 'stopped_by_driver_report': Label('stopped_by_driver_report', '기사 신고로 중단')},
@@ -389,24 +463,23 @@ _OUTCOME_ATTRS = {
     'refuse_repeat': (frozenset(()), frozenset(())),
 }
 _RULES_reply = (
-    ('이름_계좌번호', 'policy/driver_info.policy:98', 'refer_to_driver'),
-    ('연락처_이용기록_전화', 'policy/driver_info.policy:102', 'guide_history_call'),
-    ('연락처_직접_안내', 'policy/driver_info.policy:108', 'disclose_driver_phone'),
-    ('연락처_안심연결', 'policy/driver_info.policy:113', 'guide_safe_call'),
-    ('연락처_OB_이관', 'policy/driver_info.policy:120', 'ob_transfer'),
-    ('차량번호_이용기록', 'policy/driver_info.policy:124', 'guide_history_plate'),
-    ('차량번호_안내', 'policy/driver_info.policy:130', 'disclose_vehicle_plate'),
-    ('차량번호_OB_이관', 'policy/driver_info.policy:135', 'ob_transfer'),
-    ('지속_요구', 'policy/driver_info.policy:139', 'refuse_repeat'),
-    ('otherwise', 'policy/driver_info.policy:143', 'refuse'),
+    ('이름_계좌번호', 'policy/driver_info.policy:98', 'refer_to_driver') + _OUTCOME_ATTRS['refer_to_driver'],
+    ('연락처_이용기록_전화', 'policy/driver_info.policy:102', 'guide_history_call') + _OUTCOME_ATTRS['guide_history_call'],
+    ('연락처_직접_안내', 'policy/driver_info.policy:108', 'disclose_driver_phone') + _OUTCOME_ATTRS['disclose_driver_phone'],
+    ('연락처_안심연결', 'policy/driver_info.policy:113', 'guide_safe_call') + _OUTCOME_ATTRS['guide_safe_call'],
+    ('연락처_OB_이관', 'policy/driver_info.policy:120', 'ob_transfer') + _OUTCOME_ATTRS['ob_transfer'],
+    ('차량번호_이용기록', 'policy/driver_info.policy:124', 'guide_history_plate') + _OUTCOME_ATTRS['guide_history_plate'],
+    ('차량번호_안내', 'policy/driver_info.policy:130', 'disclose_vehicle_plate') + _OUTCOME_ATTRS['disclose_vehicle_plate'],
+    ('차량번호_OB_이관', 'policy/driver_info.policy:135', 'ob_transfer') + _OUTCOME_ATTRS['ob_transfer'],
+    ('지속_요구', 'policy/driver_info.policy:139', 'refuse_repeat') + _OUTCOME_ATTRS['refuse_repeat'],
+    ('otherwise', 'policy/driver_info.policy:143', 'refuse') + _OUTCOME_ATTRS['refuse'],
 )
 _RULES_consult_type = ('사유_파악_불가', 'otherwise')
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What the policy decided. `facts` are the validated facts (defaults filled in),
-    `derived` the values computed from them, `trace` the rule each decision took."""
+class Decision(NamedTuple):
+    """What the policy decided (immutable). `facts` are the validated facts (defaults filled
+    in), `derived` the values computed from them, `trace` the rule each decision took."""
 
     outcome: str
     consult_type: Any
@@ -421,120 +494,148 @@ class Decision:
 
 def decide(facts: Mapping[str, Any]) -> Decision:
     """Apply the policy to `facts` (a mapping of fact name to value)."""
-    given = read_mapping("facts", facts, _FACT_NAMES, "사실")
-    f_request = check_enum('request', given['request'] if 'request' in given else _missing('request'), _CODES_request)
-    f_trip_status = check_enum('trip_status', given['trip_status'] if 'trip_status' in given else _missing('trip_status'), _CODES_trip_status)
-    f_ride_at = check_timestamp('ride_at', given['ride_at'] if 'ride_at' in given else _missing('ride_at'))
-    f_asked_at = check_timestamp('asked_at', given['asked_at'] if 'asked_at' in given else _missing('asked_at'))
-    f_history_available = check_bool('history_available', given['history_available'] if 'history_available' in given else _missing('history_available'))
-    f_reason = check_enum('reason', given['reason'] if 'reason' in given else _missing('reason'), _CODES_reason)
-    f_repeat_request = check_bool('repeat_request', given.get('repeat_request', False))
-    # policy/driver_info.policy:41
-    if not (f_asked_at >= f_ride_at):
-        raise PolicyInputError('asked_at, ride_at', '문의 시각은 탑승 시각보다 빠를 수 없습니다')
     try:
-        d_elapsed = f_asked_at - f_ride_at  # policy/driver_info.policy:44
-    except (OverflowError, ValueError):
-        raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None
+        given = read_mapping("facts", facts, _FACT_NAMES, "사실")
+        f_request = given.get('request', MISSING)
+        if f_request.__class__ is not str or f_request not in _SET_request:
+            f_request = check_enum('request', f_request, _CODES_request)
+        f_trip_status = given.get('trip_status', MISSING)
+        if f_trip_status.__class__ is not str or f_trip_status not in _SET_trip_status:
+            f_trip_status = check_enum('trip_status', f_trip_status, _CODES_trip_status)
+        f_ride_at = given.get('ride_at', MISSING)
+        f_ride_at = check_timestamp('ride_at', f_ride_at)
+        f_asked_at = given.get('asked_at', MISSING)
+        f_asked_at = check_timestamp('asked_at', f_asked_at)
+        f_history_available = given.get('history_available', MISSING)
+        if f_history_available is not True and f_history_available is not False:
+            f_history_available = check_bool('history_available', f_history_available)
+        f_reason = given.get('reason', MISSING)
+        if f_reason.__class__ is not str or f_reason not in _SET_reason:
+            f_reason = check_enum('reason', f_reason, _CODES_reason)
+        f_repeat_request = given.get('repeat_request', False)
+        if f_repeat_request is not True and f_repeat_request is not False:
+            f_repeat_request = check_bool('repeat_request', f_repeat_request)
+        # policy/driver_info.policy:41
+        if not (f_asked_at >= f_ride_at):
+            raise PolicyInputError('asked_at, ride_at', '문의 시각은 탑승 시각보다 빠를 수 없습니다')
+        try:
+            d_elapsed = f_asked_at - f_ride_at  # policy/driver_info.policy:44
+        except (OverflowError, ValueError):
+            raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None
 
-    # ── decision reply: 상담 답변 (first matching rule wins) ──
-    # policy/driver_info.policy:98  이름_계좌번호
-    if f_request in ('driver_name', 'account_number') and not f_repeat_request:
-        rule_reply, source_reply, outcome_reply = _RULES_reply[0]
-    # policy/driver_info.policy:102  연락처_이용기록_전화
-    elif (f_request == 'driver_phone'
-          and f_trip_status in C_ACTIVE
-          and d_elapsed <= C_DIRECT_CONTACT_WINDOW
-          and f_history_available):
-        rule_reply, source_reply, outcome_reply = _RULES_reply[1]
-    # policy/driver_info.policy:108  연락처_직접_안내
-    elif (f_request == 'driver_phone'
-          and f_trip_status in C_ACTIVE
-          and d_elapsed <= C_DIRECT_CONTACT_WINDOW):
-        rule_reply, source_reply, outcome_reply = _RULES_reply[2]
-    # policy/driver_info.policy:113  연락처_안심연결
-    elif (f_request == 'driver_phone'
-          and f_trip_status in C_ACTIVE
-          and d_elapsed <= C_APP_CALL_WINDOW
-          and f_reason in C_CONTACT_EXCEPTIONS
-          and not f_repeat_request):
-        rule_reply, source_reply, outcome_reply = _RULES_reply[3]
-    # policy/driver_info.policy:120  연락처_OB_이관
-    elif f_request == 'driver_phone' and f_reason in C_CONTACT_EXCEPTIONS:
-        rule_reply, source_reply, outcome_reply = _RULES_reply[4]
-    # policy/driver_info.policy:124  차량번호_이용기록
-    elif (f_request == 'vehicle_plate'
-          and f_trip_status in C_ACTIVE
-          and d_elapsed <= C_PLATE_WINDOW
-          and f_history_available
-          and f_ride_at >= C_PLATE_IN_HISTORY_SINCE):
-        rule_reply, source_reply, outcome_reply = _RULES_reply[5]
-    # policy/driver_info.policy:130  차량번호_안내
-    elif (f_request == 'vehicle_plate'
-          and f_trip_status in C_ACTIVE
-          and d_elapsed <= C_PLATE_WINDOW):
-        rule_reply, source_reply, outcome_reply = _RULES_reply[6]
-    # policy/driver_info.policy:135  차량번호_OB_이관
-    elif f_request == 'vehicle_plate' and f_reason in C_PLATE_EXCEPTIONS:
-        rule_reply, source_reply, outcome_reply = _RULES_reply[7]
-    # policy/driver_info.policy:139  지속_요구
-    elif f_repeat_request:
-        rule_reply, source_reply, outcome_reply = _RULES_reply[8]
-    # policy/driver_info.policy:143  otherwise
-    else:
-        rule_reply, source_reply, outcome_reply = _RULES_reply[9]
+        # ── decision reply: 상담 답변 (first matching rule wins) ──
+        # policy/driver_info.policy:98  이름_계좌번호
+        if f_request in ('driver_name', 'account_number') and not f_repeat_request:
+            fired_reply = _RULES_reply[0]
+        # policy/driver_info.policy:102  연락처_이용기록_전화
+        elif (f_request == 'driver_phone'
+              and f_trip_status in C_ACTIVE
+              and d_elapsed <= C_DIRECT_CONTACT_WINDOW
+              and f_history_available):
+            fired_reply = _RULES_reply[1]
+        # policy/driver_info.policy:108  연락처_직접_안내
+        elif (f_request == 'driver_phone'
+              and f_trip_status in C_ACTIVE
+              and d_elapsed <= C_DIRECT_CONTACT_WINDOW):
+            fired_reply = _RULES_reply[2]
+        # policy/driver_info.policy:113  연락처_안심연결
+        elif (f_request == 'driver_phone'
+              and f_trip_status in C_ACTIVE
+              and d_elapsed <= C_APP_CALL_WINDOW
+              and f_reason in C_CONTACT_EXCEPTIONS
+              and not f_repeat_request):
+            fired_reply = _RULES_reply[3]
+        # policy/driver_info.policy:120  연락처_OB_이관
+        elif f_request == 'driver_phone' and f_reason in C_CONTACT_EXCEPTIONS:
+            fired_reply = _RULES_reply[4]
+        # policy/driver_info.policy:124  차량번호_이용기록
+        elif (f_request == 'vehicle_plate'
+              and f_trip_status in C_ACTIVE
+              and d_elapsed <= C_PLATE_WINDOW
+              and f_history_available
+              and f_ride_at >= C_PLATE_IN_HISTORY_SINCE):
+            fired_reply = _RULES_reply[5]
+        # policy/driver_info.policy:130  차량번호_안내
+        elif (f_request == 'vehicle_plate'
+              and f_trip_status in C_ACTIVE
+              and d_elapsed <= C_PLATE_WINDOW):
+            fired_reply = _RULES_reply[6]
+        # policy/driver_info.policy:135  차량번호_OB_이관
+        elif f_request == 'vehicle_plate' and f_reason in C_PLATE_EXCEPTIONS:
+            fired_reply = _RULES_reply[7]
+        # policy/driver_info.policy:139  지속_요구
+        elif f_repeat_request:
+            fired_reply = _RULES_reply[8]
+        # policy/driver_info.policy:143  otherwise
+        else:
+            fired_reply = _RULES_reply[9]
 
-    # ── decision consult_type: 상담유형 (first matching rule wins) ──
-    # policy/driver_info.policy:181  사유_파악_불가
-    if f_reason == 'unknown':
-        rule_consult_type = _RULES_consult_type[0]
-        value_consult_type = ('펫_승객', '서비스가입/설치/내정보', '이용기록/영수증')
-    # policy/driver_info.policy:185  otherwise
-    else:
-        rule_consult_type = _RULES_consult_type[1]
-        value_consult_type = ('펫_승객', C_CATEGORY[f_reason], '펫')
-    return Decision(
-        outcome=outcome_reply,
-        consult_type=value_consult_type,
-        discloses=_OUTCOME_ATTRS[outcome_reply][0],
-        actions=_OUTCOME_ATTRS[outcome_reply][1],
-        rule=rule_reply,
-        source=source_reply,
-        facts=MappingProxyType({'request': f_request, 'trip_status': f_trip_status, 'ride_at': f_ride_at, 'asked_at': f_asked_at, 'history_available': f_history_available, 'reason': f_reason, 'repeat_request': f_repeat_request}),
-        derived=MappingProxyType({'elapsed': d_elapsed}),
-        trace=(('reply', rule_reply), ('consult_type', rule_consult_type)),
-    )
-
-
-def _missing(name):
-    raise PolicyInputError(name, "필요한 사실이 없습니다")
+        # ── decision consult_type: 상담유형 (first matching rule wins) ──
+        # policy/driver_info.policy:181  사유_파악_불가
+        if f_reason == 'unknown':
+            rule_consult_type = _RULES_consult_type[0]
+            value_consult_type = ('펫_승객', '서비스가입/설치/내정보', '이용기록/영수증')
+        # policy/driver_info.policy:185  otherwise
+        else:
+            rule_consult_type = _RULES_consult_type[1]
+            value_consult_type = ('펫_승객', C_CATEGORY[f_reason], '펫')
+        rule_reply, source_reply, outcome_reply, discloses, actions = fired_reply
+        return Decision(  # positional, in field order: the cheapest way to build it
+            outcome_reply,
+            value_consult_type,  # consult_type
+            discloses,
+            actions,
+            rule_reply,
+            source_reply,
+            MappingProxyType({'request': f_request, 'trip_status': f_trip_status, 'ride_at': f_ride_at, 'asked_at': f_asked_at, 'history_available': f_history_available, 'reason': f_reason, 'repeat_request': f_repeat_request}),
+            MappingProxyType({'elapsed': d_elapsed}),
+            (('reply', rule_reply), ('consult_type', rule_consult_type)),
+        )
+    except PolicyInputError:
+        raise
+    except Exception as error:  # hostile input (a value whose methods raise): fail closed
+        raise PolicyInputError("facts", f"사실을 읽을 수 없습니다: {type(error).__name__}") from None
 
 
 # ── replies ──
 
-_SNIPPETS = {
+_TEMPLATE_SOURCES = {
     'call_howto': '[전화 연결 방법]\n▶ 카카오 T 앱 - 오른쪽 아래 [내 정보] - [이용기록] - 이용 건 왼쪽 아래 [기사님께 전화] 선택\n\n고객님의 연락처는 노출되지 않으니 필요할 경우 기사님과 직접 연락처를 교환해 주시길 부탁드립니다.\n',
+    'reply:guide_history_call': '카카오 T 펫 이용 후 {{ APP_CALL_WINDOW | days }}일이 지나지 않았다면 고객님의 이용 기록을 통해 기사님에게 직접 전화 연결이 가능해요.\n기사님과 연락 가능한 경로 안내드리겠습니다.\n\n{% include "call_howto" %}\n',
+    'reply:disclose_driver_phone': '기사님의 연락처 안내드리겠습니다.\n고객님께서 이용하신 기사님 연락처는 {{ driver_phone }}입니다.\n',
+    'reply:guide_safe_call': '펫 이용 후 {{ APP_CALL_WINDOW | days }}일이 지나지 않았다면 [안심연결]을 통해 기사님에게 전화할 수 있습니다.\n안심연결의 발신번호는 {{ SAFE_CALL_NUMBER | josa("으로/로") }} 적용되며, 통화 성공 기준 {{ SAFE_CALL_LIMIT }}회까지 이용할 수 있습니다.\n\n{% include "call_howto" %}\n',
+    'reply:ob_transfer': '{% if trip_status in ACTIVE %}\n기사님 동의 후 정보 안내가 가능해요.\n해당 내용을 담당부서로 접수 후 연락드리겠습니다.\n연락까지 시간이 다소 소요될 수 있으니 양해 부탁드립니다.\n{% else %}\n기사님 개인정보의 경우 운행완료된 건에 대해 제공해드리고 있는데요.\n현재 이용이 {% if trip_status in CANCELLED %}취소{% else %}중단{% endif %}된 상태로 확인됩니다.\n\n기사님 {{ request }} 제공 동의 여부 확인 후 앱 내의 등록된 연락처로 연락드리겠습니다.\n연락까지 시간이 다소 소요될 수 있는 점 양해 부탁드립니다.\n{% endif %}\n',
+    'reply:guide_history_plate': '차량번호는 고객님의 이용기록을 통해 확인할 수 있어요.\n\n[이용기록 확인 방법]\n▶ 카카오 T 앱 - [이용/알림] 또는 [내 정보] 선택 - [이용 기록] - 이용한 차량 정보 확인하기\n',
+    'reply:disclose_vehicle_plate': '고객님께서 예약하신 차량번호는 {{ vehicle_plate | josa("으로/로") }} 확인됩니다.\n',
+    'reply:refer_to_driver': '요청하신 기사님의 {{ request | josa("은/는") }} 고객님께서 기사님에게 직접 연락하셔야 확인이 가능한 점 양해 부탁드립니다.\n',
+    'reply:refuse': '요청하신 기사님의 {{ request }} 정보는 본인 동의 없이 제공이 어려운 점 양해 부탁드립니다.\n고객님의 정보도 기사님이 요구하는 경우 고객님의 동의 없이 제공하지 않습니다.\n',
+    'reply:refuse_repeat': '만족스러운 답변을 드리지 못해 정말 죄송합니다.\n\n고객님과 기사님 모두 저희의 이용자로, 저희는 이용자의 개인정보를 제3자에게 제공하지 않습니다.\n해당 내용은 개인정보 처리방침에도 고지하고 있는 내용입니다.\n',
 }
-_ENV = make_environment(_SNIPPETS)
-_REPLIES = {
-    # policy/driver_info.replies.yaml:14
-    'guide_history_call': (_ENV.from_string('카카오 T 펫 이용 후 {{ APP_CALL_WINDOW | days }}일이 지나지 않았다면 고객님의 이용 기록을 통해 기사님에게 직접 전화 연결이 가능해요.\n기사님과 연락 가능한 경로 안내드리겠습니다.\n\n{% include "call_howto" %}\n'), ()),
-    # policy/driver_info.replies.yaml:20
-    'disclose_driver_phone': (_ENV.from_string('기사님의 연락처 안내드리겠습니다.\n고객님께서 이용하신 기사님 연락처는 {{ driver_phone }}입니다.\n'), ('driver_phone',)),
-    # policy/driver_info.replies.yaml:24
-    'guide_safe_call': (_ENV.from_string('펫 이용 후 {{ APP_CALL_WINDOW | days }}일이 지나지 않았다면 [안심연결]을 통해 기사님에게 전화할 수 있습니다.\n안심연결의 발신번호는 {{ SAFE_CALL_NUMBER | josa("으로/로") }} 적용되며, 통화 성공 기준 {{ SAFE_CALL_LIMIT }}회까지 이용할 수 있습니다.\n\n{% include "call_howto" %}\n'), ()),
-    # policy/driver_info.replies.yaml:30
-    'ob_transfer': (_ENV.from_string('{% if trip_status in ACTIVE %}\n기사님 동의 후 정보 안내가 가능해요.\n해당 내용을 담당부서로 접수 후 연락드리겠습니다.\n연락까지 시간이 다소 소요될 수 있으니 양해 부탁드립니다.\n{% else %}\n기사님 개인정보의 경우 운행완료된 건에 대해 제공해드리고 있는데요.\n현재 이용이 {% if trip_status in CANCELLED %}취소{% else %}중단{% endif %}된 상태로 확인됩니다.\n\n기사님 {{ request }} 제공 동의 여부 확인 후 앱 내의 등록된 연락처로 연락드리겠습니다.\n연락까지 시간이 다소 소요될 수 있는 점 양해 부탁드립니다.\n{% endif %}\n'), ()),
-    # policy/driver_info.replies.yaml:43
-    'guide_history_plate': (_ENV.from_string('차량번호는 고객님의 이용기록을 통해 확인할 수 있어요.\n\n[이용기록 확인 방법]\n▶ 카카오 T 앱 - [이용/알림] 또는 [내 정보] 선택 - [이용 기록] - 이용한 차량 정보 확인하기\n'), ()),
-    # policy/driver_info.replies.yaml:49
-    'disclose_vehicle_plate': (_ENV.from_string('고객님께서 예약하신 차량번호는 {{ vehicle_plate | josa("으로/로") }} 확인됩니다.\n'), ('vehicle_plate',)),
-    # policy/driver_info.replies.yaml:52
-    'refer_to_driver': (_ENV.from_string('요청하신 기사님의 {{ request | josa("은/는") }} 고객님께서 기사님에게 직접 연락하셔야 확인이 가능한 점 양해 부탁드립니다.\n'), ()),
-    # policy/driver_info.replies.yaml:55
-    'refuse': (_ENV.from_string('요청하신 기사님의 {{ request }} 정보는 본인 동의 없이 제공이 어려운 점 양해 부탁드립니다.\n고객님의 정보도 기사님이 요구하는 경우 고객님의 동의 없이 제공하지 않습니다.\n'), ()),
-    # policy/driver_info.replies.yaml:59
-    'refuse_repeat': (_ENV.from_string('만족스러운 답변을 드리지 못해 정말 죄송합니다.\n\n고객님과 기사님 모두 저희의 이용자로, 저희는 이용자의 개인정보를 제3자에게 제공하지 않습니다.\n해당 내용은 개인정보 처리방침에도 고지하고 있는 내용입니다.\n'), ()),
+# the templates compiled to Python by jinja2 at build time (used when the same jinja2 is installed)
+_JINJA2_BUILT_WITH = '3.1.6'
+_TEMPLATE_CODE = {
+    'call_howto': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'call_howto'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    pass\n    yield '[전화 연결 방법]\\n▶ 카카오 T 앱 - 오른쪽 아래 [내 정보] - [이용기록] - 이용 건 왼쪽 아래 [기사님께 전화] 선택\\n\\n고객님의 연락처는 노출되지 않으니 필요할 경우 기사님과 직접 연락처를 교환해 주시길 부탁드립니다.'\n\nblocks = {}\ndebug_info = ''",
+    'reply:guide_history_call': 'from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = \'reply:guide_history_call\'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_APP_CALL_WINDOW = resolve(\'APP_CALL_WINDOW\')\n    try:\n        t_1 = environment.filters[\'days\']\n    except KeyError:\n        @internalcode\n        def t_1(*unused):\n            raise TemplateRuntimeError("No filter named \'days\' found.")\n    pass\n    yield \'카카오 T 펫 이용 후 \'\n    yield str(t_1((undefined(name=\'APP_CALL_WINDOW\') if l_0_APP_CALL_WINDOW is missing else l_0_APP_CALL_WINDOW)))\n    yield \'일이 지나지 않았다면 고객님의 이용 기록을 통해 기사님에게 직접 전화 연결이 가능해요.\\n기사님과 연락 가능한 경로 안내드리겠습니다.\\n\\n\'\n    template = environment.get_template(\'call_howto\', \'reply:guide_history_call\')\n    gen = template.root_render_func(template.new_context(context.get_all(), True, {}))\n    try:\n        for event in gen:\n            yield event\n    finally: gen.close()\n\nblocks = {}\ndebug_info = \'1=19&4=21\'',
+    'reply:disclose_driver_phone': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:disclose_driver_phone'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_driver_phone = resolve('driver_phone')\n    pass\n    yield '기사님의 연락처 안내드리겠습니다.\\n고객님께서 이용하신 기사님 연락처는 '\n    yield str((undefined(name='driver_phone') if l_0_driver_phone is missing else l_0_driver_phone))\n    yield '입니다.'\n\nblocks = {}\ndebug_info = '2=13'",
+    'reply:guide_safe_call': 'from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = \'reply:guide_safe_call\'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_APP_CALL_WINDOW = resolve(\'APP_CALL_WINDOW\')\n    l_0_SAFE_CALL_NUMBER = resolve(\'SAFE_CALL_NUMBER\')\n    l_0_SAFE_CALL_LIMIT = resolve(\'SAFE_CALL_LIMIT\')\n    try:\n        t_1 = environment.filters[\'days\']\n    except KeyError:\n        @internalcode\n        def t_1(*unused):\n            raise TemplateRuntimeError("No filter named \'days\' found.")\n    try:\n        t_2 = environment.filters[\'josa\']\n    except KeyError:\n        @internalcode\n        def t_2(*unused):\n            raise TemplateRuntimeError("No filter named \'josa\' found.")\n    pass\n    yield \'펫 이용 후 \'\n    yield str(t_1((undefined(name=\'APP_CALL_WINDOW\') if l_0_APP_CALL_WINDOW is missing else l_0_APP_CALL_WINDOW)))\n    yield \'일이 지나지 않았다면 [안심연결]을 통해 기사님에게 전화할 수 있습니다.\\n안심연결의 발신번호는 \'\n    yield str(t_2((undefined(name=\'SAFE_CALL_NUMBER\') if l_0_SAFE_CALL_NUMBER is missing else l_0_SAFE_CALL_NUMBER), \'으로/로\'))\n    yield \' 적용되며, 통화 성공 기준 \'\n    yield str((undefined(name=\'SAFE_CALL_LIMIT\') if l_0_SAFE_CALL_LIMIT is missing else l_0_SAFE_CALL_LIMIT))\n    yield \'회까지 이용할 수 있습니다.\\n\\n\'\n    template = environment.get_template(\'call_howto\', \'reply:guide_safe_call\')\n    gen = template.root_render_func(template.new_context(context.get_all(), True, {}))\n    try:\n        for event in gen:\n            yield event\n    finally: gen.close()\n\nblocks = {}\ndebug_info = \'1=27&2=29&4=33\'',
+    'reply:ob_transfer': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:ob_transfer'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_trip_status = resolve('trip_status')\n    l_0_ACTIVE = resolve('ACTIVE')\n    l_0_CANCELLED = resolve('CANCELLED')\n    l_0_request = resolve('request')\n    pass\n    if ((undefined(name='trip_status') if l_0_trip_status is missing else l_0_trip_status) in (undefined(name='ACTIVE') if l_0_ACTIVE is missing else l_0_ACTIVE)):\n        pass\n        yield '기사님 동의 후 정보 안내가 가능해요.\\n해당 내용을 담당부서로 접수 후 연락드리겠습니다.\\n연락까지 시간이 다소 소요될 수 있으니 양해 부탁드립니다.\\n'\n    else:\n        pass\n        yield '기사님 개인정보의 경우 운행완료된 건에 대해 제공해드리고 있는데요.\\n현재 이용이 '\n        if ((undefined(name='trip_status') if l_0_trip_status is missing else l_0_trip_status) in (undefined(name='CANCELLED') if l_0_CANCELLED is missing else l_0_CANCELLED)):\n            pass\n            yield '취소'\n        else:\n            pass\n            yield '중단'\n        yield '된 상태로 확인됩니다.\\n\\n기사님 '\n        yield str((undefined(name='request') if l_0_request is missing else l_0_request))\n        yield ' 제공 동의 여부 확인 후 앱 내의 등록된 연락처로 연락드리겠습니다.\\n연락까지 시간이 다소 소요될 수 있는 점 양해 부탁드립니다.\\n'\n\nblocks = {}\ndebug_info = '1=15&7=21&9=28'",
+    'reply:guide_history_plate': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:guide_history_plate'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    pass\n    yield '차량번호는 고객님의 이용기록을 통해 확인할 수 있어요.\\n\\n[이용기록 확인 방법]\\n▶ 카카오 T 앱 - [이용/알림] 또는 [내 정보] 선택 - [이용 기록] - 이용한 차량 정보 확인하기'\n\nblocks = {}\ndebug_info = ''",
+    'reply:disclose_vehicle_plate': 'from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = \'reply:disclose_vehicle_plate\'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_vehicle_plate = resolve(\'vehicle_plate\')\n    try:\n        t_1 = environment.filters[\'josa\']\n    except KeyError:\n        @internalcode\n        def t_1(*unused):\n            raise TemplateRuntimeError("No filter named \'josa\' found.")\n    pass\n    yield \'고객님께서 예약하신 차량번호는 \'\n    yield str(t_1((undefined(name=\'vehicle_plate\') if l_0_vehicle_plate is missing else l_0_vehicle_plate), \'으로/로\'))\n    yield \' 확인됩니다.\'\n\nblocks = {}\ndebug_info = \'1=19\'',
+    'reply:refer_to_driver': 'from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = \'reply:refer_to_driver\'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_request = resolve(\'request\')\n    try:\n        t_1 = environment.filters[\'josa\']\n    except KeyError:\n        @internalcode\n        def t_1(*unused):\n            raise TemplateRuntimeError("No filter named \'josa\' found.")\n    pass\n    yield \'요청하신 기사님의 \'\n    yield str(t_1((undefined(name=\'request\') if l_0_request is missing else l_0_request), \'은/는\'))\n    yield \' 고객님께서 기사님에게 직접 연락하셔야 확인이 가능한 점 양해 부탁드립니다.\'\n\nblocks = {}\ndebug_info = \'1=19\'',
+    'reply:refuse': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:refuse'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_request = resolve('request')\n    pass\n    yield '요청하신 기사님의 '\n    yield str((undefined(name='request') if l_0_request is missing else l_0_request))\n    yield ' 정보는 본인 동의 없이 제공이 어려운 점 양해 부탁드립니다.\\n고객님의 정보도 기사님이 요구하는 경우 고객님의 동의 없이 제공하지 않습니다.'\n\nblocks = {}\ndebug_info = '1=13'",
+    'reply:refuse_repeat': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:refuse_repeat'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    pass\n    yield '만족스러운 답변을 드리지 못해 정말 죄송합니다.\\n\\n고객님과 기사님 모두 저희의 이용자로, 저희는 이용자의 개인정보를 제3자에게 제공하지 않습니다.\\n해당 내용은 개인정보 처리방침에도 고지하고 있는 내용입니다.'\n\nblocks = {}\ndebug_info = ''",
+}
+_TEMPLATES = Templates(_TEMPLATE_SOURCES, _TEMPLATE_CODE, _JINJA2_BUILT_WITH)
+_REPLY_NEEDS = {
+    'guide_history_call': (),  # policy/driver_info.replies.yaml:14
+    'disclose_driver_phone': ('driver_phone',),  # policy/driver_info.replies.yaml:20
+    'guide_safe_call': (),  # policy/driver_info.replies.yaml:24
+    'ob_transfer': (),  # policy/driver_info.replies.yaml:30
+    'guide_history_plate': (),  # policy/driver_info.replies.yaml:43
+    'disclose_vehicle_plate': ('vehicle_plate',),  # policy/driver_info.replies.yaml:49
+    'refer_to_driver': (),  # policy/driver_info.replies.yaml:52
+    'refuse': (),  # policy/driver_info.replies.yaml:55
+    'refuse_repeat': (),  # policy/driver_info.replies.yaml:59
 }
 _CONTEXT_KINDS = {'driver_phone': 'phone', 'vehicle_plate': 'text', 'driver_name': 'text', 'account_number': 'text'}
 _CONTEXT_CHECKS = {"text": check_text, "phone": format_phone, "number": check_number}
@@ -548,7 +649,7 @@ def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
     if not isinstance(decision, Decision):
         raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")
     given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")
-    template, needs = _REPLIES[decision.outcome]
+    needs = _REPLY_NEEDS[decision.outcome]
     for name in needs:
         if name not in given:
             raise PolicyInputError(name, f"결과 {decision.outcome} 의 답변에 필요한 값이 context 에 없습니다")
@@ -560,7 +661,7 @@ def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
     for name, value in given.items():
         values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)
     try:
-        return finish_reply(template.render(values))
+        return finish_reply(_TEMPLATES.get("reply:" + decision.outcome).render(values))
     except PolicyInputError:
         raise
     except Exception as error:  # a template that cannot render these values

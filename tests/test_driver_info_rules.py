@@ -135,9 +135,7 @@ def test_decision_shape(driver_info):
     assert plate.discloses == frozenset({"vehicle_plate"})
     assert d.facts["repeat_request"] is False  # the default is filled in
     assert d.facts["ride_at"] == RIDE
-    import dataclasses
-
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         d.outcome = "refuse"  # immutable
     with pytest.raises(TypeError):
         d.facts["request"] = "x"

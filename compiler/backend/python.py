@@ -14,7 +14,10 @@ from __future__ import annotations
 import keyword
 from importlib import resources
 
+import jinja2
+
 from .. import __version__
+from ..runtime import support
 from ..middle import ir
 from .writer import CodeWriter, comment_text, literal, pretty
 
@@ -146,9 +149,8 @@ class _Gen:
         w.blank()
         w.line("import datetime")
         w.line("import decimal")
-        w.line("from dataclasses import dataclass")
         w.line("from types import MappingProxyType")
-        w.line("from typing import Any, Mapping")
+        w.line("from typing import Any, Mapping, NamedTuple")
         w.blank()
         names = ["decide", "render", "Decision", "PolicyInputError", "OUTCOMES", "FACTS_SCHEMA",
                  "SOURCE", "SOURCE_SHA256"]
@@ -170,11 +172,12 @@ class _Gen:
         w.blank()
         w.line(f"FACTS_SCHEMA = {pretty(facts_schema(p))}")
         w.blank()
-        w.line(f"_FACT_NAMES = {literal(tuple(f.name for f in p.facts))}")
-        w.line(f"_CONTEXT_NAMES = {literal(tuple(c.name for c in p.contexts))}")
+        w.line(f"_FACT_NAMES = frozenset({literal(tuple(f.name for f in p.facts))})")
+        w.line(f"_CONTEXT_NAMES = frozenset({literal(tuple(c.name for c in p.contexts))})")
         for f in p.facts:
             if f.type.kind == "enum":
                 w.line(f"_CODES_{self.var[f.name][2:]} = {literal(f.codes)}")
+                w.line(f"_SET_{self.var[f.name][2:]} = frozenset(_CODES_{self.var[f.name][2:]})")
         w.line("_LABELS = {")
         with w.indent():
             for f in p.facts:
@@ -200,7 +203,8 @@ class _Gen:
                 w.line(f"_RULES_{self.dn[d.name]} = (")
                 with w.indent():
                     for r in d.rules:
-                        w.line(f"({literal(r.name)}, {literal(f'{p.source_path}:{r.line}')}, {literal(r.output.value)}),")
+                        w.line(f"({literal(r.name)}, {literal(f'{p.source_path}:{r.line}')}, {literal(r.output.value)}) "
+                               f"+ _OUTCOME_ATTRS[{literal(r.output.value)}],")
                 w.line(")")
             else:
                 w.line(f"_RULES_{self.dn[d.name]} = {literal(tuple(r.name for r in d.rules))}")
@@ -208,11 +212,10 @@ class _Gen:
 
     def decision_class(self) -> None:
         w, p = self.w, self.p
-        w.line("@dataclass(frozen=True)")
-        w.line("class Decision:")
+        w.line("class Decision(NamedTuple):")
         with w.indent():
-            w.line('"""What the policy decided. `facts` are the validated facts (defaults filled in),')
-            w.line("`derived` the values computed from them, `trace` the rule each decision took.\"\"\"")
+            w.line('"""What the policy decided (immutable). `facts` are the validated facts (defaults filled')
+            w.line("in), `derived` the values computed from them, `trace` the rule each decision took.\"\"\"")
             w.blank()
             main = p.main
             if main is not None:
@@ -234,58 +237,76 @@ class _Gen:
         w.line("def decide(facts: Mapping[str, Any]) -> Decision:")
         with w.indent():
             w.line('"""Apply the policy to `facts` (a mapping of fact name to value)."""')
-            w.line('given = read_mapping("facts", facts, _FACT_NAMES, "사실")')
-            for f in p.facts:
-                v = self.var[f.name]
-                name = literal(f.name)
-                getter = (f"given.get({name}, {literal(f.default)})" if f.has_default
-                          else f"given[{name}] if {name} in given else _missing({name})")
-                if f.type.kind == "enum":
-                    w.line(f"{v} = check_enum({name}, {getter}, _CODES_{v[2:]})")
-                else:
-                    w.line(f"{v} = check_{f.type.kind}({name}, {getter})")
-            for r in p.requires:
-                w.line(f"# {self.where}:{r.line}")
-                w.line(f"if not ({self.expr(r.cond)}):")
-                with w.indent():
-                    w.line(f"raise PolicyInputError({literal(', '.join(r.facts))}, {literal(r.message)})")
-            if p.derived:
-                w.line("try:")
-                with w.indent():
-                    for d in p.derived:
-                        w.line(f"{self.var[d.name]} = {self.expr(d.expr)}  # {self.where}:{d.line}")
-                w.line("except (OverflowError, ValueError):")
-                with w.indent():
-                    w.line('raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None')
-            for d in p.decisions:
-                self.decision(d)
-            w.line("return Decision(")
+            w.line("try:")
             with w.indent():
-                main = p.main
-                if main is not None:
-                    w.line(f"outcome=outcome_{self.dn[main.name]},")
-                for d in p.decisions:
-                    if not d.yields_outcome:
-                        w.line(f"{d.name}=value_{self.dn[d.name]},")
-                if main is not None:
-                    w.line(f"discloses=_OUTCOME_ATTRS[outcome_{self.dn[main.name]}][0],")
-                    w.line(f"actions=_OUTCOME_ATTRS[outcome_{self.dn[main.name]}][1],")
-                    w.line(f"rule=rule_{self.dn[main.name]},")
-                    w.line(f"source=source_{self.dn[main.name]},")
-                else:
-                    w.line('discloses=frozenset(), actions=frozenset(), rule="", source="",')
-                facts = ", ".join(f"{literal(f.name)}: {self.var[f.name]}" for f in p.facts)
-                derived = ", ".join(f"{literal(d.name)}: {self.var[d.name]}" for d in p.derived)
-                w.line(f"facts=MappingProxyType({{{facts}}}),")
-                w.line(f"derived=MappingProxyType({{{derived}}}),")
-                trace = ", ".join(f"({literal(d.name)}, rule_{self.dn[d.name]})" for d in p.decisions)
-                w.line(f"trace=({trace}{',' if len(p.decisions) == 1 else ''}),")
-            w.line(")")
+                self._decide_body()
+            w.line("except PolicyInputError:")
+            with w.indent():
+                w.line("raise")
+            w.line("except Exception as error:  # hostile input (a value whose methods raise): fail closed")
+            with w.indent():
+                w.line('raise PolicyInputError("facts", f"사실을 읽을 수 없습니다: {type(error).__name__}") from None')
         w.blank(2)
-        w.line("def _missing(name):")
+
+    def _decide_body(self) -> None:
+        w, p = self.w, self.p
+        w.line('given = read_mapping("facts", facts, _FACT_NAMES, "사실")')
+        for f in p.facts:
+            v = self.var[f.name]
+            name = literal(f.name)
+            fallback = literal(f.default) if f.has_default else "MISSING"
+            w.line(f"{v} = given.get({name}, {fallback})")
+            # the common case inline; the check function only runs to raise or convert
+            if f.type.kind == "enum":
+                w.line(f"if {v}.__class__ is not str or {v} not in _SET_{v[2:]}:")
+                with w.indent():
+                    w.line(f"{v} = check_enum({name}, {v}, _CODES_{v[2:]})")
+            elif f.type.kind == "bool":
+                w.line(f"if {v} is not True and {v} is not False:")
+                with w.indent():
+                    w.line(f"{v} = check_bool({name}, {v})")
+            else:
+                w.line(f"{v} = check_{f.type.kind}({name}, {v})")
+        for r in p.requires:
+            w.line(f"# {self.where}:{r.line}")
+            w.line(f"if not ({self.expr(r.cond)}):")
+            with w.indent():
+                w.line(f"raise PolicyInputError({literal(', '.join(r.facts))}, {literal(r.message)})")
+        if p.derived:
+            w.line("try:")
+            with w.indent():
+                for d in p.derived:
+                    w.line(f"{self.var[d.name]} = {self.expr(d.expr)}  # {self.where}:{d.line}")
+            w.line("except (OverflowError, ValueError):")
+            with w.indent():
+                w.line('raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None')
+        for d in p.decisions:
+            self.decision(d)
+        main = p.main
+        if main is not None:
+            w.line(f"rule_{self.dn[main.name]}, source_{self.dn[main.name]}, outcome_{self.dn[main.name]}, "
+                   f"discloses, actions = fired_{self.dn[main.name]}")
+        facts = ", ".join(f"{literal(f.name)}: {self.var[f.name]}" for f in p.facts)
+        derived = ", ".join(f"{literal(d.name)}: {self.var[d.name]}" for d in p.derived)
+        trace = ", ".join(f"({literal(d.name)}, rule_{self.dn[d.name]})" for d in p.decisions)
+        w.line("return Decision(  # positional, in field order: the cheapest way to build it")
         with w.indent():
-            w.line('raise PolicyInputError(name, "필요한 사실이 없습니다")')
-        w.blank(2)
+            if main is not None:
+                w.line(f"outcome_{self.dn[main.name]},")
+            for d in p.decisions:
+                if not d.yields_outcome:
+                    w.line(f"value_{self.dn[d.name]},  # {d.name}")
+            if main is not None:
+                w.line("discloses,")
+                w.line("actions,")
+                w.line(f"rule_{self.dn[main.name]},")
+                w.line(f"source_{self.dn[main.name]},")
+            else:
+                w.line('frozenset(), frozenset(), "", "",')
+            w.line(f"MappingProxyType({{{facts}}}),")
+            w.line(f"MappingProxyType({{{derived}}}),")
+            w.line(f"({trace}{',' if len(p.decisions) == 1 else ''}),")
+        w.line(")")
 
     def decision(self, d: ir.Decision) -> None:
         w = self.w
@@ -299,7 +320,7 @@ class _Gen:
                 self.condition("if" if i == 0 else "elif", r.cond)
             with w.indent():
                 if d.yields_outcome:
-                    w.line(f"rule_{self.dn[d.name]}, source_{self.dn[d.name]}, outcome_{self.dn[d.name]} = _RULES_{self.dn[d.name]}[{i}]")
+                    w.line(f"fired_{self.dn[d.name]} = _RULES_{self.dn[d.name]}[{i}]")
                 else:
                     w.line(f"rule_{self.dn[d.name]} = _RULES_{self.dn[d.name]}[{i}]")
                     w.line(f"value_{self.dn[d.name]} = {self.expr(r.output)}")
@@ -319,13 +340,17 @@ class _Gen:
             return
         w.line("# ── replies ──")
         w.blank()
-        w.line(f"_SNIPPETS = {pretty(dict(p.snippets))}")
-        w.line("_ENV = make_environment(_SNIPPETS)")
-        w.line("_REPLIES = {")
+        sources = {name: text for name, text in p.snippets}
+        sources.update({f"reply:{o.name}": o.reply.template for o in p.outcomes})
+        w.line(f"_TEMPLATE_SOURCES = {pretty(sources)}")
+        w.line("# the templates compiled to Python by jinja2 at build time (used when the same jinja2 is installed)")
+        w.line(f"_JINJA2_BUILT_WITH = {literal(jinja2.__version__)}")
+        w.line(f"_TEMPLATE_CODE = {pretty(precompile(sources))}")
+        w.line("_TEMPLATES = Templates(_TEMPLATE_SOURCES, _TEMPLATE_CODE, _JINJA2_BUILT_WITH)")
+        w.line("_REPLY_NEEDS = {")
         with w.indent():
             for o in p.outcomes:
-                w.line(f"# {o.reply.origin}")
-                w.line(f"{literal(o.name)}: (_ENV.from_string({literal(o.reply.template)}), {literal(o.reply.needs)}),")
+                w.line(f"{literal(o.name)}: {literal(o.reply.needs)},  # {comment_text(o.reply.origin)}")
         w.line("}")
         kinds = {c.name: c.kind for c in p.contexts}
         w.line(f"_CONTEXT_KINDS = {literal(kinds)}")
@@ -342,7 +367,7 @@ class _Gen:
             with w.indent():
                 w.line('raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")')
             w.line('given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")')
-            w.line("template, needs = _REPLIES[decision.outcome]")
+            w.line("needs = _REPLY_NEEDS[decision.outcome]")
             w.line("for name in needs:")
             with w.indent():
                 w.line("if name not in given:")
@@ -359,13 +384,19 @@ class _Gen:
                 w.line("values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)")
             w.line("try:")
             with w.indent():
-                w.line("return finish_reply(template.render(values))")
+                w.line('return finish_reply(_TEMPLATES.get("reply:" + decision.outcome).render(values))')
             w.line("except PolicyInputError:")
             with w.indent():
                 w.line("raise")
             w.line("except Exception as error:  # a template that cannot render these values")
             with w.indent():
                 w.line('raise PolicyInputError("reply", f"답변을 만들 수 없습니다: {type(error).__name__}: {error}") from None')
+
+
+def precompile(sources: dict[str, str]) -> dict[str, str]:
+    """Each template as the Python source jinja2 compiles it to (deterministic; checked)."""
+    env = support.make_environment(jinja2.DictLoader(sources))
+    return {name: env.compile(text, name=name, raw=True) for name, text in sources.items()}
 
 
 def generate(policy: ir.Policy) -> str:

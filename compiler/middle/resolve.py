@@ -24,7 +24,7 @@ from . import ir
 from .ir import BOOL, DURATION, NUMBER, STRING, TIMESTAMP, Type
 from .names import suggest
 
-RESERVED_FIELDS = ("outcome", "discloses", "actions", "rule", "source", "facts", "trace")
+RESERVED_FIELDS = ("outcome", "discloses", "actions", "rule", "source", "facts", "derived", "trace", "count", "index")
 _ORDERED = ("timestamp", "duration", "number")
 _LITERAL_TYPES = {n.StringLit: STRING, n.NumberLit: NUMBER, n.DurationLit: DURATION,
                   n.TimestampLit: TIMESTAMP, n.BoolLit: BOOL}

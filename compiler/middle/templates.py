@@ -71,7 +71,7 @@ class _Checker:
     def run(self):
         snippets = self._gather_snippets()
         replies = self._gather_replies()
-        env = support.make_environment({name: t.text.value for name, t in snippets.items()})
+        env = support.make_environment(jinja2.DictLoader({name: t.text.value for name, t in snippets.items()}))
         for t in list(snippets.values()) + list(replies.values()):
             self._check_template(env, t, snippets)
         out: dict[str, ir.Reply] = {}

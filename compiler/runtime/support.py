@@ -2,14 +2,14 @@
 # This file is copied verbatim into every generated module, so a generated module
 # needs only the standard library, jinja2 and hangulpy. It is also imported by the
 # compiler (templates are checked with the same filters) and tested on its own.
-# Keep it free of compiler imports.
+# Keep it free of compiler imports. jinja2 and hangulpy are imported on first use:
+# an app that only calls decide() never pays for them.
 import datetime as _dt
 import math as _math
 import re as _re
 from collections.abc import Mapping as _Mapping
 from decimal import Decimal as _Decimal
 
-from hangulpy.josa import josa_pick as _josa_pick
 
 
 class PolicyInputError(ValueError):
@@ -48,6 +48,13 @@ class Label:
 
 # ── facts ──
 
+MISSING = object()  # a required fact the app did not give
+
+
+def _absent(name):
+    return PolicyInputError(name, "필요한 사실이 없습니다")
+
+
 def _describe(value):
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -56,12 +63,16 @@ def _describe(value):
 def check_bool(name, value):
     if value is True or value is False:
         return value
+    if value is MISSING:
+        raise _absent(name)
     raise PolicyInputError(name, f"참/거짓(true/false)이어야 합니다: {_describe(value)}")
 
 
 def check_enum(name, value, allowed):
     if type(value) is str and value in allowed:
         return value
+    if value is MISSING:
+        raise _absent(name)
     if isinstance(value, str):
         raise PolicyInputError(name, f"알 수 없는 값 {_describe(value)} (가능한 값: {', '.join(allowed)})")
     raise PolicyInputError(name, f"문자열 값이어야 합니다 (가능한 값: {', '.join(allowed)}): {_describe(value)}")
@@ -71,19 +82,28 @@ _ISO = _re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-
 
 
 def check_timestamp(name, value):
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
-        return value
-    if isinstance(value, str):
+    if type(value) is str:
+        try:  # the fast path: one C call (any ISO 8601 form Python reads); the rest is diagnosed below
+            parsed = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
         if not _ISO.fullmatch(value):
             if _re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?", value):
                 raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: {value}+09:00): {_describe(value)}")
             raise PolicyInputError(name, f"ISO 8601 시각이 아닙니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+        raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}")
+    if isinstance(value, _dt.datetime):
         try:
-            return _dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}") from None
+            aware = value.tzinfo is not None and value.utcoffset() is not None
+        except Exception:  # a tzinfo that cannot say its offset
+            aware = False
+        if not aware:
+            raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+        return value
+    if value is MISSING:
+        raise _absent(name)
     raise PolicyInputError(name, f"시각은 UTC 기준 차이가 있는 ISO 8601 문자열이나 datetime 이어야 합니다: {_describe(value)}")
 
 
@@ -92,6 +112,8 @@ def check_number(name, value):
         return value
     if type(value) is float and _math.isfinite(value):
         return value
+    if value is MISSING:
+        raise _absent(name)
     raise PolicyInputError(name, f"유한한 숫자여야 합니다: {_describe(value)}")
 
 
@@ -103,6 +125,8 @@ _UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "
 def check_duration(name, value):
     if isinstance(value, _dt.timedelta):
         return value
+    if value is MISSING:
+        raise _absent(name)
     if isinstance(value, str) and _DURATION.fullmatch(value):
         micro = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"(\d+)(일|시간|분|초|ms|us|d|h|m|s)", value))
         try:
@@ -122,16 +146,21 @@ def unknown_name(name, known, noun):
 
 
 def read_mapping(what, value, known, noun):
-    """`value` as a dict whose keys are all in `known`, or PolicyInputError naming the culprit."""
-    if not isinstance(value, _Mapping):
+    """`value` as a dict whose keys are all in `known` (a frozenset), or PolicyInputError
+    naming the culprit."""
+    if type(value) is dict:
+        given = value
+    elif isinstance(value, _Mapping):
+        try:
+            given = dict(value)
+        except Exception:
+            raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
+    else:
         raise PolicyInputError(what, f"{noun}은(는) 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
-    try:
-        given = dict(value)
-    except Exception:
-        raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
-    for key in given:
-        if key not in known:
-            raise unknown_name(key, known, noun)
+    if not known.issuperset(given):
+        for key in given:
+            if key not in known:
+                raise unknown_name(key, sorted(known), noun)
     return given
 
 
@@ -194,8 +223,10 @@ def josa(value, particle):
     if _PHONE_LIKE.fullmatch(word):
         word = word[-1]
     pick = "와/과" if particle == "과/와" else particle
+    from hangulpy.josa import josa_pick
+
     try:
-        return text + _josa_pick(word, pick)
+        return text + josa_pick(word, pick)
     except Exception:  # an unknown particle or a word hangulpy cannot read
         raise PolicyInputError("josa", f"조사를 고를 수 없습니다: {_describe(text)} {particle}") from None
 
@@ -219,14 +250,15 @@ def whole_hours(value):
 FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours}
 
 
-def make_environment(snippets):
-    """The one Jinja2 environment replies render in: sandboxed, StrictUndefined,
-    block tags trimmed so `{% if %}` lines leave no blank line behind."""
+def make_environment(loader):
+    """The one Jinja2 environment replies render in: sandboxed, StrictUndefined, no
+    globals (a reply sees only what the policy hands it), block tags trimmed so
+    `{% if %}` lines leave no blank line behind."""
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.DictLoader(dict(snippets)),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -234,8 +266,49 @@ def make_environment(snippets):
         keep_trailing_newline=False,
         auto_reload=False,
     )
+    env.globals.clear()
     env.filters.update(FILTERS)
     return env
+
+
+class Templates:
+    """A policy's reply templates and snippets by name. Each was compiled to Python by
+    jinja2 when the module was built (`code`); it becomes a Template on first use, or is
+    compiled from `sources` when the installed jinja2 is not the one that built it."""
+
+    def __init__(self, sources, code, built_with):
+        self._sources = sources
+        self._code = code
+        self._built_with = built_with
+        self._cache = {}
+        self._env = None
+
+    def environment(self):
+        if self._env is None:
+            import jinja2
+
+            templates = self
+
+            class _Loader(jinja2.BaseLoader):
+                def load(self, environment, name, globals=None):
+                    return templates.get(name)
+
+            self._env = make_environment(_Loader())
+        return self._env
+
+    def get(self, name):
+        found = self._cache.get(name)
+        if found is None:
+            import jinja2
+
+            env = self.environment()
+            if jinja2.__version__ == self._built_with and name in self._code:
+                code = compile(self._code[name], f"<policy reply {name}>", "exec")
+                found = env.template_class.from_code(env, code, env.make_globals(None), None)
+            else:
+                found = env.from_string(self._sources[name])
+            self._cache[name] = found
+        return found
 
 
 def finish_reply(text):
