@@ -68,7 +68,8 @@ def display_width(text: str) -> int:
 def _snippet(source: SourceFile | None, span: Span, label: str | None, gutter: int) -> list[str]:
     if source is None or not (1 <= span.line <= source.line_count):
         return []
-    text = source.line(span.line).replace("\t", " ")
+    # control and bidi characters would reorder or hide what the author sees: show them as �
+    text = "".join(ch if ch.isprintable() else ("\ufffd" if ch != "\t" else " ") for ch in source.line(span.line))
     start = max(1, span.column)
     end = span.end_column if span.end_line == span.line else len(text) + 1
     end = max(end, start + 1)

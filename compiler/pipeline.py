@@ -50,6 +50,9 @@ def read_source(path: Path, shown_as: str, at: Span | None = None) -> tuple[Sour
     except OSError as err:
         return None, [Diagnostic("E0001", where, f"파일을 읽을 수 없습니다: {shown_as} ({err.strerror})",
                                  "파일 권한과 경로를 확인하세요")]
+    except ValueError:  # a path no file system accepts (a NUL byte in it); found by atheris
+        return None, [Diagnostic("E0001", where, f"쓸 수 없는 파일 경로입니다: {shown_as!r}",
+                                 "경로에 보이지 않는 문자(NUL 등)가 없는지 확인하세요")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

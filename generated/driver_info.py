@@ -76,7 +76,10 @@ def _absent(name):
 
 
 def _describe(value):
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # a value that cannot even show itself
+        return f"<{type(value).__name__} 값>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -159,8 +162,9 @@ def check_duration(name, value):
 def unknown_name(name, known, noun):
     import difflib
 
-    key = name if isinstance(name, str) else _describe(name)
-    close = difflib.get_close_matches(key, known, n=1) if isinstance(name, str) else []
+    plain = isinstance(name, str) and name.isprintable() and name.strip() == name and name != ""
+    key = name if plain else _describe(name)  # an empty or invisible name is shown quoted
+    close = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
     hint = f" (혹시 {close[0]}?)" if close else ""
     return PolicyInputError(key, f"알 수 없는 {noun} 이름입니다{hint}")
 
@@ -646,23 +650,28 @@ _EMPTY = MappingProxyType({})
 def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
     """The Korean reply for `decision`. `context` gives the values the reply shows
     (declared with `context`/`personal` in the policy); a missing one is an error."""
-    if not isinstance(decision, Decision):
-        raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")
-    given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")
-    needs = _REPLY_NEEDS[decision.outcome]
-    for name in needs:
-        if name not in given:
-            raise PolicyInputError(name, f"결과 {decision.outcome} 의 답변에 필요한 값이 context 에 없습니다")
-    values = dict(_CONSTANTS)
-    for name, value in decision.facts.items():
-        labels = _LABELS.get(name)
-        values[name] = labels[value] if labels is not None else value
-    values.update(decision.derived)
-    for name, value in given.items():
-        values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)
     try:
-        return finish_reply(_TEMPLATES.get("reply:" + decision.outcome).render(values))
+        if not isinstance(decision, Decision):
+            raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")
+        given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")
+        needs = _REPLY_NEEDS[decision.outcome]
+        for name in needs:
+            if name not in given:
+                raise PolicyInputError(name, f"결과 {decision.outcome} 의 답변에 필요한 값이 context 에 없습니다")
+        values = dict(_CONSTANTS)
+        for name, value in decision.facts.items():
+            labels = _LABELS.get(name)
+            values[name] = labels[value] if labels is not None else value
+        values.update(decision.derived)
+        for name, value in given.items():
+            values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)
+        try:
+            return finish_reply(_TEMPLATES.get("reply:" + decision.outcome).render(values))
+        except PolicyInputError:
+            raise
+        except Exception as error:  # a template that cannot render these values
+            raise PolicyInputError("reply", f"답변을 만들 수 없습니다: {type(error).__name__}: {error}") from None
     except PolicyInputError:
         raise
-    except Exception as error:  # a template that cannot render these values
-        raise PolicyInputError("reply", f"답변을 만들 수 없습니다: {type(error).__name__}: {error}") from None
+    except Exception as error:  # hostile context (a value whose methods raise): fail closed
+        raise PolicyInputError("context", f"답변 값을 읽을 수 없습니다: {type(error).__name__}") from None

@@ -63,3 +63,14 @@ def test_mutated_sources_give_diagnostics(tmp_path: Path, seed: int):
             assert 1 <= d.span.line <= source.line_count + 1, d
         assert "[E" in text
     assert failed > 0  # the mutations do break things
+
+
+def test_fuzz_script_a_few_thousand():
+    """What CI runs of scripts/fuzz_policies.py (100,000 inputs when run by hand)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from fuzz_policies import fuzz
+
+    lines: list[str] = []
+    assert fuzz(2500, seed=11, out=lines.append) == 0, lines[0][:3000] if lines else ""

@@ -19,6 +19,7 @@ from .conftest import ROOT
 
 
 def run(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    """policyc as a new process (cwd may be anywhere: the package comes from PYTHONPATH)."""
     return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=cwd, capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=120)
 
@@ -156,3 +157,11 @@ def test_generated_module_shape():
     for rule in ("연락처_직접_안내", "차량번호_안내", "지속_요구"):
         number = next(i for i, l in enumerate(lines, 1) if f"rule {rule} " in l)
         assert f"# policy/driver_info.policy:{number}  {rule}" in text
+
+
+def test_builds_are_byte_identical_from_any_working_directory(repo: Path, tmp_path: Path):
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    result = run("build", "--root", str(repo), cwd=elsewhere, env={"PYTHONHASHSEED": "123"})
+    assert result.returncode == 0, result.stderr
+    assert (repo / "generated/driver_info.py").read_bytes() == (ROOT / "generated/driver_info.py").read_bytes()

@@ -66,3 +66,17 @@ def test_every_construct_agrees(tmp_path):
     for _ in range(2000):
         seen.add(_compare(module, result.policy, random_facts(result.policy, rng)))
     assert {"yes", "no"} <= seen
+
+
+def test_script_100k_inputs_per_shipped_policy():
+    """What CI runs of scripts/differential.py (the script runs 1,000,000 by default)."""
+    import sys
+
+    from .conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from differential import run
+
+    lines: list[str] = []
+    assert run(100_000, seed=20261128, out=lines.append) == 0, lines
+    assert lines[-1].endswith("mismatches=0")

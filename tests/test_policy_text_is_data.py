@@ -51,3 +51,20 @@ def test_keyword_decision_name_is_rejected(tmp_path):
     path.write_text('fact k: bool\ndecision class (first) { otherwise "x" }\n', encoding="utf-8")
     result = compile_policy(path, "kw.policy")
     assert [d.code for d in result.diagnostics] == ["E0403"]
+
+
+def test_bidi_and_invisible_characters(tmp_path):
+    """In a name they are rejected; in text they stay data and never reach the source raw."""
+    path = tmp_path / "bidi.policy"
+    path.write_text('fact kind "종\u202e류\u200b": enum { a "가\u202e나", b }\n'
+                    'outcome yes "예" { reply "{{ kind }} \u2066숨김\u2069" }\n'
+                    'decision d (first) { otherwise yes }\n', encoding="utf-8")
+    result = compile_policy(path, "bidi.policy")
+    assert result.ok, result.diagnostics
+    source = generate(result.policy)
+    assert not any(ch in source for ch in "\u202e\u200b\u2066\u2069")  # written as escapes
+    module = load_module("bidi", source, tmp_path)
+    assert module.render(module.decide({"kind": "a"})) == "가\u202e나 \u2066숨김\u2069"
+    path.write_text('fact ki\u202end: bool\ndecision d (first) { otherwise "x" }\n', encoding="utf-8")
+    bad = compile_policy(path, "bidi.policy")
+    assert [d.code for d in bad.diagnostics] == ["E0100"]

@@ -363,34 +363,42 @@ class _Gen:
         with w.indent():
             w.line('"""The Korean reply for `decision`. `context` gives the values the reply shows')
             w.line("(declared with `context`/`personal` in the policy); a missing one is an error.\"\"\"")
-            w.line("if not isinstance(decision, Decision):")
-            with w.indent():
-                w.line('raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")')
-            w.line('given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")')
-            w.line("needs = _REPLY_NEEDS[decision.outcome]")
-            w.line("for name in needs:")
-            with w.indent():
-                w.line("if name not in given:")
-                with w.indent():
-                    w.line('raise PolicyInputError(name, f"결과 {decision.outcome} 의 답변에 필요한 값이 context 에 없습니다")')
-            w.line("values = dict(_CONSTANTS)")
-            w.line("for name, value in decision.facts.items():")
-            with w.indent():
-                w.line("labels = _LABELS.get(name)")
-                w.line("values[name] = labels[value] if labels is not None else value")
-            w.line("values.update(decision.derived)")
-            w.line("for name, value in given.items():")
-            with w.indent():
-                w.line("values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)")
             w.line("try:")
             with w.indent():
-                w.line('return finish_reply(_TEMPLATES.get("reply:" + decision.outcome).render(values))')
+                w.line("if not isinstance(decision, Decision):")
+                with w.indent():
+                    w.line('raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")')
+                w.line('given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")')
+                w.line("needs = _REPLY_NEEDS[decision.outcome]")
+                w.line("for name in needs:")
+                with w.indent():
+                    w.line("if name not in given:")
+                    with w.indent():
+                        w.line('raise PolicyInputError(name, f"결과 {decision.outcome} 의 답변에 필요한 값이 context 에 없습니다")')
+                w.line("values = dict(_CONSTANTS)")
+                w.line("for name, value in decision.facts.items():")
+                with w.indent():
+                    w.line("labels = _LABELS.get(name)")
+                    w.line("values[name] = labels[value] if labels is not None else value")
+                w.line("values.update(decision.derived)")
+                w.line("for name, value in given.items():")
+                with w.indent():
+                    w.line("values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)")
+                w.line("try:")
+                with w.indent():
+                    w.line('return finish_reply(_TEMPLATES.get("reply:" + decision.outcome).render(values))')
+                w.line("except PolicyInputError:")
+                with w.indent():
+                    w.line("raise")
+                w.line("except Exception as error:  # a template that cannot render these values")
+                with w.indent():
+                    w.line('raise PolicyInputError("reply", f"답변을 만들 수 없습니다: {type(error).__name__}: {error}") from None')
             w.line("except PolicyInputError:")
             with w.indent():
                 w.line("raise")
-            w.line("except Exception as error:  # a template that cannot render these values")
+            w.line("except Exception as error:  # hostile context (a value whose methods raise): fail closed")
             with w.indent():
-                w.line('raise PolicyInputError("reply", f"답변을 만들 수 없습니다: {type(error).__name__}: {error}") from None')
+                w.line('raise PolicyInputError("context", f"답변 값을 읽을 수 없습니다: {type(error).__name__}") from None')
 
 
 def precompile(sources: dict[str, str]) -> dict[str, str]:

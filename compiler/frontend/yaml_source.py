@@ -52,7 +52,10 @@ def to_data(node: yaml.Node, path: str, diags: list[Diagnostic], code: str):
         return [to_data(v, path, diags, code) for v in node.value]
     if node.tag.endswith(":str"):
         return node.value
-    return yaml.safe_load(yaml.serialize(node))  # numbers, booleans, null: kept as such for the schema
+    try:  # numbers, booleans, null: kept as such for the schema
+        return yaml.safe_load(yaml.serialize(node))
+    except (yaml.YAMLError, ValueError, OverflowError):  # an unknown tag (!!python/object…): plain text
+        return node.value
 
 
 def node_at(root: yaml.Node, parts) -> yaml.Node:
@@ -123,7 +126,8 @@ def load_yaml(source: SourceFile, schema_file: str, code_syntax: str, code_schem
         node = node_at(root, list(err.absolute_path))
         if err.validator == "additionalProperties" and isinstance(node, yaml.MappingNode):
             allowed = err.schema.get("properties", {})
-            node = next((k for k, _ in node.value if k.value not in allowed), node)
+            node = next((k for k, _ in node.value
+                         if not isinstance(k, yaml.ScalarNode) or k.value not in allowed), node)
         where = "/".join(map(str, err.absolute_path)) or "(파일 전체)"
         diags.append(Diagnostic(code_schema, node_span(path, node), f"{what}YAML 형식 오류 ({where}): {_ko(err)}", help_schema))
     return root, data, diags

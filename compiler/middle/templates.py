@@ -202,6 +202,17 @@ class _Checker:
                 ok = False
             else:
                 includes.add(target.value)
+        for node in tree.find_all((jn.Getattr, jn.Call)):
+            # replies read values; they do not walk objects or call methods (the sandbox would stop
+            # most of it at render time, but an author should hear it now, and nothing odd should print)
+            if isinstance(node, jn.Getattr) and node.attr in _ATTRIBUTES:
+                continue
+            what = f"속성 `.{node.attr}`" if isinstance(node, jn.Getattr) else "함수 호출 ( ... )"
+            self.error("E0506", self._line_span(t, node.lineno, getattr(node, "attr", None)),
+                       f"답변 문구에서 쓸 수 없는 {what}",
+                       f"값은 그대로 쓰고, 열거값은 .label 과 .code 만 씁니다. 바꿀 때는 필터를 씁니다: "
+                       f"{', '.join(sorted(support.FILTERS))}")
+            ok = False
         for node in tree.find_all((jn.Extends, jn.Import, jn.FromImport)):
             self.error("E0506", self._line_span(t, node.lineno), "답변 문구에서는 extends/import 를 쓸 수 없습니다",
                        "공통 문구는 {% include \"조각\" %} 로 넣으세요")
@@ -225,6 +236,8 @@ class _Checker:
             self.includes[t.name] = includes
             self._particles(t)
 
+
+_ATTRIBUTES = {"code", "label"}  # what a reply may read of an enum value
 
 # `{{ x }}은`, `{{ x }}(으)로`, `{{ x }}이(가)`: a particle glued to the end of an expression
 _HAND_PARTICLE = re.compile(

@@ -56,7 +56,10 @@ def _absent(name):
 
 
 def _describe(value):
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # a value that cannot even show itself
+        return f"<{type(value).__name__} 값>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -139,8 +142,9 @@ def check_duration(name, value):
 def unknown_name(name, known, noun):
     import difflib
 
-    key = name if isinstance(name, str) else _describe(name)
-    close = difflib.get_close_matches(key, known, n=1) if isinstance(name, str) else []
+    plain = isinstance(name, str) and name.isprintable() and name.strip() == name and name != ""
+    key = name if plain else _describe(name)  # an empty or invisible name is shown quoted
+    close = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
     hint = f" (혹시 {close[0]}?)" if close else ""
     return PolicyInputError(key, f"알 수 없는 {noun} 이름입니다{hint}")
 
