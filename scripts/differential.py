@@ -66,7 +66,6 @@ def run(n: int, seed: int, out=print) -> int:
         module = importlib.import_module(f"generated.{path.stem}")
         rng = random.Random(seed)
         start = time.perf_counter()
-        outcomes = set()
         for i in range(n):
             facts = random_facts(result.policy, rng)
             problem = check(module, result.policy, facts)

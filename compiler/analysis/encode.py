@@ -174,6 +174,17 @@ class Encoder:
         return ", ".join(parts) if parts else "모든 경우"
 
 
+def fires(enc: "Encoder", decision: ir.Decision) -> list[int]:
+    """For each rule of a decision, the valid facts on which it is the one that decides."""
+    m = enc.mdd
+    remaining, out = enc.valid, []
+    for rule in decision.rules:
+        cond = TRUE if rule.cond is None else enc.cond(rule.cond)
+        out.append(m.and_(cond, remaining))
+        remaining = m.and_not(remaining, cond)
+    return out
+
+
 def _declared_order(space: Space, var: int) -> int:
     dim = space.dims[var]
     names = [f.name for f in space.policy.facts]

@@ -233,7 +233,7 @@ class _Gen:
         w.blank(2)
 
     def decide(self) -> None:
-        w, p = self.w, self.p
+        w = self.w
         w.line("def decide(facts: Mapping[str, Any]) -> Decision:")
         with w.indent():
             w.line('"""Apply the policy to `facts` (a mapping of fact name to value)."""')

@@ -16,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis.encode import Encoder
+from ..analysis.encode import Encoder, fires
 from ..analysis.mdd import FALSE, TRUE
 from ..analysis.space import Space
 from ..middle import ir
@@ -99,16 +99,6 @@ def _merged(old: ir.Policy, new: ir.Policy) -> ir.Policy:
     return dataclasses.replace(new, requires=requires, decisions=tuple(decisions), invariants=())
 
 
-def _fires(enc: Encoder, decision: ir.Decision) -> list[int]:
-    m = enc.mdd
-    remaining, out = enc.valid, []
-    for rule in decision.rules:
-        cond = TRUE if rule.cond is None else enc.cond(rule.cond)
-        out.append(m.and_(cond, remaining))
-        remaining = m.and_not(remaining, cond)
-    return out
-
-
 def sample_context(policy: ir.Policy) -> dict[str, Any]:
     samples = {"phone": "010-1234-5678", "number": 10000}
     return {c.name: samples.get(c.kind, f"[{c.label}]") for c in policy.contexts}
@@ -135,7 +125,7 @@ def diff_policies(old: ir.Policy, new: ir.Policy, old_module, new_module) -> lis
     enc = Encoder(space)
     m = enc.mdd
     by_name = {d.name: d for d in merged.decisions}
-    fires = {name: _fires(enc, d) for name, d in by_name.items()}
+    fired = {name: fires(enc, d) for name, d in by_name.items()}
     changes: dict[tuple, Change] = {}
     # walk the pairs of (old rule, new rule) of the first decision of each version, then
     # split each meeting region by the other decisions' rules, so every decision is compared
@@ -146,11 +136,11 @@ def diff_policies(old: ir.Policy, new: ir.Policy, old_module, new_module) -> lis
             continue
         split = []
         for region in regions:
-            for fo in fires[f"old:{name}"]:
+            for fo in fired[f"old:{name}"]:
                 part = m.and_(region, fo)
                 if part == FALSE:
                     continue
-                for fn in fires[f"new:{name}"]:
+                for fn in fired[f"new:{name}"]:
                     both = m.and_(part, fn)
                     if both != FALSE:
                         split.append(both)

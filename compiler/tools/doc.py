@@ -16,8 +16,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from ..analysis.encode import Encoder, _korean_duration
-from ..analysis.mdd import FALSE, TRUE
+from ..analysis.encode import Encoder, fires, _korean_duration
+from ..analysis.mdd import FALSE
 from ..analysis.space import Space
 from ..middle import ir
 from ..pipeline import Result
@@ -202,9 +202,8 @@ def build_doc(result: Result, module) -> Doc:
     replies = Section("답변")
     main = policy.main
     if main is not None:
-        fires = _fires(enc, main)
         shown = set()
-        for rule, region in zip(main.rules, fires):
+        for rule, region in zip(main.rules, fires(enc, main)):
             if region == FALSE:
                 continue
             _, typed = enc.example(enc.mdd.cube(region))
@@ -253,16 +252,6 @@ def fact_index(policy: ir.Policy, fact: str, code: str) -> int:
 
 def m_and(enc: Encoder, node: int, var_name_index: int, value: int) -> int:
     return enc.mdd.and_(node, enc.mdd.var_in(var_name_index, [value]))
-
-
-def _fires(enc: Encoder, decision: ir.Decision) -> list[int]:
-    m = enc.mdd
-    remaining, out = enc.valid, []
-    for rule in decision.rules:
-        cond = TRUE if rule.cond is None else enc.cond(rule.cond)
-        out.append(m.and_(cond, remaining))
-        remaining = m.and_not(remaining, cond)
-    return out
 
 
 # ── the picture ────────────────────────────────────────────────────────
