@@ -175,6 +175,23 @@ def _parser() -> argparse.ArgumentParser:
     dc.add_argument("policy", help="정책 파일 (.policy)")
     dc.add_argument("-o", "--output", required=True, metavar="DIR", help="문서를 쓸 폴더")
 
+    bt = sub.add_parser("batch", formatter_class=fmt, help="티켓 표(CSV/Parquet)에 정책을 한꺼번에 적용 (DuckDB)",
+                        description="입력 표의 행마다 정책을 적용해 결정한 행은 --output (Parquet) 에, 사실이 잘못된 행은\n"
+                                    "이유와 함께 --errors (Parquet) 에 씁니다. 입력의 열(ticket_id 등)은 그대로 둡니다.\n"
+                                    "파이썬 모듈과 같은 의미의 SQL 을 DuckDB 가 실행합니다.",
+                        epilog=textwrap.dedent("""\
+                            예:
+                              python scripts/tickets.py --rows 1000000 --output tickets.parquet
+                              policyc batch policy/driver_info.policy --input tickets.parquet --output decisions.parquet
+                              policyc batch policy/driver_info.policy --input tickets.csv --output d.parquet --errors bad.parquet
+                            종료 코드: 0 성공 (잘못된 행은 --errors 에), 1 정책 오류, 2 사용법 오류나 읽을 수 없는 입력
+                            """))
+    bt.add_argument("policy", help="정책 파일 (.policy)")
+    bt.add_argument("--input", required=True, help="티켓 표 (.csv 또는 .parquet)")
+    bt.add_argument("--output", required=True, help="결정한 행 (.parquet)")
+    bt.add_argument("--errors", help="잘못된 행과 그 이유 (.parquet; 기본: <output>.errors.parquet)")
+    bt.add_argument("--progress", action="store_true", help="DuckDB 진행 막대를 보여 줌")
+
     dcd = sub.add_parser("decide", formatter_class=fmt, help="표준 입력의 사실(JSON) -> 결정과 답변(JSON)",
                          description="파이썬이 아닌 앱과 셸을 위한 decide(): 표준 입력으로 사실 JSON 을 받아\n"
                                      "결정과 답변을 JSON 으로 표준 출력에 씁니다. 잘못된 입력은 JSON 오류와 종료 코드 2.",
@@ -475,6 +492,31 @@ def cmd_doc(args) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args) -> int:
+    from .tools.batch import run_batch
+
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        _out("policyc: batch 에는 DuckDB 가 필요합니다: pip install 'policyc[batch]'", sys.stderr)
+        return EXIT_USAGE
+
+    result = compile_policy(Path(args.policy), args.policy)
+    if not result.ok:
+        _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+        return EXIT_FINDINGS
+    output = Path(args.output)
+    errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
+    try:
+        done = run_batch(result.policy, Path(args.input), output, errors, progress=args.progress)
+    except ValueError as err:
+        _out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    _out(f"입력 {done.rows}행: 결정 {done.decided}행 -> {output.as_posix()}, "
+         f"잘못된 사실 {done.errors}행 -> {errors.as_posix()}", sys.stderr)
+    return EXIT_OK
+
+
 def cmd_decide(args) -> int:
     def fail(name: str, problem: str) -> int:
         _out(json.dumps({"error": {"name": name, "problem": problem}}, ensure_ascii=False))
@@ -512,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide,
                "test": cmd_test, "fmt": cmd_fmt, "diff": cmd_diff,
-               "doc": cmd_doc}[args.command]
+               "doc": cmd_doc, "batch": cmd_batch}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -1,0 +1,91 @@
+"""A seeded generator of realistic support tickets for the driver-info policy: the facts
+an app would send (ISO strings with offsets, as text columns), a ticket_id, and a share
+of broken rows (unknown values, naive or garbled timestamps, missing facts, asked before
+boarding) so that invalid input is exercised too.
+
+    python scripts/tickets.py --rows 1000000 --output tickets.parquet [--seed 1] [--invalid 0.02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+from pathlib import Path
+
+REQUESTS = ["driver_phone", "vehicle_plate", "driver_name", "account_number"]
+STATUSES = ["in_progress", "completed", "cancelled_before_dispatch", "cancelled_after_dispatch",
+            "stopped_by_passenger_report", "stopped_by_driver_report"]
+REASONS = ["lost_item", "accident", "fare_unpaid", "custom_reservation", "other", "unknown"]
+OFFSETS = [dt.timezone(dt.timedelta(hours=9))] * 6 + [dt.timezone.utc, dt.timezone(dt.timedelta(hours=-7))]
+SINCE = dt.datetime(2023, 7, 3, 5, tzinfo=dt.timezone.utc)
+STEPS = [dt.timedelta(hours=h) for h in (72, 168, 336)]
+TINY = [dt.timedelta(0), dt.timedelta(microseconds=1), -dt.timedelta(microseconds=1), dt.timedelta(seconds=1),
+        -dt.timedelta(seconds=1)]
+COLUMNS = ["ticket_id", "request", "trip_status", "ride_at", "asked_at", "history_available", "reason",
+           "repeat_request"]
+
+
+def ticket(i: int, rng: random.Random, invalid: float) -> dict:
+    if rng.random() < 0.2:  # near the 2023-07-03 14:00 KST boundary
+        ride = SINCE + rng.choice(TINY) + dt.timedelta(hours=rng.choice([0, 0, 1, -1, 24]))
+    else:
+        ride = dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=rng.randrange(3 * 365 * 86400))
+    if rng.random() < 0.4:  # at or next to the 3, 7 and 14 day boundaries
+        asked = ride + rng.choice(STEPS) + rng.choice(TINY)
+    else:
+        asked = ride + dt.timedelta(seconds=rng.randrange(30 * 86400))
+    row = {
+        "ticket_id": i,
+        "request": rng.choice(REQUESTS),
+        "trip_status": rng.choice(STATUSES),
+        "ride_at": ride.astimezone(rng.choice(OFFSETS)).isoformat(),
+        "asked_at": asked.astimezone(rng.choice(OFFSETS)).isoformat(),
+        "history_available": rng.choice(["true", "false"]),
+        "reason": rng.choice(REASONS),
+        "repeat_request": rng.choice(["true", "false", "false", None]),
+    }
+    if rng.random() < invalid:
+        field = rng.choice(["request", "trip_status", "ride_at", "asked_at", "history_available", "reason"])
+        row[field] = rng.choice([None, "", "yes", "DRIVER_PHONE", "2024-03-01T10:00:00", "2024-02-30T10:00:00+09:00",
+                                 "yesterday", "1"])
+        if rng.random() < 0.2:
+            row["asked_at"] = (ride - dt.timedelta(seconds=1)).isoformat()
+    return row
+
+
+def rows(n: int, seed: int = 1, invalid: float = 0.02):
+    rng = random.Random(seed)
+    for i in range(n):
+        yield ticket(i, rng, invalid)
+
+
+def write_parquet(n: int, path: Path, seed: int = 1, invalid: float = 0.02, chunk: int = 500_000) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("ticket_id", pa.int64())] + [(c, pa.string()) for c in COLUMNS[1:]])
+    with pq.ParquetWriter(path, schema) as writer:
+        batch: dict[str, list] = {c: [] for c in COLUMNS}
+        for row in rows(n, seed, invalid):
+            for c in COLUMNS:
+                batch[c].append(row[c])
+            if len(batch["ticket_id"]) >= chunk:
+                writer.write_table(pa.table(batch, schema=schema))
+                batch = {c: [] for c in COLUMNS}
+        if batch["ticket_id"]:
+            writer.write_table(pa.table(batch, schema=schema))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--invalid", type=float, default=0.02, help="share of broken rows")
+    args = parser.parse_args()
+    write_parquet(args.rows, args.output, args.seed, args.invalid)
+
+
+if __name__ == "__main__":
+    main()
