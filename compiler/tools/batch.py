@@ -2,9 +2,9 @@
 
     run_batch(policy, input, output, errors) -> BatchResult
 
-The input (CSV or Parquet) keeps its own columns (e.g. ticket_id); decided rows go to
-`output` (Parquet) with outcome, rule, value decisions, discloses and actions; rows whose
-facts are invalid go to `errors` with `policy_error` saying why. No row is lost, none is
+Decided rows go to `output` (Parquet): the input's own columns (those that are not
+facts, e.g. ticket_id) beside outcome, rule, value decisions, discloses and actions;
+rows whose facts are invalid go to `errors` whole, with `policy_error` saying why. No row is lost, none is
 decided silently: the two counts add up to the input's. Both are written by streaming
 queries (DuckDB spills to disk), so memory stays flat on large inputs.
 """
@@ -49,7 +49,13 @@ def run_batch(policy: ir.Policy, input_path: Path, output: Path, errors: Path, p
     query = to_sql(policy, source, columns)
     keep = ", ".join(ident(c) for c in columns)
     out, err_out = str(output).replace("'", "''"), str(errors).replace("'", "''")
-    con.execute(f"COPY (SELECT * EXCLUDE (policy_error) FROM ({query}) WHERE policy_error IS NULL) "
+    # the output keeps the input's own columns (ticket_id, …) beside the decision; the facts
+    # stay in the input. Each COPY streams; the errors query needs no decisions (DuckDB prunes them).
+    facts = {f.name for f in policy.facts}
+    own = ", ".join(ident(c) for c in columns if c not in facts)
+    decided_cols = ", ".join(x for x in (own, "* EXCLUDE (policy_error" + "".join(
+        f", {ident(c)}" for c in columns) + ")") if x)
+    con.execute(f"COPY (SELECT {decided_cols} FROM ({query}) WHERE policy_error IS NULL) "
                 f"TO '{out}' (FORMAT PARQUET)")
     con.execute(f"COPY (SELECT {keep}, policy_error FROM ({query}) WHERE policy_error IS NOT NULL) "
                 f"TO '{err_out}' (FORMAT PARQUET)")
