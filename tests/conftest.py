@@ -37,16 +37,14 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
 @pytest.fixture(scope="session")
 def driver_policy():
     """The driver-info policy's IR, compiled from policy/ as `policyc build` does."""
-    import os
-
-    old = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        result = compile_policy(Path("policy/driver_info.policy"), "policy/driver_info.policy")
-    finally:
-        os.chdir(old)
+    result = compile_at_root("policy/driver_info.policy")
     assert result.ok, result.diagnostics
     return result.policy
+
+
+def compile_at_root(rel: str, **options):
+    """Compile a file given relative to the repository root, shown by that path (as the CLI does)."""
+    return compile_policy(ROOT / rel, rel, **options)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from compiler.backend.python import generate
 from compiler.diagnostics import render_json
 from compiler.pipeline import compile_policy
 
-from .conftest import ROOT, load_module
+from .conftest import ROOT, compile_at_root, load_module
 
 POLICY = (ROOT / "policy/driver_info.policy").read_text(encoding="utf-8")
 ANALYSIS_CODES = {"E0400", "E0601", "E0602", "W0603", "W0604", "E0606"}
@@ -32,12 +31,7 @@ def changed(tmp_path: Path, old: str, new: str, overlaps: bool = False):
 
 
 def test_shipped_policy_checks_clean_with_invariants_proven(driver_policy):
-    old = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        result = compile_policy(Path("policy/driver_info.policy"), "policy/driver_info.policy")
-    finally:
-        os.chdir(old)
+    result = compile_at_root("policy/driver_info.policy")
     assert result.ok and result.diagnostics == []
     assert {i.name for i in driver_policy.invariants} == {
         "연락처_공개_조건", "차량번호_공개_조건", "이름_비공개", "계좌번호_비공개", "OB_이관_조건"}
@@ -77,14 +71,9 @@ def _policy_without_analysis(tmp_path):
 
 @pytest.mark.parametrize("case", sorted((ROOT / "tests/cases/diagnostics").glob("*.policy")), ids=lambda c: c.stem)
 def test_every_analysis_finding_has_an_example_decide_accepts(case, tmp_path):
-    rel = case.relative_to(ROOT)
-    old = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        result = compile_policy(rel, rel.as_posix(), overlaps="overlaps" in case.stem)
-        bare = compile_policy(rel, rel.as_posix(), analysis=False)
-    finally:
-        os.chdir(old)
+    rel = case.relative_to(ROOT).as_posix()
+    result = compile_at_root(rel, overlaps="overlaps" in case.stem)
+    bare = compile_at_root(rel, analysis=False)
     findings = [d for d in json.loads(render_json(result.diagnostics)) if d["code"] in ANALYSIS_CODES]
     if not findings or bare.policy is None:
         return

@@ -7,7 +7,6 @@ Each case is a small policy with one kind of mistake; the .out file is exactly w
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,13 @@ from compiler.codes import CODES
 from compiler.diagnostics import render_json, render_text
 from compiler.pipeline import compile_policy
 
-from .conftest import ROOT, check_golden
+from .conftest import ROOT, check_golden, compile_at_root
 
 CASES = sorted((ROOT / "tests/cases/diagnostics").glob("*.policy"))
 
 
 def _compile(path: Path):
-    old = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        rel = path.relative_to(ROOT)
-        return compile_policy(rel, rel.as_posix(), overlaps="overlaps" in path.stem)
-    finally:
-        os.chdir(old)
+    return compile_at_root(path.relative_to(ROOT).as_posix(), overlaps="overlaps" in path.stem)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
