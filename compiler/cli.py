@@ -184,6 +184,7 @@ def _parser() -> argparse.ArgumentParser:
                               python scripts/tickets.py --rows 1000000 --output tickets.parquet
                               policyc batch policy/driver_info.policy --input tickets.parquet --output decisions.parquet
                               policyc batch policy/driver_info.policy --input tickets.csv --output d.parquet --errors bad.parquet
+                              policyc batch policy/driver_info.policy --input tickets.parquet --output out --engine spark
                             종료 코드: 0 성공 (잘못된 행은 --errors 에), 1 정책 오류, 2 사용법 오류나 읽을 수 없는 입력
                             """))
     bt.add_argument("policy", help="정책 파일 (.policy)")
@@ -191,6 +192,37 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--output", required=True, help="결정한 행 (.parquet)")
     bt.add_argument("--errors", help="잘못된 행과 그 이유 (.parquet; 기본: <output>.errors.parquet)")
     bt.add_argument("--progress", action="store_true", help="DuckDB 진행 막대를 보여 줌")
+    bt.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                    help="duckdb (기본, 내장) 또는 spark (pyspark; spark-submit 이 정한 클러스터, 없으면 로컬)")
+
+    im = sub.add_parser("impact", formatter_class=fmt, help="두 정책 버전이 티켓에서 얼마나 다르게 결정하는지 (DuckDB)",
+                        description="두 버전의 정책을 같은 티켓 표에 적용해, 결과나 공개가 바뀌는 티켓 수를 이전 -> 이후로\n"
+                                    "묶어 보여 줍니다 (예: 티켓 id). 공개가 넓어지는 묶음이 먼저 나옵니다.",
+                        epilog=textwrap.dedent("""\
+                            예:
+                              policyc impact old/driver_info.policy policy/driver_info.policy --input tickets.parquet
+                              policyc impact OLD NEW --input tickets.parquet --csv impact.csv --html impact.html
+                            종료 코드: 0 바뀌는 티켓 없음, 1 있음, 3 공개가 넓어지는 티켓 있음, 2 사용법 오류
+                            """))
+    im.add_argument("old")
+    im.add_argument("new")
+    im.add_argument("--input", required=True, help="티켓 표 (.csv 또는 .parquet)")
+    im.add_argument("--csv", metavar="FILE", help="결과를 CSV 로도 씀")
+    im.add_argument("--html", metavar="FILE", help="결과를 HTML 로도 씀")
+
+    au = sub.add_parser("audit", formatter_class=fmt, help="기록된 상담 결과를 정책과 대조 (DuckDB)",
+                        description="상담원이 실제로 한 결과(기록)를 정책의 결정과 대조합니다. 정책이 허락하지 않은\n"
+                                    "공개(예: 3일이 지난 연락처 안내)가 먼저 나옵니다.",
+                        epilog=textwrap.dedent("""\
+                            예:
+                              policyc audit policy/driver_info.policy --input replies.parquet
+                              policyc audit policy/driver_info.policy --input replies.csv --recorded agent_outcome
+                            입력: 사실 열들과 기록된 결과 열 (기본 이름 recorded_outcome)
+                            종료 코드: 0 모두 정책대로, 1 다른 기록 있음, 3 허락되지 않은 공개 있음, 2 사용법 오류
+                            """))
+    au.add_argument("policy")
+    au.add_argument("--input", required=True, help="기록 표 (.csv 또는 .parquet)")
+    au.add_argument("--recorded", default="recorded_outcome", help="기록된 결과 열의 이름")
 
     dcd = sub.add_parser("decide", formatter_class=fmt, help="표준 입력의 사실(JSON) -> 결정과 답변(JSON)",
                          description="파이썬이 아닌 앱과 셸을 위한 decide(): 표준 입력으로 사실 JSON 을 받아\n"
@@ -493,12 +525,13 @@ def cmd_doc(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from .tools.batch import run_batch
+    from .tools.batch import run_batch, run_batch_spark
 
     try:
-        import duckdb  # noqa: F401
+        __import__("pyspark" if args.engine == "spark" else "duckdb")
     except ImportError:
-        _out("policyc: batch 에는 DuckDB 가 필요합니다: pip install 'policyc[batch]'", sys.stderr)
+        extra = "spark" if args.engine == "spark" else "batch"
+        _out(f"policyc: --engine {args.engine} 에 필요한 패키지가 없습니다: pip install 'policyc[{extra}]'", sys.stderr)
         return EXIT_USAGE
 
     result = compile_policy(Path(args.policy), args.policy)
@@ -508,13 +541,62 @@ def cmd_batch(args) -> int:
     output = Path(args.output)
     errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
     try:
-        done = run_batch(result.policy, Path(args.input), output, errors, progress=args.progress)
+        if args.engine == "spark":
+            done = run_batch_spark(result.policy, Path(args.input), output, errors)
+        else:
+            done = run_batch(result.policy, Path(args.input), output, errors, progress=args.progress)
     except ValueError as err:
         _out(f"policyc: {err}", sys.stderr)
         return EXIT_USAGE
     _out(f"입력 {done.rows}행: 결정 {done.decided}행 -> {output.as_posix()}, "
          f"잘못된 사실 {done.errors}행 -> {errors.as_posix()}", sys.stderr)
     return EXIT_OK
+
+
+def _compiled(path: str):
+    result = compile_policy(Path(path), path)
+    if not result.ok:
+        _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+        return None
+    return result.policy
+
+
+def cmd_impact(args) -> int:
+    from .tools.impact import impact, impact_csv, impact_html, impact_table
+
+    old, new = _compiled(args.old), _compiled(args.new)
+    if old is None or new is None:
+        return EXIT_USAGE
+    try:
+        total, rows = impact(old, new, Path(args.input))
+    except ValueError as err:
+        _out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    _out(impact_table(total, rows))
+    if args.csv:
+        write_atomic(Path(args.csv), impact_csv(rows))
+    if args.html:
+        write_atomic(Path(args.html), impact_html(total, rows, f"{args.old} → {args.new}"))
+    if any(r.widens for r in rows):
+        return EXIT_WIDENS
+    return EXIT_FINDINGS if rows else EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    from .tools.impact import audit, audit_table
+
+    policy = _compiled(args.policy)
+    if policy is None:
+        return EXIT_USAGE
+    try:
+        total, rows = audit(policy, Path(args.input), args.recorded)
+    except ValueError as err:
+        _out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    _out(audit_table(total, rows))
+    if any(r.forbidden for r in rows):
+        return EXIT_WIDENS
+    return EXIT_FINDINGS if rows else EXIT_OK
 
 
 def cmd_decide(args) -> int:
@@ -554,7 +636,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide,
                "test": cmd_test, "fmt": cmd_fmt, "diff": cmd_diff,
-               "doc": cmd_doc, "batch": cmd_batch}[args.command]
+               "doc": cmd_doc, "batch": cmd_batch,
+               "impact": cmd_impact, "audit": cmd_audit}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

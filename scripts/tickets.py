@@ -3,7 +3,7 @@ an app would send (ISO strings with offsets, as text columns), a ticket_id, and 
 of broken rows (unknown values, naive or garbled timestamps, missing facts, asked before
 boarding) so that invalid input is exercised too.
 
-    python scripts/tickets.py --rows 1000000 --output tickets.parquet [--seed 1] [--invalid 0.02]
+    python scripts/tickets.py --rows 1000000 --output tickets.parquet [--seed 1] [--invalid 0.02] [--recorded]
 """
 
 from __future__ import annotations
@@ -60,19 +60,48 @@ def rows(n: int, seed: int = 1, invalid: float = 0.02):
         yield ticket(i, rng, invalid)
 
 
-def write_parquet(n: int, path: Path, seed: int = 1, invalid: float = 0.02, chunk: int = 500_000) -> None:
+OUTCOMES = ["guide_history_call", "disclose_driver_phone", "guide_safe_call", "ob_transfer", "guide_history_plate",
+            "disclose_vehicle_plate", "refer_to_driver", "refuse", "refuse_repeat"]
+
+
+def recorded(rows_, seed: int = 1, mistakes: float = 0.03):
+    """Tickets with the outcome an agent recorded: the policy's, except for a share of mistakes."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import generated.driver_info as m
+
+    rng = random.Random(seed + 1)
+    for row in rows_:
+        facts = {k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false") else v)
+                 for k, v in row.items() if k != "ticket_id" and v is not None}
+        try:
+            outcome = m.decide(facts).outcome
+        except m.PolicyInputError:
+            outcome = rng.choice(OUTCOMES)
+        if rng.random() < mistakes:
+            outcome = rng.choice(OUTCOMES)
+        yield {**row, "recorded_outcome": outcome}
+
+
+def write_parquet(n: int, path: Path, seed: int = 1, invalid: float = 0.02, chunk: int = 500_000,
+                  with_recorded: bool = False) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([("ticket_id", pa.int64())] + [(c, pa.string()) for c in COLUMNS[1:]])
+    columns = COLUMNS + (["recorded_outcome"] if with_recorded else [])
+    schema = pa.schema([("ticket_id", pa.int64())] + [(c, pa.string()) for c in columns[1:]])
+    source = rows(n, seed, invalid)
+    if with_recorded:
+        source = recorded(source, seed)
     with pq.ParquetWriter(path, schema) as writer:
-        batch: dict[str, list] = {c: [] for c in COLUMNS}
-        for row in rows(n, seed, invalid):
-            for c in COLUMNS:
+        batch: dict[str, list] = {c: [] for c in columns}
+        for row in source:
+            for c in columns:
                 batch[c].append(row[c])
             if len(batch["ticket_id"]) >= chunk:
                 writer.write_table(pa.table(batch, schema=schema))
-                batch = {c: [] for c in COLUMNS}
+                batch = {c: [] for c in columns}
         if batch["ticket_id"]:
             writer.write_table(pa.table(batch, schema=schema))
 
@@ -83,8 +112,10 @@ def main() -> None:
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--invalid", type=float, default=0.02, help="share of broken rows")
+    parser.add_argument("--recorded", action="store_true",
+                        help="add recorded_outcome: the policy's outcome with 3%% agent mistakes (for policyc audit)")
     args = parser.parse_args()
-    write_parquet(args.rows, args.output, args.seed, args.invalid)
+    write_parquet(args.rows, args.output, args.seed, args.invalid, with_recorded=args.recorded)
 
 
 if __name__ == "__main__":

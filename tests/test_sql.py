@@ -83,3 +83,104 @@ def test_batch_cli(tmp_path: Path):
                               str(tmp_path / "nope.parquet"), "--output", str(tmp_path / "x.parquet")], cwd=ROOT,
                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert missing.returncode == 2 and "입력 파일이 없습니다" in missing.stderr
+
+
+def _spark_ready() -> bool:
+    import shutil
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("java") is not None
+
+
+@pytest.mark.skipif(not _spark_ready(), reason="pyspark or Java is not installed (.ci/run installs them)")
+def test_spark_agrees_with_the_python_module(tmp_path: Path, driver_info):
+    """The same query through Spark SQL in local mode (the code path a cluster runs)."""
+    import pyarrow.parquet as pq
+
+    from compiler.tools.batch import run_batch_spark
+
+    source = tmp_path / "tickets.parquet"
+    write_parquet(ROWS, source, seed=6, invalid=0.05)
+    policy = compile_policy(ROOT / "policy/driver_info.policy", "policy/driver_info.policy").policy
+    done = run_batch_spark(policy, source, tmp_path / "out.parquet", tmp_path / "errors.parquet")
+    assert done.rows == ROWS and done.decided + done.errors == ROWS
+    decided = {r["ticket_id"]: r for r in pq.read_table(tmp_path / "out.parquet").to_pylist()}
+    errors = {r["ticket_id"]: r["policy_error"] for r in pq.read_table(tmp_path / "errors.parquet").to_pylist()}
+    mismatches = []
+    for row in pq.read_table(source).to_pylist():
+        facts = {k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false") else v)
+                 for k, v in row.items() if k != "ticket_id" and v is not None}
+        try:
+            d = driver_info.decide(facts)
+            want = (d.outcome, d.rule, list(d.consult_type), sorted(d.discloses), sorted(d.actions))
+        except driver_info.PolicyInputError:
+            want = None
+        got = decided.get(row["ticket_id"])
+        have = None if got is None else (got["outcome"], got["rule"], got["consult_type"], sorted(got["discloses"]),
+                                          sorted(got["actions"]))
+        if have != want or (want is None) != (row["ticket_id"] in errors):
+            mismatches.append((row, have, want))
+    assert not mismatches, mismatches[:3]
+
+
+def _cli(*args, cwd=ROOT):
+    import os
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+
+
+def test_impact_counts_the_tickets_a_change_moves(tmp_path: Path):
+    import shutil
+
+    import generated.driver_info as m
+
+    source = tmp_path / "tickets.parquet"
+    write_parquet(20000, source, seed=12)
+    new = tmp_path / "new"
+    shutil.copytree(ROOT / "policy", new)
+    policy = new / "driver_info.policy"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('연락처 안내 기간" = 3일', '연락처 안내 기간" = 5일'),
+                      encoding="utf-8")
+    result = _cli("impact", "policy/driver_info.policy", str(policy), "--input", str(source),
+                  "--csv", str(tmp_path / "i.csv"), "--html", str(tmp_path / "i.html"))
+    assert result.returncode == 3, result.stderr  # the phone is now told in more cases
+    # the count of moved tickets equals what the two Python modules say, ticket by ticket
+    from compiler.tools.load import load
+
+    _, new_module = load(policy, "new")
+    import pyarrow.parquet as pq
+
+    moved = widened = 0
+    for row in pq.read_table(source).to_pylist():
+        facts = {k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false") else v)
+                 for k, v in row.items() if k != "ticket_id" and v is not None}
+        try:
+            a, b = m.decide(facts), new_module.decide(facts)
+        except m.PolicyInputError:
+            continue
+        if a.outcome != b.outcome or a.discloses != b.discloses:
+            moved += 1
+            widened += bool(b.discloses - a.discloses)
+    first = result.stdout.splitlines()
+    assert f"중 {moved}건의 결정이 바뀝니다" in first[0] and f"그중 {widened}건은" in first[1]
+    assert (tmp_path / "i.csv").read_text(encoding="utf-8").startswith("before,after,widens")
+    assert "<table>" in (tmp_path / "i.html").read_text(encoding="utf-8")
+    same = _cli("impact", "policy/driver_info.policy", "policy/driver_info.policy", "--input", str(source))
+    assert same.returncode == 0 and "0건의 결정이 바뀝니다" in same.stdout
+
+
+def test_audit_lists_forbidden_disclosures_first(tmp_path: Path):
+    source = tmp_path / "replies.parquet"
+    write_parquet(20000, source, seed=13, with_recorded=True)
+    result = _cli("audit", "policy/driver_info.policy", "--input", str(source))
+    assert result.returncode == 3, result.stderr
+    rows = result.stdout.splitlines()[3:]
+    flags = ["!" in line for line in rows if line.strip()]
+    assert flags and flags[0] and flags == sorted(flags, reverse=True)  # forbidden disclosures first
+    missing = _cli("audit", "policy/driver_info.policy", "--input", str(source), "--recorded", "nope")
+    assert missing.returncode == 2 and "nope" in missing.stderr

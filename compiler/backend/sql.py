@@ -1,6 +1,7 @@
-"""IR -> SQL: a policy's decisions as one query over a table of facts (DuckDB).
+"""IR -> SQL: a policy's decisions as one query over a table of facts, for DuckDB
+(the embedded default) and Spark SQL (clusters).
 
-    to_sql(policy, source, columns) -> str
+    to_sql(policy, source, columns, dialect="duckdb" | "spark") -> str
 
 The query keeps every input column and adds `policy_error` (the first thing wrong with
 the row's facts, in the Python module's words, or NULL), and for valid rows `outcome`,
@@ -32,8 +33,72 @@ def text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+class DuckDB:
+    """The few places the two engines spell things differently."""
+
+    name = "duckdb"
+    string = "VARCHAR"
+
+    def ident(self, name: str) -> str:
+        return ident(name)
+
+    def text(self, value: str) -> str:
+        return text(value)
+
+    def micros(self, col: str) -> str:
+        return f"epoch_us(TRY_CAST({col} AS TIMESTAMPTZ))"
+
+    def is_null_instant(self, col: str) -> str:
+        return f"TRY_CAST({col} AS TIMESTAMPTZ) IS NULL"
+
+    def full_match(self, col: str, pattern: str) -> str:
+        return f"regexp_full_match({col}, {self.text(pattern)})"
+
+    def double(self, col: str) -> str:
+        return f"TRY_CAST({col} AS DOUBLE)"
+
+    def finite(self, x: str) -> str:
+        return f"isfinite({x})"
+
+    def array(self, items: list[str]) -> str:
+        return "[" + ", ".join(items) + "]" + ("" if items else "::VARCHAR[]")
+
+
+class Spark(DuckDB):
+    name = "spark"
+    string = "STRING"
+
+    def ident(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def text(self, value: str) -> str:  # Spark reads backslash escapes inside literals
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def micros(self, col: str) -> str:
+        return f"unix_micros(try_to_timestamp({col}))"
+
+    def is_null_instant(self, col: str) -> str:
+        return f"try_to_timestamp({col}) IS NULL"
+
+    def full_match(self, col: str, pattern: str) -> str:
+        return f"{col} RLIKE {self.text('^(?:' + pattern + ')$')}"
+
+    def double(self, col: str) -> str:
+        return f"try_cast({col} AS DOUBLE)"
+
+    def finite(self, x: str) -> str:
+        return f"(NOT isnan({x}) AND abs({x}) < double('Infinity'))"
+
+    def array(self, items: list[str]) -> str:
+        return f"array({', '.join(items)})" if items else "CAST(array() AS ARRAY<STRING>)"
+
+
+DIALECTS = {"duckdb": DuckDB(), "spark": Spark()}
+
+
 class _Sql:
-    def __init__(self, policy: ir.Policy) -> None:
+    def __init__(self, policy: ir.Policy, dialect: DuckDB) -> None:
+        self.d = dialect
         self.p = policy
         self.facts = {f.name: f for f in policy.facts}
         self.derived = {d.name: d for d in policy.derived}
@@ -41,41 +106,41 @@ class _Sql:
 
     def typed(self, f: ir.Fact) -> str:
         """The fact's value in SQL terms: text for enums, BOOLEAN, microseconds for instants."""
-        col = f"CAST({ident(f.name)} AS VARCHAR)"
+        col = f"CAST({self.d.ident(f.name)} AS {self.d.string})"
         kind = f.type.kind
         if kind == "enum":
             value = col
         elif kind == "bool":
             value = f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
         elif kind == "timestamp":
-            value = f"epoch_us(TRY_CAST({col} AS TIMESTAMPTZ))"
+            value = self.d.micros(col)
         elif kind == "number":
-            value = f"TRY_CAST({col} AS DOUBLE)"
+            value = self.d.double(col)
         else:
             raise ValueError(f"SQL: `{f.name}` 같은 duration 사실은 아직 표에서 읽을 수 없습니다")
         if f.has_default:
-            value = f"CASE WHEN {ident(f.name)} IS NULL THEN {self.literal(f.default)} ELSE {value} END"
+            value = f"CASE WHEN {self.d.ident(f.name)} IS NULL THEN {self.literal(f.default)} ELSE {value} END"
         return value
 
     def problem(self, f: ir.Fact) -> list[tuple[str, str]]:
         """(condition, message) pairs that make the row invalid because of this fact."""
-        col = f"CAST({ident(f.name)} AS VARCHAR)"
+        col = f"CAST({self.d.ident(f.name)} AS {self.d.string})"
         out = []
         if not f.has_default:
-            out.append((f"{ident(f.name)} IS NULL", f"{f.name}: 필요한 사실이 없습니다"))
-        guard = f"{ident(f.name)} IS NOT NULL AND "
+            out.append((f"{self.d.ident(f.name)} IS NULL", f"{f.name}: 필요한 사실이 없습니다"))
+        guard = f"{self.d.ident(f.name)} IS NOT NULL AND "
         kind = f.type.kind
         if kind == "enum":
-            out.append((guard + f"{col} NOT IN ({', '.join(text(c) for c in f.codes)})",
+            out.append((guard + f"{col} NOT IN ({', '.join(self.d.text(c) for c in f.codes)})",
                         f"{f.name}: 알 수 없는 값 (가능한 값: {', '.join(f.codes)})"))
         elif kind == "bool":
             out.append((guard + f"{col} NOT IN ('true', 'false')", f"{f.name}: 참/거짓(true/false)이어야 합니다"))
         elif kind == "timestamp":
-            out.append((guard + f"NOT regexp_full_match({col}, {text(_ISO)})",
+            out.append((guard + f"NOT {self.d.full_match(col, _ISO)}",
                         f"{f.name}: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"))
-            out.append((guard + f"TRY_CAST({col} AS TIMESTAMPTZ) IS NULL", f"{f.name}: 없는 날짜나 시각입니다"))
+            out.append((guard + self.d.is_null_instant(col), f"{f.name}: 없는 날짜나 시각입니다"))
         elif kind == "number":
-            out.append((guard + f"(TRY_CAST({col} AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST({col} AS DOUBLE)))",
+            out.append((guard + f"({self.d.double(col)} IS NULL OR NOT {self.d.finite(self.d.double(col))})",
                         f"{f.name}: 유한한 숫자여야 합니다"))
         return out
 
@@ -87,19 +152,19 @@ class _Sql:
         if isinstance(v, (int, Decimal, float)):
             return str(v)
         if isinstance(v, str):
-            return text(v)
+            return self.d.text(v)
         raise TypeError(v)
 
     def expr(self, e: ir.Expr) -> str:
         if isinstance(e, ir.FactRef):
-            return ident(f"__f_{e.name}")
+            return self.d.ident(f"__f_{e.name}")
         if isinstance(e, ir.DerivedRef):
             return f"({self.expr(self.derived[e.name].expr)})"
         if isinstance(e, ir.ConstRef):
             return self.literal(self.consts[e.name].value)
         if isinstance(e, ir.Value):
             if isinstance(e.value, frozenset):
-                return "(" + ", ".join(text(c) for c in sorted(e.value)) + ")"
+                return "(" + ", ".join(self.d.text(c) for c in sorted(e.value)) + ")"
             return self.literal(e.value)
         if isinstance(e, ir.Arith):
             return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
@@ -107,7 +172,7 @@ class _Sql:
             return f"({self.expr(e.left)} {_CMP[e.op]} {self.expr(e.right)})"
         if isinstance(e, ir.In):
             codes = e.set.value if isinstance(e.set, ir.Value) else self.consts[e.set.name].value
-            inside = ", ".join(text(c) for c in sorted(codes)) or "NULL"
+            inside = ", ".join(self.d.text(c) for c in sorted(codes)) or "NULL"
             return f"({self.expr(e.item)} {'NOT IN' if e.negated else 'IN'} ({inside}))"
         if isinstance(e, ir.Not):
             return f"(NOT {self.expr(e.operand)})"
@@ -115,10 +180,10 @@ class _Sql:
             joiner = " AND " if isinstance(e, ir.And) else " OR "
             return "(" + joiner.join(self.expr(x) for x in e.operands) + ")"
         if isinstance(e, ir.Lookup):
-            pairs = " ".join(f"WHEN {text(k)} THEN {self.literal(v)}" for k, v in self.consts[e.map].value)
+            pairs = " ".join(f"WHEN {self.d.text(k)} THEN {self.literal(v)}" for k, v in self.consts[e.map].value)
             return f"(CASE {self.expr(e.key)} {pairs} END)"
         if isinstance(e, ir.TupleOf):
-            return "[" + ", ".join(self.expr(x) for x in e.items) + "]"
+            return self.d.array([self.expr(x) for x in e.items])
         raise TypeError(e)
 
     def case(self, d: ir.Decision, pick) -> str:
@@ -136,34 +201,34 @@ class _Sql:
         if missing:
             raise ValueError(f"입력에 사실 열이 없습니다: {', '.join(missing)}")
         # optional facts absent from the input are their defaults
-        source_cols = ", ".join(ident(c) for c in columns)
+        source_cols = ", ".join(self.d.ident(c) for c in columns)
         extra = [f for f in p.facts if f.name not in columns]
-        padded = f"SELECT {source_cols}" + "".join(f", NULL AS {ident(f.name)}" for f in extra) + f" FROM {source}"
-        typed = ", ".join(f"{self.typed(f)} AS {ident('__f_' + f.name)}" for f in p.facts)
+        padded = f"SELECT {source_cols}" + "".join(f", NULL AS {self.d.ident(f.name)}" for f in extra) + f" FROM {source}"
+        typed = ", ".join(f"{self.typed(f)} AS {self.d.ident('__f_' + f.name)}" for f in p.facts)
         problems = [pm for f in p.facts for pm in self.problem(f)]
         for r in p.requires:
             problems.append((f"NOT COALESCE({self.expr(r.cond)}, FALSE)", f"{', '.join(r.facts)}: {r.message}"))
-        error = "CASE " + " ".join(f"WHEN {c} THEN {text(msg)}" for c, msg in problems) + " END"
+        error = "CASE " + " ".join(f"WHEN {c} THEN {self.d.text(msg)}" for c, msg in problems) + " END"
         outputs = []
         main = p.main
         for d in p.decisions:
             if d.yields_outcome:
-                outputs.append(f"{self.case(d, lambda r: text(r.output.value))} AS outcome")
-                outputs.append(f"{self.case(d, lambda r: text(r.name))} AS rule")
+                outputs.append(f"{self.case(d, lambda r: self.d.text(r.output.value))} AS outcome")
+                outputs.append(f"{self.case(d, lambda r: self.d.text(r.name))} AS rule")
             else:
-                outputs.append(f"{self.case(d, lambda r: self.expr(r.output))} AS {ident(d.name)}")
+                outputs.append(f"{self.case(d, lambda r: self.expr(r.output))} AS {self.d.ident(d.name)}")
         decided = ", ".join(f"CASE WHEN policy_error IS NULL THEN {o.rsplit(' AS ', 1)[0]} END AS {o.rsplit(' AS ', 1)[1]}"
                             for o in outputs)
         attrs = ""
         if main is not None:
             def listing(field: str) -> str:
-                whens = " ".join(f"WHEN {text(o.name)} THEN [{', '.join(text(x) for x in getattr(o, field))}]::VARCHAR[]"
+                whens = " ".join(f"WHEN {self.d.text(o.name)} THEN {self.d.array([self.d.text(x) for x in getattr(o, field)])}"
                                  for o in p.outcomes)
                 return f"CASE outcome {whens} END AS {field}"
             attrs = f", {listing('discloses')}, {listing('actions')}"
-        keep = ", ".join(ident(c) for c in columns)
+        keep = ", ".join(self.d.ident(c) for c in columns)
         value_cols = ", ".join((["outcome", "rule"] if main is not None else [])
-                               + [ident(d.name) for d in p.decisions if not d.yields_outcome])
+                               + [self.d.ident(d.name) for d in p.decisions if not d.yields_outcome])
         return (f"WITH padded AS ({padded}),\n"
                 f"typed AS (SELECT *, {typed} FROM padded),\n"
                 f"checked AS (SELECT *, {error} AS policy_error FROM typed),\n"
@@ -171,7 +236,7 @@ class _Sql:
                 f"SELECT {keep}, policy_error, {value_cols}{attrs} FROM decided")
 
 
-def to_sql(policy: ir.Policy, source: str, columns: list[str]) -> str:
+def to_sql(policy: ir.Policy, source: str, columns: list[str], dialect: str = "duckdb") -> str:
     """The decision query over `source` (a table name or a parenthesised query) whose
     columns are `columns`."""
-    return _Sql(policy).query(source, columns)
+    return _Sql(policy, DIALECTS[dialect]).query(source, columns)
