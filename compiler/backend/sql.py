@@ -209,31 +209,38 @@ class _Sql:
         for r in p.requires:
             problems.append((f"NOT COALESCE({self.expr(r.cond)}, FALSE)", f"{', '.join(r.facts)}: {r.message}"))
         error = "CASE " + " ".join(f"WHEN {c} THEN {self.d.text(msg)}" for c, msg in problems) + " END"
-        outputs = []
+        # Each decision's conditions are evaluated once, into the index of the rule that fired;
+        # what a rule yields comes from a small table joined on that index (measured: about
+        # twice as fast as one CASE per output column, each re-testing every condition).
         main = p.main
-        for d in p.decisions:
+        index_cols, tables, picks = [], [], []
+        for i, d in enumerate(p.decisions):
+            idx = self.d.ident(f"__r{i}")
+            index_cols.append(f"CASE WHEN policy_error IS NULL THEN {self.case(d, lambda r, d=d: str(d.rules.index(r)))} "
+                              f"END AS {idx}")
             if d.yields_outcome:
-                outputs.append(f"{self.case(d, lambda r: self.d.text(r.output.value))} AS outcome")
-                outputs.append(f"{self.case(d, lambda r: self.d.text(r.name))} AS rule")
+                rows = []
+                for n, r in enumerate(d.rules):
+                    o = p.outcome(r.output.value)
+                    rows.append(f"({n}, {self.d.text(o.name)}, {self.d.text(r.name)}, "
+                                f"{self.d.array([self.d.text(x) for x in o.discloses])}, "
+                                f"{self.d.array([self.d.text(x) for x in o.actions])})")
+                alias = self.d.ident(f"__t{i}")
+                tables.append(f"LEFT JOIN (VALUES {', '.join(rows)}) AS {alias}(__idx, outcome, rule, discloses, actions) "
+                              f"ON {idx} = {alias}.__idx")
+                picks += [f"{alias}.outcome", f"{alias}.rule"]
+                attrs = [f"{alias}.discloses", f"{alias}.actions"]
             else:
-                outputs.append(f"{self.case(d, lambda r: self.expr(r.output))} AS {self.d.ident(d.name)}")
-        decided = ", ".join(f"CASE WHEN policy_error IS NULL THEN {o.rsplit(' AS ', 1)[0]} END AS {o.rsplit(' AS ', 1)[1]}"
-                            for o in outputs)
-        attrs = ""
-        if main is not None:
-            def listing(field: str) -> str:
-                whens = " ".join(f"WHEN {self.d.text(o.name)} THEN {self.d.array([self.d.text(x) for x in getattr(o, field)])}"
-                                 for o in p.outcomes)
-                return f"CASE outcome {whens} END AS {field}"
-            attrs = f", {listing('discloses')}, {listing('actions')}"
+                whens = " ".join(f"WHEN {n} THEN {self.expr(r.output)}" for n, r in enumerate(d.rules))
+                picks.append(f"CASE {idx} {whens} END AS {self.d.ident(d.name)}")
+        if main is None:
+            attrs = []
         keep = ", ".join(self.d.ident(c) for c in columns)
-        value_cols = ", ".join((["outcome", "rule"] if main is not None else [])
-                               + [self.d.ident(d.name) for d in p.decisions if not d.yields_outcome])
         return (f"WITH padded AS ({padded}),\n"
                 f"typed AS (SELECT *, {typed} FROM padded),\n"
                 f"checked AS (SELECT *, {error} AS policy_error FROM typed),\n"
-                f"decided AS (SELECT *, {decided} FROM checked)\n"
-                f"SELECT {keep}, policy_error, {value_cols}{attrs} FROM decided")
+                f"decided AS (SELECT *, {', '.join(index_cols)} FROM checked)\n"
+                f"SELECT {keep}, policy_error, {', '.join(picks + attrs)} FROM decided {' '.join(tables)}")
 
 
 def to_sql(policy: ir.Policy, source: str, columns: list[str], dialect: str = "duckdb") -> str:
