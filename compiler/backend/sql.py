@@ -48,9 +48,6 @@ class DuckDB:
     def micros(self, col: str) -> str:
         return f"epoch_us(TRY_CAST({col} AS TIMESTAMPTZ))"
 
-    def is_null_instant(self, col: str) -> str:
-        return f"TRY_CAST({col} AS TIMESTAMPTZ) IS NULL"
-
     def full_match(self, col: str, pattern: str) -> str:
         return f"regexp_full_match({col}, {self.text(pattern)})"
 
@@ -76,9 +73,6 @@ class Spark(DuckDB):
 
     def micros(self, col: str) -> str:
         return f"unix_micros(try_to_timestamp({col}))"
-
-    def is_null_instant(self, col: str) -> str:
-        return f"try_to_timestamp({col}) IS NULL"
 
     def full_match(self, col: str, pattern: str) -> str:
         return f"{col} RLIKE {self.text('^(?:' + pattern + ')$')}"
@@ -138,9 +132,11 @@ class _Sql:
         elif kind == "timestamp":
             out.append((guard + f"NOT {self.d.full_match(col, _ISO)}",
                         f"{f.name}: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"))
-            out.append((guard + self.d.is_null_instant(col), f"{f.name}: 없는 날짜나 시각입니다"))
+            # the typed column already holds the parse (NULL when it failed): parse once per row
+            out.append((guard + f"{self.d.ident('__f_' + f.name)} IS NULL", f"{f.name}: 없는 날짜나 시각입니다"))
         elif kind == "number":
-            out.append((guard + f"({self.d.double(col)} IS NULL OR NOT {self.d.finite(self.d.double(col))})",
+            typed = self.d.ident("__f_" + f.name)
+            out.append((guard + f"({typed} IS NULL OR NOT {self.d.finite(typed)})",
                         f"{f.name}: 유한한 숫자여야 합니다"))
         return out
 
