@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from compiler.pipeline import compile_policy  # noqa: E402
 from compiler.tools.batch import run_batch  # noqa: E402
-from tickets import rows, write_parquet  # noqa: E402
+from tickets import facts_of, rows, write_parquet  # noqa: E402
 
 
 def main() -> None:
@@ -45,10 +45,7 @@ def main() -> None:
         done = run_batch(policy, source, Path(tmp) / "out.parquet", Path(tmp) / "errors.parquet")
         t_duck = time.perf_counter() - start
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    sample = []
-    for row in rows(args.loop_rows, seed=1):
-        sample.append({k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false")
-                           else v) for k, v in row.items() if k != "ticket_id" and v is not None})
+    sample = [facts_of(row) for row in rows(args.loop_rows, seed=1)]
     start = time.perf_counter()
     for facts in sample:
         try:

@@ -455,7 +455,7 @@ def cmd_diff(args) -> int:
         new_result, new_module = load(new_path, new_name)
         for result, module in ((old_result, old_module), (new_result, new_module)):
             if module is None:
-                _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+                _print_errors(result)
                 return EXIT_USAGE
         problems = facts_differ(old_result.policy, new_result.policy)
         if problems:
@@ -505,7 +505,7 @@ def cmd_doc(args) -> int:
 
     result, module = load(Path(args.policy), args.policy)
     if module is None:
-        _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+        _print_errors(result)
         return EXIT_FINDINGS
     policy = result.policy
     try:
@@ -534,17 +534,16 @@ def cmd_batch(args) -> int:
         _out(f"policyc: --engine {args.engine} 에 필요한 패키지가 없습니다: pip install 'policyc[{extra}]'", sys.stderr)
         return EXIT_USAGE
 
-    result = compile_policy(Path(args.policy), args.policy)
-    if not result.ok:
-        _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+    policy = _compiled(args.policy)
+    if policy is None:
         return EXIT_FINDINGS
     output = Path(args.output)
     errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
     try:
         if args.engine == "spark":
-            done = run_batch_spark(result.policy, Path(args.input), output, errors)
+            done = run_batch_spark(policy, Path(args.input), output, errors)
         else:
-            done = run_batch(result.policy, Path(args.input), output, errors, progress=args.progress)
+            done = run_batch(policy, Path(args.input), output, errors, progress=args.progress)
     except ValueError as err:
         _out(f"policyc: {err}", sys.stderr)
         return EXIT_USAGE
@@ -556,9 +555,14 @@ def cmd_batch(args) -> int:
 def _compiled(path: str):
     result = compile_policy(Path(path), path)
     if not result.ok:
-        _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+        _print_errors(result)
         return None
     return result.policy
+
+
+def _print_errors(result) -> None:
+    """A policy that does not compile: its errors, as `policyc check` shows them."""
+    _out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
 
 
 def cmd_impact(args) -> int:

@@ -60,6 +60,13 @@ def rows(n: int, seed: int = 1, invalid: float = 0.02):
         yield ticket(i, rng, invalid)
 
 
+def facts_of(row: dict) -> dict:
+    """A ticket row as the facts an app would pass to decide(): text booleans as booleans,
+    absent values left out, the ticket's own columns dropped."""
+    return {k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false") else v)
+            for k, v in row.items() if k in COLUMNS[1:] and v is not None}
+
+
 OUTCOMES = ["guide_history_call", "disclose_driver_phone", "guide_safe_call", "ob_transfer", "guide_history_plate",
             "disclose_vehicle_plate", "refer_to_driver", "refuse", "refuse_repeat"]
 
@@ -73,10 +80,8 @@ def recorded(rows_, seed: int = 1, mistakes: float = 0.03):
 
     rng = random.Random(seed + 1)
     for row in rows_:
-        facts = {k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false") else v)
-                 for k, v in row.items() if k != "ticket_id" and v is not None}
         try:
-            outcome = m.decide(facts).outcome
+            outcome = m.decide(facts_of(row)).outcome
         except m.PolicyInputError:
             outcome = rng.choice(OUTCOMES)
         if rng.random() < mistakes:

@@ -18,7 +18,7 @@ from compiler.pipeline import compile_policy  # noqa: E402
 from .conftest import ROOT  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from tickets import COLUMNS, write_parquet  # noqa: E402
+from tickets import COLUMNS, facts_of, write_parquet  # noqa: E402
 
 ROWS = 100_000
 
@@ -37,8 +37,7 @@ def test_duckdb_agrees_with_the_python_module(tmp_path: Path, driver_info):
     mismatches, flagged = [], 0
     for row, out in zip(table, result.fetchall()):
         got = dict(zip(names, out))
-        facts = {k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false") else v)
-                 for k, v in row.items() if k != "ticket_id" and v is not None}
+        facts = facts_of(row)
         try:
             d = driver_info.decide(facts)
             want = (d.outcome, d.rule, list(d.consult_type), sorted(d.discloses), sorted(d.actions))
@@ -111,8 +110,7 @@ def test_spark_agrees_with_the_python_module(tmp_path: Path, driver_info):
     errors = {r["ticket_id"]: r["policy_error"] for r in pq.read_table(tmp_path / "errors.parquet").to_pylist()}
     mismatches = []
     for row in pq.read_table(source).to_pylist():
-        facts = {k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false") else v)
-                 for k, v in row.items() if k != "ticket_id" and v is not None}
+        facts = facts_of(row)
         try:
             d = driver_info.decide(facts)
             want = (d.outcome, d.rule, list(d.consult_type), sorted(d.discloses), sorted(d.actions))
@@ -157,8 +155,7 @@ def test_impact_counts_the_tickets_a_change_moves(tmp_path: Path):
 
     moved = widened = 0
     for row in pq.read_table(source).to_pylist():
-        facts = {k: (v == "true" if k in ("history_available", "repeat_request") and v in ("true", "false") else v)
-                 for k, v in row.items() if k != "ticket_id" and v is not None}
+        facts = facts_of(row)
         try:
             a, b = m.decide(facts), new_module.decide(facts)
         except m.PolicyInputError:
