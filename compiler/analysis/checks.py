@@ -22,7 +22,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, Related
 from ..middle import ir
-from ..middle.evaluate import _Env, requirements_hold
+from ..middle.evaluate import Env, requirements_hold
 from ..runtime.support import josa
 from .encode import Encoder
 from .mdd import FALSE, TRUE
@@ -75,7 +75,7 @@ class _Analysis:
     def _rule_at(self, decision: ir.Decision, typed: dict) -> ir.Rule | None:
         """The rule that fires for `typed`, by the reference evaluator, trying only the
         rules whose box admits the value of the first variable."""
-        env = _Env(self.policy, typed)
+        env = Env(self.policy, typed)
         for rule in self._candidates(decision, typed):
             if rule.cond is None or env.eval(rule.cond):
                 return rule
@@ -312,7 +312,7 @@ def _show(output: ir.Expr) -> str:
 
 
 def _holds(policy: ir.Policy, cond: ir.Expr, typed: dict[str, Any]) -> bool:
-    return bool(_Env(policy, typed).eval(cond))
+    return bool(Env(policy, typed).eval(cond))
 
 
 def _any_rule(policy: ir.Policy, d: ir.Decision, typed: dict[str, Any]) -> bool:

@@ -319,7 +319,7 @@ def duration_text(value: dt.timedelta) -> str:
     return "".join(out)
 
 
-def _korean_duration(micro: Fraction) -> str:
+def korean_duration(micro: Fraction) -> str:
     micro = int(micro)
     if micro == 0:
         return "0초"
@@ -341,7 +341,7 @@ def _show(axis: Axis, t: Fraction) -> str:
             text = when.isoformat(sep=" ")[:26]
         return f"{text} ({when.strftime('%z')[:3]}:{when.strftime('%z')[3:]})"
     if axis.integral:
-        return _korean_duration(t)
+        return korean_duration(t)
     return str(int(t)) if t.denominator == 1 else str(float(t))
 
 

@@ -7,42 +7,42 @@ from ..diagnostics import Diagnostic
 from ..middle import ir
 
 
-def _names(e: ir.Expr | None, out: set[str]) -> None:
+def names_in(e: ir.Expr | None, out: set[str]) -> None:
     if e is None:
         return
     if isinstance(e, (ir.FactRef, ir.DerivedRef, ir.ConstRef)):
         out.add(e.name)
     elif isinstance(e, (ir.Arith, ir.Cmp)):
-        _names(e.left, out)
-        _names(e.right, out)
+        names_in(e.left, out)
+        names_in(e.right, out)
     elif isinstance(e, ir.In):
-        _names(e.item, out)
-        _names(e.set, out)
+        names_in(e.item, out)
+        names_in(e.set, out)
     elif isinstance(e, ir.Not):
-        _names(e.operand, out)
+        names_in(e.operand, out)
     elif isinstance(e, (ir.And, ir.Or)):
         for x in e.operands:
-            _names(x, out)
+            names_in(x, out)
     elif isinstance(e, ir.Lookup):
         out.add(e.map)
-        _names(e.key, out)
+        names_in(e.key, out)
     elif isinstance(e, ir.TupleOf):
         for x in e.items:
-            _names(x, out)
+            names_in(x, out)
 
 
 def unused(policy: ir.Policy) -> list[Diagnostic]:
     used: set[str] = set()
     for d in policy.derived:
-        _names(d.expr, used)
+        names_in(d.expr, used)
     for r in policy.requires:
-        _names(r.cond, used)
+        names_in(r.cond, used)
     for d in policy.decisions:
         for rule in d.rules:
-            _names(rule.cond, used)
-            _names(rule.output, used)
+            names_in(rule.cond, used)
+            names_in(rule.output, used)
     for inv in policy.invariants:
-        _names(inv.cond, used)
+        names_in(inv.cond, used)
         used.add(inv.subject)
     for o in policy.outcomes:
         used.update(o.reply.uses)

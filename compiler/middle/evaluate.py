@@ -20,7 +20,9 @@ _CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le
         ">": operator.gt, ">=": operator.ge}
 
 
-class _Env:
+class Env:
+    """The facts (defaults filled in), constants and derived values of one input, and
+    `eval(expr)` over them. The analysis and the tools evaluate conditions with it too."""
     def __init__(self, policy: ir.Policy, facts: Mapping[str, Any]):
         self.policy = policy
         self.facts = {f.name: facts[f.name] if f.name in facts else f.default for f in policy.facts}
@@ -60,12 +62,12 @@ class _Env:
 
 
 def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
-    env = _Env(policy, facts)
+    env = Env(policy, facts)
     return all(env.eval(r.cond) for r in policy.requires)
 
 
 def evaluate(policy: ir.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
-    env = _Env(policy, facts)
+    env = Env(policy, facts)
     result: dict[str, Any] = {"rules": {}}
     for decision in policy.decisions:
         rule = next((r for r in decision.rules if r.cond is None or env.eval(r.cond)), None)

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from ..analysis.encode import Encoder, fires, _korean_duration
+from ..analysis.encode import Encoder, fires, korean_duration
 from ..analysis.mdd import FALSE
 from ..analysis.space import Space
 from ..middle import ir
@@ -53,7 +53,7 @@ class _Words:
         if isinstance(v, bool):
             return "예" if v else "아니오"
         if isinstance(v, dt.timedelta):
-            return _korean_duration(v // dt.timedelta(microseconds=1))
+            return korean_duration(v // dt.timedelta(microseconds=1))
         if isinstance(v, dt.datetime):
             return v.strftime("%Y-%m-%d %H:%M") + f" ({v.strftime('%z')[:3]}:{v.strftime('%z')[3:]})"
         if isinstance(v, frozenset):

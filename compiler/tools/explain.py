@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis.encode import _korean_duration
-from ..analysis.unused import _names
+from ..analysis.encode import korean_duration
+from ..analysis.unused import names_in
 from ..middle import ir
-from ..middle.evaluate import _Env
+from ..middle.evaluate import Env
 from ..pipeline import Result
 from ..runtime.support import josa
 from .load import decision_json, jsonable
@@ -58,7 +58,7 @@ def show_value(policy: ir.Policy, name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.timedelta):
-        return _korean_duration(value // dt.timedelta(microseconds=1))
+        return korean_duration(value // dt.timedelta(microseconds=1))
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return repr(value) if isinstance(value, str) else str(value)
@@ -66,7 +66,7 @@ def show_value(policy: ir.Policy, name: str, value: Any) -> str:
 
 def trace(result: Result, decision) -> list[DecisionTrace]:
     policy = result.policy
-    env = _Env(policy, dict(decision.facts))
+    env = Env(policy, dict(decision.facts))
     fired = dict(decision.trace)
     out = []
     for d in policy.decisions:
@@ -80,7 +80,7 @@ def trace(result: Result, decision) -> list[DecisionTrace]:
             for part, span in zip(parts, spans):
                 if not env.eval(part):
                     names: set[str] = set()
-                    _names(part, names)
+                    names_in(part, names)
                     values = {n: env.facts.get(n, env.derived.get(n)) for n in sorted(names)
                               if n in env.facts or n in env.derived}
                     rules.append(RuleTrace(rule.name, rule.label, rule.line, False, _source_text(result, span), values))

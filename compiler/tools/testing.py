@@ -21,7 +21,7 @@ from ..analysis.space import Space
 from ..diagnostics import Diagnostic
 from ..frontend.yaml_source import load_yaml, node_at, node_span
 from ..middle import ir
-from ..middle.evaluate import _Env
+from ..middle.evaluate import Env
 from ..pipeline import read_source
 from .explain import render_reply
 from .load import jsonable, load
@@ -161,7 +161,7 @@ def _run_case(policy, module, case, expect, fired, boundaries):
         problems.append(f"사실 {expect['error']} 을(를) 거절해야 하는데 결정했습니다: {decision.outcome if policy.main else ''}")
     for name, rule in decision.trace:
         fired[name].add(rule)
-    env = _Env(policy, dict(decision.facts))
+    env = Env(policy, dict(decision.facts))
     for cmp, boundary in boundaries.items():
         boundary.seen.add(bool(env.eval(cmp)))
     where = f"{decision.rule} ({decision.source})" if policy.main else ""
