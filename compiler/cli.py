@@ -192,6 +192,8 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--output", required=True, help="결정한 행 (.parquet)")
     bt.add_argument("--errors", help="잘못된 행과 그 이유 (.parquet; 기본: <output>.errors.parquet)")
     bt.add_argument("--progress", action="store_true", help="DuckDB 진행 막대를 보여 줌")
+    bt.add_argument("--memory-limit", default="1GB",
+                    help="DuckDB 가 쓸 메모리 한도 (기본 1GB; 넘으면 임시 폴더에 내려 씀)")
     bt.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                     help="duckdb (기본, 내장) 또는 spark (pyspark; spark-submit 이 정한 클러스터, 없으면 로컬)")
 
@@ -543,7 +545,8 @@ def cmd_batch(args) -> int:
         if args.engine == "spark":
             done = run_batch_spark(policy, Path(args.input), output, errors)
         else:
-            done = run_batch(policy, Path(args.input), output, errors, progress=args.progress)
+            done = run_batch(policy, Path(args.input), output, errors, progress=args.progress,
+                             memory_limit=args.memory_limit)
     except ValueError as err:
         _out(f"policyc: {err}", sys.stderr)
         return EXIT_USAGE

@@ -3,7 +3,7 @@ an app would send (ISO strings with offsets, as text columns), a ticket_id, and 
 of broken rows (unknown values, naive or garbled timestamps, missing facts, asked before
 boarding) so that invalid input is exercised too.
 
-    python scripts/tickets.py --rows 1000000 --output tickets.parquet [--seed 1] [--invalid 0.02] [--recorded]
+    python scripts/tickets.py --rows 1000000 --output tickets.parquet [--seed 1] [--invalid 0.02] [--recorded] [--typed]
 """
 
 from __future__ import annotations
@@ -89,16 +89,39 @@ def recorded(rows_, seed: int = 1, mistakes: float = 0.03):
         yield {**row, "recorded_outcome": outcome}
 
 
+def typed(row: dict) -> dict:
+    """The same ticket as a warehouse table holds it: instants as timestamps, flags as
+    booleans. A value that is not one (garbled, naive, "yes") is a NULL there."""
+    out = dict(row)
+    for k in ("ride_at", "asked_at"):
+        try:
+            value = dt.datetime.fromisoformat(row[k]) if row[k] else None
+        except ValueError:
+            value = None
+        out[k] = value if value is not None and value.tzinfo is not None else None
+    for k in ("history_available", "repeat_request"):
+        out[k] = {"true": True, "false": False}.get(row[k])
+    return out
+
+
 def write_parquet(n: int, path: Path, seed: int = 1, invalid: float = 0.02, chunk: int = 500_000,
-                  with_recorded: bool = False) -> None:
+                  with_recorded: bool = False, typed_columns: bool = False) -> None:
+    """`typed_columns`: ride_at/asked_at as timestamp[us, UTC] and the flags as booleans
+    (a warehouse table) instead of the text an app sends."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     columns = COLUMNS + (["recorded_outcome"] if with_recorded else [])
-    schema = pa.schema([("ticket_id", pa.int64())] + [(c, pa.string()) for c in columns[1:]])
+    kinds = {"ticket_id": pa.int64()}
+    if typed_columns:
+        kinds.update({"ride_at": pa.timestamp("us", tz="UTC"), "asked_at": pa.timestamp("us", tz="UTC"),
+                      "history_available": pa.bool_(), "repeat_request": pa.bool_()})
+    schema = pa.schema([(c, kinds.get(c, pa.string())) for c in columns])
     source = rows(n, seed, invalid)
     if with_recorded:
         source = recorded(source, seed)
+    if typed_columns:
+        source = map(typed, source)
     with pq.ParquetWriter(path, schema) as writer:
         batch: dict[str, list] = {c: [] for c in columns}
         for row in source:
@@ -119,8 +142,11 @@ def main() -> None:
     parser.add_argument("--invalid", type=float, default=0.02, help="share of broken rows")
     parser.add_argument("--recorded", action="store_true",
                         help="add recorded_outcome: the policy's outcome with 3%% agent mistakes (for policyc audit)")
+    parser.add_argument("--typed", action="store_true",
+                        help="timestamps and flags as typed columns (as a warehouse holds them), not text")
     args = parser.parse_args()
-    write_parquet(args.rows, args.output, args.seed, args.invalid, with_recorded=args.recorded)
+    write_parquet(args.rows, args.output, args.seed, args.invalid, with_recorded=args.recorded,
+                  typed_columns=args.typed)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,137 @@ def test_batch_cli(tmp_path: Path):
     assert missing.returncode == 2 and "입력 파일이 없습니다" in missing.stderr
 
 
+def _module_answer(module, row):
+    try:
+        d = module.decide(facts_of(row))
+    except module.PolicyInputError:
+        return None
+    return (d.outcome, d.rule, list(d.consult_type), sorted(d.discloses), sorted(d.actions))
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv", "typed"])
+def test_batch_outputs_agree_with_the_module_row_by_row(tmp_path: Path, driver_info, kind):
+    """What `policyc batch` writes: every decided row as the module decides it, every
+    invalid row whole in the errors file, both in input order, no row in both or neither.
+    Parquet input takes the one-pass path (invalid rows caught in the deciding pass),
+    CSV the two-pass one; "typed" is a warehouse table (TIMESTAMPTZ and BOOLEAN columns,
+    read directly, not as text)."""
+    import pyarrow.parquet as pq
+
+    from compiler.tools.batch import run_batch
+
+    source = tmp_path / "tickets.parquet"
+    write_parquet(30_000, source, seed=21, invalid=0.1, typed_columns=kind == "typed")
+    if kind == "csv":
+        csv = tmp_path / "tickets.csv"
+        duckdb.sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)")
+        given = csv
+    else:
+        given = source
+    policy = compile_policy(ROOT / "policy/driver_info.policy", "policy/driver_info.policy").policy
+    done = run_batch(policy, given, tmp_path / "out.parquet", tmp_path / "errors.parquet")
+    decided = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    errors = pq.read_table(tmp_path / "errors.parquet").to_pylist()
+    assert done.rows == 30_000 and (done.decided, done.errors) == (len(decided), len(errors))
+    ids = [int(r["ticket_id"]) for r in decided], [int(r["ticket_id"]) for r in errors]  # CSV ids are text
+    assert ids[0] == sorted(ids[0]) and ids[1] == sorted(ids[1])  # input order
+    by_id = dict(zip(ids[0], decided))
+    bad = dict(zip(ids[1], errors))
+    mismatches = []
+    for row in pq.read_table(source).to_pylist():
+        want = _module_answer(driver_info, row)
+        if want is None:
+            got = bad.get(row["ticket_id"])
+            # CSV is text, and an empty CSV field is a missing value
+            as_given = {k: row[k] if kind != "csv" else (str(row[k]) if row[k] not in (None, "") else None)
+                        for k in COLUMNS}
+            ok = (got is not None and got["policy_error"] and row["ticket_id"] not in by_id
+                  and {k: got[k] for k in COLUMNS} == as_given)
+        else:
+            got = by_id.get(row["ticket_id"])
+            ok = row["ticket_id"] not in bad and got is not None and want == (
+                got["outcome"], got["rule"], got["consult_type"], sorted(got["discloses"]), sorted(got["actions"]))
+        if not ok:
+            mismatches.append((row, got, want))
+    assert not mismatches, mismatches[:3]
+    assert set(decided[0]) == {"ticket_id", "outcome", "rule", "consult_type", "discloses", "actions"}
+
+
+def test_typed_timestamp_columns(tmp_path: Path):
+    """A TIMESTAMPTZ column is read as the instant it holds (no text parse); one without a
+    time zone, or an instant no Python datetime can hold, makes the row invalid, as the
+    module would refuse it."""
+    from compiler.backend.sql import to_sql
+
+    policy = compile_policy(ROOT / "policy/driver_info.policy", "policy/driver_info.policy").policy
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        (1, TIMESTAMPTZ '2023-07-01 00:00:00+00', TIMESTAMPTZ '2023-07-04 00:00:00+00', TIMESTAMP '2023-07-01 00:00:00'),
+        (2, TIMESTAMPTZ 'infinity', TIMESTAMPTZ '2023-07-04 00:00:00+00', TIMESTAMP '2023-07-01 00:00:00'),
+        (3, TIMESTAMPTZ '10000-01-01 00:00:00+00', TIMESTAMPTZ '10000-01-02 00:00:00+00', NULL))
+        AS v(ticket_id, ride_at, asked_at, naive)""")
+    facts = ("'driver_phone' AS request, 'completed' AS trip_status, TRUE AS history_available, "
+             "'lost_item' AS reason, FALSE AS repeat_request")
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT ticket_id, ride_at, asked_at, {facts} FROM t").fetchall()}
+    sql = to_sql(policy, f"(SELECT ticket_id, ride_at, asked_at, {facts} FROM t)", list(types), types=types)
+    assert "regexp" not in sql and "TIMESTAMPTZ)" not in sql  # typed: no text parse or shape check
+    got = con.execute(f"SELECT ticket_id, policy_error, outcome FROM ({sql}) ORDER BY 1").fetchall()
+    import datetime as dt
+
+    import generated.driver_info as m
+
+    utc = dt.timezone.utc
+    want = m.decide({"request": "driver_phone", "trip_status": "completed", "history_available": True,
+                     "reason": "lost_item", "repeat_request": False, "ride_at": dt.datetime(2023, 7, 1, tzinfo=utc),
+                     "asked_at": dt.datetime(2023, 7, 4, tzinfo=utc)})
+    assert got[0] == (1, None, want.outcome)
+    assert got[1][1] == "ride_at: 없는 날짜나 시각입니다" and got[1][2] is None
+    assert got[2][1] == "ride_at: 없는 날짜나 시각입니다" and got[2][2] is None
+    # a naive TIMESTAMP column is read as text: it has no offset, so it is refused
+    types["ride_at"] = "TIMESTAMP"
+    sql = to_sql(policy, f"(SELECT ticket_id, naive AS ride_at, asked_at, {facts} FROM t)", list(types), types=types)
+    got = con.execute(f"SELECT ticket_id, policy_error FROM ({sql}) ORDER BY 1").fetchall()
+    assert got[0][1] == "ride_at: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"
+
+
+@pytest.mark.parametrize("invalid", [0.0, 1.0])
+def test_batch_with_no_valid_or_no_invalid_rows(tmp_path: Path, invalid):
+    import pyarrow.parquet as pq
+
+    from compiler.tools.batch import run_batch
+
+    source = tmp_path / "tickets.parquet"
+    write_parquet(5000, source, seed=22, invalid=invalid)
+    policy = compile_policy(ROOT / "policy/driver_info.policy", "policy/driver_info.policy").policy
+    done = run_batch(policy, source, tmp_path / "out.parquet", tmp_path / "errors.parquet")
+    decided, errors = pq.read_table(tmp_path / "out.parquet"), pq.read_table(tmp_path / "errors.parquet")
+    assert (decided.num_rows, errors.num_rows) == ((5000, 0) if invalid == 0 else (0, 5000))
+    assert (done.decided, done.errors) == (decided.num_rows, errors.num_rows)
+    assert "outcome" in decided.column_names and "policy_error" in errors.column_names  # columns even when empty
+
+
+def test_batch_leaves_old_outputs_alone_when_it_fails(tmp_path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from compiler.tools.batch import run_batch
+
+    source = tmp_path / "tickets.parquet"
+    write_parquet(100, source, seed=23)
+    table = pq.read_table(source)
+    clashing = tmp_path / "clash.parquet"
+    pq.write_table(table.append_column("outcome", pa.array(["x"] * 100)), clashing)
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"yesterday's decisions")
+    policy = compile_policy(ROOT / "policy/driver_info.policy", "policy/driver_info.policy").policy
+    with pytest.raises(ValueError, match="outcome"):
+        run_batch(policy, clashing, out, tmp_path / "errors.parquet")
+    with pytest.raises(ValueError, match="출력 폴더가 없습니다"):
+        run_batch(policy, source, tmp_path / "no" / "out.parquet", tmp_path / "errors.parquet")
+    assert out.read_bytes() == b"yesterday's decisions"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clash.parquet", "out.parquet", "tickets.parquet"]
+
+
 def _spark_ready() -> bool:
     import shutil
 
@@ -95,17 +226,19 @@ def _spark_ready() -> bool:
 
 
 @pytest.mark.skipif(not _spark_ready(), reason="pyspark or Java is not installed (.ci/run installs them)")
-def test_spark_agrees_with_the_python_module(tmp_path: Path, driver_info):
-    """The same query through Spark SQL in local mode (the code path a cluster runs)."""
+@pytest.mark.parametrize("rows,typed", [(ROWS, False), (20_000, True)])
+def test_spark_agrees_with_the_python_module(tmp_path: Path, driver_info, rows, typed):
+    """The same query through Spark SQL in local mode (the code path a cluster runs), on
+    text facts and on a typed table (Spark TIMESTAMP and BOOLEAN columns)."""
     import pyarrow.parquet as pq
 
     from compiler.tools.batch import run_batch_spark
 
     source = tmp_path / "tickets.parquet"
-    write_parquet(ROWS, source, seed=6, invalid=0.05)
+    write_parquet(rows, source, seed=6, invalid=0.05, typed_columns=typed)
     policy = compile_policy(ROOT / "policy/driver_info.policy", "policy/driver_info.policy").policy
     done = run_batch_spark(policy, source, tmp_path / "out.parquet", tmp_path / "errors.parquet")
-    assert done.rows == ROWS and done.decided + done.errors == ROWS
+    assert done.rows == rows and done.decided + done.errors == rows
     decided = {r["ticket_id"]: r for r in pq.read_table(tmp_path / "out.parquet").to_pylist()}
     errors = {r["ticket_id"]: r["policy_error"] for r in pq.read_table(tmp_path / "errors.parquet").to_pylist()}
     mismatches = []

@@ -1,7 +1,7 @@
 """IR -> SQL: a policy's decisions as one query over a table of facts, for DuckDB
 (the embedded default) and Spark SQL (clusters).
 
-    to_sql(policy, source, columns, dialect="duckdb" | "spark") -> str
+    to_sql(policy, source, columns, dialect="duckdb" | "spark", types=None) -> str
 
 The query keeps every input column and adds `policy_error` (the first thing wrong with
 the row's facts, in the Python module's words, or NULL), and for valid rows `outcome`,
@@ -9,6 +9,13 @@ the row's facts, in the Python module's words, or NULL), and for valid rows `out
 generated Python module: instants are compared as whole microseconds since the epoch
 (offsets respected, boundaries inclusive exactly as written), derived values are
 computed in microseconds, a row with invalid facts is never decided.
+
+Shape of the query (each step measured in bench/batch.py): every fact is read once into
+a typed column (an enum fact as the engine's ENUM, so rules compare small integers; a
+TIMESTAMPTZ or BOOLEAN column directly, text otherwise); one cheap test per fact gives
+`__ok`, and only rows that fail it are asked which message applies; each decision's
+conditions run once, into the index of the rule that fired, and the outputs are
+constants picked by that index, typed as ENUMs so they leave DuckDB as dictionaries.
 
 Limits (reported as ValueError): duration facts are not read from text yet.
 """
@@ -22,6 +29,11 @@ from ..analysis.space import to_number
 from ..middle import ir
 
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)"
+_NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "UHUGEINT", "FLOAT", "REAL", "DOUBLE"}
+# the instants a Python datetime can hold (years 1 to 9999), in microseconds since the epoch
+_INSTANTS = (int(to_number(dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc))),
+             int(to_number(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))))
 _CMP = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -60,6 +72,42 @@ class DuckDB:
     def array(self, items: list[str]) -> str:
         return "[" + ", ".join(items) + "]" + ("" if items else "::VARCHAR[]")
 
+    def column_kind(self, type_name: str) -> str:
+        """How a typed column can be read without going through text: "instant" (a
+        timestamp with a time zone), "bool", "number", or "text" (anything else is read as
+        text, exactly as the module would see its string form)."""
+        t = type_name.upper()
+        if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+            return "instant"
+        if t == "BOOLEAN":
+            return "bool"
+        if t in _NUMERIC or t.startswith("DECIMAL"):
+            return "number"
+        return "text"
+
+    def instant_micros(self, col: str) -> str:
+        return f"epoch_us({col})"
+
+    def pick(self, idx: str, values: list[str], constant: bool) -> str:
+        """values[idx]: a constant list indexed once per row (measured: half the cost of
+        a CASE), or a CASE when the values are computed per row."""
+        if constant:
+            return f"([{', '.join(values)}])[{idx} + 1]"
+        return f"CASE {idx} " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values)) + " END"
+
+    def enum(self, codes) -> str | None:
+        """The engine's dictionary type for a closed set of strings (None: plain text).
+        An enum fact read as one compares as a small integer, and an output column of one
+        leaves the engine as an Arrow dictionary (written to Parquet without re-encoding)."""
+        return "ENUM(" + ", ".join(self.text(c) for c in codes) + ")"
+
+    def of_enum(self, col: str, enum: str | None) -> str:
+        """A text column as the enum: NULL for a value outside it."""
+        return col if enum is None else f"TRY_CAST({col} AS {enum})"
+
+    def enum_literal(self, value: str, enum: str | None) -> str:
+        return self.text(value) if enum is None else f"CAST({self.text(value)} AS {enum})"
+
 
 class Spark(DuckDB):
     name = "spark"
@@ -86,39 +134,86 @@ class Spark(DuckDB):
     def array(self, items: list[str]) -> str:
         return f"array({', '.join(items)})" if items else "CAST(array() AS ARRAY<STRING>)"
 
+    def enum(self, codes) -> str | None:
+        return None  # Spark SQL has no enum type: text throughout
+
+    def column_kind(self, type_name: str) -> str:
+        t = type_name.upper()
+        if t == "TIMESTAMP":  # Spark's TIMESTAMP is an instant (TIMESTAMP_NTZ is not)
+            return "instant"
+        return super().column_kind(t)
+
+    def instant_micros(self, col: str) -> str:
+        return f"unix_micros({col})"
+
+    def pick(self, idx: str, values: list[str], constant: bool) -> str:
+        return f"CASE {idx} " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values)) + " END"
+
 
 DIALECTS = {"duckdb": DuckDB(), "spark": Spark()}
 
 
 class _Sql:
-    def __init__(self, policy: ir.Policy, dialect: DuckDB) -> None:
+    def __init__(self, policy: ir.Policy, dialect: DuckDB, types: dict[str, str] | None = None) -> None:
         self.d = dialect
         self.p = policy
         self.facts = {f.name: f for f in policy.facts}
         self.derived = {d.name: d for d in policy.derived}
         self.consts = {c.name: c for c in policy.consts}
+        # how each fact's column is read: typed columns whose type says what the fact is
+        # skip the text round trip (a warehouse's TIMESTAMPTZ is an instant already)
+        kinds = {n: dialect.column_kind(t) for n, t in (types or {}).items()}
+        wanted = {"timestamp": "instant", "bool": "bool", "number": "number"}
+        self.direct = {f.name for f in policy.facts if wanted.get(f.type.kind, "-") == kinds.get(f.name)}
+
+    def raw(self, f: ir.Fact) -> str:
+        return f"CAST({self.d.ident(f.name)} AS {self.d.string})"
 
     def typed(self, f: ir.Fact) -> str:
-        """The fact's value in SQL terms: text for enums, BOOLEAN, microseconds for instants."""
-        col = f"CAST({self.d.ident(f.name)} AS {self.d.string})"
+        """The fact's value in SQL terms: the enum (NULL outside it), BOOLEAN, microseconds
+        for instants, DOUBLE for numbers; NULL when the text does not read as one."""
+        col = self.raw(f)
         kind = f.type.kind
+        enum = self.d.enum(f.codes) if kind == "enum" else None
+        direct = f.name in self.direct
         if kind == "enum":
-            value = col
+            value = self.d.of_enum(col, enum)
         elif kind == "bool":
-            value = f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
+            value = self.d.ident(f.name) if direct else f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
         elif kind == "timestamp":
-            value = self.d.micros(col)
+            value = self.d.instant_micros(self.d.ident(f.name)) if direct else self.d.micros(col)
         elif kind == "number":
-            value = self.d.double(col)
+            value = f"CAST({self.d.ident(f.name)} AS DOUBLE)" if direct else self.d.double(col)
         else:
             raise ValueError(f"SQL: `{f.name}` 같은 duration 사실은 아직 표에서 읽을 수 없습니다")
         if f.has_default:
-            value = f"CASE WHEN {self.d.ident(f.name)} IS NULL THEN {self.literal(f.default)} ELSE {value} END"
+            default = self.d.enum_literal(f.default, enum) if kind == "enum" else self.literal(f.default)
+            value = f"CASE WHEN {self.d.ident(f.name)} IS NULL THEN {default} ELSE {value} END"
         return value
 
+    def valid(self, f: ir.Fact) -> str:
+        """True exactly when `problem` finds nothing for this fact: what every row pays for.
+        The typed column is NULL for anything missing or unreadable, so this is mostly one test."""
+        typed = self.d.ident("__f_" + f.name)
+        kind = f.type.kind
+        if kind == "enum" and self.d.enum(f.codes) is None:
+            return f"COALESCE({typed} IN ({', '.join(self.d.text(c) for c in f.codes)}), FALSE)"
+        if kind == "timestamp" and f.name in self.direct:
+            return f"COALESCE({typed} BETWEEN {_INSTANTS[0]} AND {_INSTANTS[1]}, FALSE)"
+        if kind == "timestamp":  # the engine's parser is laxer than ISO 8601 with an offset
+            shape = self.d.full_match(self.raw(f), _ISO)
+            if f.has_default:
+                shape = f"({self.d.ident(f.name)} IS NULL OR {shape})"
+            return f"({typed} IS NOT NULL AND {shape})"
+        if kind == "number":
+            return f"({typed} IS NOT NULL AND {self.d.finite(typed)})"
+        return f"({typed} IS NOT NULL)"
+
     def problem(self, f: ir.Fact) -> list[tuple[str, str]]:
-        """(condition, message) pairs that make the row invalid because of this fact."""
-        col = f"CAST({self.d.ident(f.name)} AS {self.d.string})"
+        """(condition, message) pairs that make the row invalid because of this fact;
+        only rows that fail `valid` are asked."""
+        col = self.raw(f)
+        typed = self.d.ident("__f_" + f.name)
         out = []
         if not f.has_default:
             out.append((f"{self.d.ident(f.name)} IS NULL", f"{f.name}: 필요한 사실이 없습니다"))
@@ -129,13 +224,15 @@ class _Sql:
                         f"{f.name}: 알 수 없는 값 (가능한 값: {', '.join(f.codes)})"))
         elif kind == "bool":
             out.append((guard + f"{col} NOT IN ('true', 'false')", f"{f.name}: 참/거짓(true/false)이어야 합니다"))
+        elif kind == "timestamp" and f.name in self.direct:  # infinity, or a year Python has no date for
+            out.append((guard + f"NOT COALESCE({typed} BETWEEN {_INSTANTS[0]} AND {_INSTANTS[1]}, FALSE)",
+                        f"{f.name}: 없는 날짜나 시각입니다"))
         elif kind == "timestamp":
             out.append((guard + f"NOT {self.d.full_match(col, _ISO)}",
                         f"{f.name}: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"))
             # the typed column already holds the parse (NULL when it failed): parse once per row
-            out.append((guard + f"{self.d.ident('__f_' + f.name)} IS NULL", f"{f.name}: 없는 날짜나 시각입니다"))
+            out.append((guard + f"{typed} IS NULL", f"{f.name}: 없는 날짜나 시각입니다"))
         elif kind == "number":
-            typed = self.d.ident("__f_" + f.name)
             out.append((guard + f"({typed} IS NULL OR NOT {self.d.finite(typed)})",
                         f"{f.name}: 유한한 숫자여야 합니다"))
         return out
@@ -182,6 +279,46 @@ class _Sql:
             return self.d.array([self.expr(x) for x in e.items])
         raise TypeError(e)
 
+    def strings(self, e: ir.Expr) -> list[str] | None:
+        """Every text a value expression can yield, in first-seen order (None: not a closed
+        set of texts, e.g. a number)."""
+        if isinstance(e, ir.Value):
+            return [e.value] if isinstance(e.value, str) else None
+        if isinstance(e, ir.ConstRef):
+            value = self.consts[e.name].value
+            return [value] if isinstance(value, str) else None
+        if isinstance(e, ir.Lookup):
+            values = [v for _, v in self.consts[e.map].value]
+            return values if all(isinstance(v, str) for v in values) else None
+        if isinstance(e, ir.DerivedRef):
+            return self.strings(self.derived[e.name].expr)
+        if isinstance(e, ir.FactRef) and self.facts[e.name].type.kind == "enum":
+            return list(self.facts[e.name].codes)
+        if isinstance(e, ir.TupleOf):
+            parts = [self.strings(x) for x in e.items]
+            return None if any(x is None for x in parts) else [v for x in parts for v in x]
+        return None
+
+    def output(self, e: ir.Expr, enum: str | None) -> str:
+        """A value expression whose texts come out as `enum` (from `strings`)."""
+        if enum is None:
+            return self.expr(e)
+        if isinstance(e, ir.Value):
+            return self.d.enum_literal(e.value, enum)
+        if isinstance(e, ir.ConstRef):
+            return self.d.enum_literal(self.consts[e.name].value, enum)
+        if isinstance(e, ir.Lookup):
+            pairs = " ".join(f"WHEN {self.d.text(k)} THEN {self.d.enum_literal(v, enum)}"
+                             for k, v in self.consts[e.map].value)
+            return f"(CASE {self.expr(e.key)} {pairs} END)"
+        if isinstance(e, ir.DerivedRef):
+            return self.output(self.derived[e.name].expr, enum)
+        if isinstance(e, ir.FactRef):
+            return f"CAST({self.expr(e)} AS {enum})"
+        if isinstance(e, ir.TupleOf):
+            return self.d.array([self.output(x, enum) for x in e.items])
+        raise TypeError(e)
+
     def case(self, d: ir.Decision, pick) -> str:
         whens = []
         for rule in d.rules:
@@ -192,54 +329,73 @@ class _Sql:
         return "CASE " + " ".join(whens) + " END"
 
     def query(self, source: str, columns: list[str]) -> str:
-        p = self.p
+        p, d_ = self.p, self.d
         missing = [f.name for f in p.facts if not f.has_default and f.name not in columns]
         if missing:
             raise ValueError(f"입력에 사실 열이 없습니다: {', '.join(missing)}")
         # optional facts absent from the input are their defaults
-        source_cols = ", ".join(self.d.ident(c) for c in columns)
+        source_cols = ", ".join(d_.ident(c) for c in columns)
         extra = [f for f in p.facts if f.name not in columns]
-        padded = f"SELECT {source_cols}" + "".join(f", NULL AS {self.d.ident(f.name)}" for f in extra) + f" FROM {source}"
-        typed = ", ".join(f"{self.typed(f)} AS {self.d.ident('__f_' + f.name)}" for f in p.facts)
+        padded = f"SELECT {source_cols}" + "".join(f", NULL AS {d_.ident(f.name)}" for f in extra) + f" FROM {source}"
+        typed = ", ".join(f"{self.typed(f)} AS {d_.ident('__f_' + f.name)}" for f in p.facts)
+        # Every row pays for `__ok` (one cheap test per fact, each typed value read once);
+        # only a row that fails it is asked which problem it has, in the module's words.
+        ok = [self.valid(f) for f in p.facts] + [f"COALESCE({self.expr(r.cond)}, FALSE)" for r in p.requires]
         problems = [pm for f in p.facts for pm in self.problem(f)]
         for r in p.requires:
             problems.append((f"NOT COALESCE({self.expr(r.cond)}, FALSE)", f"{', '.join(r.facts)}: {r.message}"))
-        error = "CASE " + " ".join(f"WHEN {c} THEN {self.d.text(msg)}" for c, msg in problems) + " END"
-        # Each decision's conditions are evaluated once, into the index of the rule that fired;
-        # what a rule yields comes from a small table joined on that index (measured: about
-        # twice as fast as one CASE per output column, each re-testing every condition).
-        main = p.main
-        index_cols, tables, picks = [], [], []
+        error = ("CASE WHEN __ok THEN NULL " + " ".join(f"WHEN {c} THEN {d_.text(msg)}" for c, msg in problems)
+                 + f" ELSE {d_.text(_UNEXPLAINED)} END")
+        # Each decision's conditions are evaluated once, into the index of the rule that
+        # fired; what a rule yields is a constant picked by that index, typed as the engine's
+        # enum where it has one (so the output leaves as a dictionary, not as text per row).
+        index_cols, picks = [], []
         for i, d in enumerate(p.decisions):
-            idx = self.d.ident(f"__r{i}")
-            index_cols.append(f"CASE WHEN policy_error IS NULL THEN {self.case(d, lambda r, d=d: str(d.rules.index(r)))} "
-                              f"END AS {idx}")
+            idx = d_.ident(f"__r{i}")
+            index_cols.append(f"CASE WHEN __ok THEN {self.case(d, lambda r, d=d: str(d.rules.index(r)))} END AS {idx}")
             if d.yields_outcome:
-                rows = []
-                for n, r in enumerate(d.rules):
-                    o = p.outcome(r.output.value)
-                    rows.append(f"({n}, {self.d.text(o.name)}, {self.d.text(r.name)}, "
-                                f"{self.d.array([self.d.text(x) for x in o.discloses])}, "
-                                f"{self.d.array([self.d.text(x) for x in o.actions])})")
-                alias = self.d.ident(f"__t{i}")
-                tables.append(f"LEFT JOIN (VALUES {', '.join(rows)}) AS {alias}(__idx, outcome, rule, discloses, actions) "
-                              f"ON {idx} = {alias}.__idx")
-                picks += [f"{alias}.outcome", f"{alias}.rule"]
-                attrs = [f"{alias}.discloses", f"{alias}.actions"]
+                outcomes = [p.outcome(r.output.value) for r in d.rules]
+                o_enum = d_.enum(dict.fromkeys(o.name for o in p.outcomes))
+                r_enum = d_.enum(dict.fromkeys(r.name for r in d.rules))
+                personal = d_.enum(dict.fromkeys(c.name for c in p.contexts)) if p.contexts else None
+                acts = d_.enum(dict.fromkeys(a.name for a in p.actions)) if p.actions else None
+
+                def items(names, enum):
+                    array = d_.array([d_.enum_literal(x, enum) for x in names])
+                    return array if names or enum is None else f"CAST({array} AS {enum}[])"
+
+                picks += [f"{d_.pick(idx, [d_.enum_literal(o.name, o_enum) for o in outcomes], True)} AS outcome",
+                          f"{d_.pick(idx, [d_.enum_literal(r.name, r_enum) for r in d.rules], True)} AS rule"]
+                attrs = [f"{d_.pick(idx, [items(o.discloses, personal) for o in outcomes], True)} AS discloses",
+                         f"{d_.pick(idx, [items(o.actions, acts) for o in outcomes], True)} AS actions"]
             else:
-                whens = " ".join(f"WHEN {n} THEN {self.expr(r.output)}" for n, r in enumerate(d.rules))
-                picks.append(f"CASE {idx} {whens} END AS {self.d.ident(d.name)}")
-        if main is None:
+                texts = [self.strings(r.output) for r in d.rules]
+                enum = None if any(t is None for t in texts) else d_.enum(dict.fromkeys(v for t in texts for v in t))
+                values = [self.output(r.output, enum) for r in d.rules]
+                constant = all(_constant(r.output) for r in d.rules)
+                picks.append(f"{d_.pick(idx, values, constant)} AS {d_.ident(d.name)}")
+        if p.main is None:
             attrs = []
-        keep = ", ".join(self.d.ident(c) for c in columns)
+        keep = ", ".join(d_.ident(c) for c in columns)
         return (f"WITH padded AS ({padded}),\n"
                 f"typed AS (SELECT *, {typed} FROM padded),\n"
-                f"checked AS (SELECT *, {error} AS policy_error FROM typed),\n"
-                f"decided AS (SELECT *, {', '.join(index_cols)} FROM checked)\n"
-                f"SELECT {keep}, policy_error, {', '.join(picks + attrs)} FROM decided {' '.join(tables)}")
+                f"checked AS (SELECT *, {' AND '.join(ok) or 'TRUE'} AS __ok FROM typed),\n"
+                f"decided AS (SELECT *, {error} AS policy_error, {', '.join(index_cols)} FROM checked)\n"
+                f"SELECT {keep}, policy_error, {', '.join(picks + attrs)} FROM decided")
 
 
-def to_sql(policy: ir.Policy, source: str, columns: list[str], dialect: str = "duckdb") -> str:
+def _constant(e: ir.Expr) -> bool:
+    if isinstance(e, (ir.Value, ir.ConstRef)):
+        return True
+    return isinstance(e, ir.TupleOf) and all(_constant(x) for x in e.items)
+
+
+_UNEXPLAINED = "policyc 내부 오류: 이 행의 사실을 검사하지 못했습니다 (결정하지 않았습니다)"
+
+
+def to_sql(policy: ir.Policy, source: str, columns: list[str], dialect: str = "duckdb",
+           types: dict[str, str] | None = None) -> str:
     """The decision query over `source` (a table name or a parenthesised query) whose
-    columns are `columns`."""
-    return _Sql(policy, DIALECTS[dialect]).query(source, columns)
+    columns are `columns`; `types` (column -> the engine's type name), when given, lets
+    typed timestamp, boolean and number columns be read directly instead of as text."""
+    return _Sql(policy, DIALECTS[dialect], types).query(source, columns)

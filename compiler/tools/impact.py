@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..backend.sql import ident, text, to_sql
 from ..middle import ir
-from .batch import _source
+from .batch import _source, duckdb_session
 
 
 @dataclass
@@ -39,9 +39,10 @@ class AuditRow:
     examples: list[str] = field(default_factory=list)
 
 
-def _numbered(con, input_path: Path) -> list[str]:
+def _numbered(con, input_path: Path) -> dict[str, str]:
+    """The input numbered once (`__row`); its columns and their types."""
     con.execute(f"CREATE TEMP TABLE policyc_src AS SELECT *, row_number() OVER () AS __row FROM {_source(input_path)}")
-    return [r[0] for r in con.execute("DESCRIBE policyc_src").fetchall()]
+    return {r[0]: r[1] for r in con.execute("DESCRIBE policyc_src").fetchall()}
 
 
 def _id_column(columns: list[str], policy: ir.Policy) -> str:
@@ -57,12 +58,14 @@ def _disclosure_case(policy: ir.Policy, outcome_sql: str) -> str:
 
 
 def impact(old: ir.Policy, new: ir.Policy, input_path: Path, examples: int = 3) -> tuple[int, list[ImpactRow]]:
-    import duckdb
+    with duckdb_session() as con:
+        return _impact(con, old, new, input_path, examples)
 
-    con = duckdb.connect()
+
+def _impact(con, old: ir.Policy, new: ir.Policy, input_path: Path, examples: int) -> tuple[int, list[ImpactRow]]:
     columns = _numbered(con, input_path)
     key = _id_column(columns, new)
-    q_old, q_new = (to_sql(p, "policyc_src", columns) for p in (old, new))
+    q_old, q_new = (to_sql(p, "policyc_src", list(columns), types=columns) for p in (old, new))
     invalid = "'(잘못된 사실)'"
     rows = con.execute(f"""
         WITH o AS ({q_old}), n AS ({q_new}),
@@ -82,14 +85,16 @@ def impact(old: ir.Policy, new: ir.Policy, input_path: Path, examples: int = 3) 
 
 
 def audit(policy: ir.Policy, input_path: Path, recorded: str, examples: int = 3) -> tuple[int, list[AuditRow]]:
-    import duckdb
+    with duckdb_session() as con:
+        return _audit(con, policy, input_path, recorded, examples)
 
-    con = duckdb.connect()
+
+def _audit(con, policy: ir.Policy, input_path: Path, recorded: str, examples: int) -> tuple[int, list[AuditRow]]:
     columns = _numbered(con, input_path)
     if recorded not in columns:
         raise ValueError(f"입력에 기록된 결과 열이 없습니다: {recorded} (--recorded 로 열 이름을 주세요)")
     key = _id_column([c for c in columns if c != recorded], policy)
-    query = to_sql(policy, "policyc_src", columns)
+    query = to_sql(policy, "policyc_src", list(columns), types=columns)
     rows = con.execute(f"""
         WITH d AS ({query}),
         j AS (SELECT __row, CAST({ident(key)} AS VARCHAR) AS id, CAST({ident(recorded)} AS VARCHAR) AS recorded,
