@@ -101,18 +101,39 @@ def check_enum(name, value, allowed):
     raise PolicyInputError(name, f"문자열 값이어야 합니다 (가능한 값: {', '.join(allowed)}): {_describe(value)}")
 
 
-_ISO = _re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
+# The one timestamp text every engine reads alike (the SQL back end uses this pattern):
+# YYYY-MM-DD, T or a space, HH:MM, optionally :SS and .f (1 to 6 digits), then Z or
+# +HH:MM / -HH:MM, ASCII digits only. Python's fromisoformat reads more (week dates,
+# 20230703T1400, a comma, any separator, 7+ fraction digits, +0900); those are turned
+# down so that `policyc batch` and decide() never disagree about a row.
+ISO_TEXT = _re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", _re.ASCII)
+# the same shapes with every digit written 0: one C call (bytes.translate) and a set
+# lookup tell whether a string has one of them, where the regex costs three times as much
+_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_ISO_SHAPES = frozenset(f"0000-00-00{sep}00:00{sec}{tz}".encode()
+                        for sep in "T " for sec in ("", ":00", *(":00." + "0" * k for k in range(1, 7)))
+                        for tz in ("Z", "+00:00", "-00:00"))
+
+
+_fromiso = _dt.datetime.fromisoformat
+
+
+def iso_shaped(v):
+    """Whether a string has the shape of ISO_TEXT (offset minutes under 60: Python reads
+    +09:60 as +10:00, the SQL engines do not agree): C calls, no regex. The generated
+    decide() inlines this test."""
+    return (v.isascii() and v.encode().translate(_ZEROS) in _ISO_SHAPES
+            and (v[-1] == "Z" or v[-2] < "6"))
 
 
 def check_timestamp(name, value):
     if type(value) is str:
-        try:  # the fast path: one C call (any ISO 8601 form Python reads); the rest is diagnosed below
-            parsed = _dt.datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
-        if not _ISO.fullmatch(value):
+        if iso_shaped(value):  # then fromisoformat reads it, with its offset, or it is no date
+            try:
+                return _dt.datetime.fromisoformat(value)
+            except ValueError:
+                raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}") from None
+        if not ISO_TEXT.fullmatch(value):
             if _re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?", value):
                 raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: {value}+09:00): {_describe(value)}")
             raise PolicyInputError(name, f"ISO 8601 시각이 아닙니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
@@ -507,9 +528,23 @@ def decide(facts: Mapping[str, Any]) -> Decision:
         if f_trip_status.__class__ is not str or f_trip_status not in _SET_trip_status:
             f_trip_status = check_enum('trip_status', f_trip_status, _CODES_trip_status)
         f_ride_at = given.get('ride_at', MISSING)
-        f_ride_at = check_timestamp('ride_at', f_ride_at)
+        if (f_ride_at.__class__ is str and f_ride_at.isascii() and f_ride_at.encode().translate(_ZEROS) in _ISO_SHAPES
+                and (f_ride_at[-1] == 'Z' or f_ride_at[-2] < '6')):
+            try:
+                f_ride_at = _fromiso(f_ride_at)
+            except ValueError:  # no such date or time: the check says so
+                f_ride_at = check_timestamp('ride_at', f_ride_at)
+        else:
+            f_ride_at = check_timestamp('ride_at', f_ride_at)
         f_asked_at = given.get('asked_at', MISSING)
-        f_asked_at = check_timestamp('asked_at', f_asked_at)
+        if (f_asked_at.__class__ is str and f_asked_at.isascii() and f_asked_at.encode().translate(_ZEROS) in _ISO_SHAPES
+                and (f_asked_at[-1] == 'Z' or f_asked_at[-2] < '6')):
+            try:
+                f_asked_at = _fromiso(f_asked_at)
+            except ValueError:  # no such date or time: the check says so
+                f_asked_at = check_timestamp('asked_at', f_asked_at)
+        else:
+            f_asked_at = check_timestamp('asked_at', f_asked_at)
         f_history_available = given.get('history_available', MISSING)
         if f_history_available is not True and f_history_available is not False:
             f_history_available = check_bool('history_available', f_history_available)

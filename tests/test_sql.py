@@ -177,6 +177,80 @@ def test_typed_timestamp_columns(tmp_path: Path):
     assert got[0][1] == "ride_at: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"
 
 
+def _timestamp_texts() -> list[str]:
+    """ISO-looking strings: the forms Python's fromisoformat reads beyond the module's text
+    (week dates, basic format, a comma, 7+ fraction digits, any separator, offsets without
+    a colon or with seconds), values only one engine refuses (hour 24, offset 24:00,
+    year 0000, offset minutes 60), and seeded one-character edits of good ones."""
+    import random
+
+    texts = ["2023-07-03T14:00+09:00", "2023-07-03T14:00:00.1234567+09:00", "2023-07-03T14:00:00+0900",
+             "2023-07-03T14:00:00+09", "20230703T140000+0900", "2023-07-03 14:00:00Z", "2023-07-03T14:00:00.123Z",
+             "2023-W27-1T14:00+09:00", "2023-07-03T14:00:00+09:00:00", "2023-07-03T14:00:00.5+09:00",
+             "2023-07-03T14+09:00", "2023-07-03T14:00:00z", "2023-07-03t14:00:00Z", "2023-07-03T14:00:00,5+09:00",
+             "2023-07-03T14:00:00 +09:00", "2023-07-03T24:00:00+09:00", "2023-07-03T14:00:60+09:00",
+             "2023-07-03T14:00:00+24:00", "2023-07-03T14:00:00+23:59", "2023-07-03T14:00:00+09:60",
+             "2023-07-03X14:00:00+09:00", "0000-01-01T00:00:00+00:00", "0001-01-01T00:00:00+00:00",
+             "9999-12-31T23:59:59+00:00", "2023-07-03T14:00:00.+09:00", "2023-02-29T00:00:00Z", "2024-02-29T00:00:00Z",
+             "2023-07-03T14:00:00", "2023-07-03", "٢٠٢٣-07-03T14:00:00+09:00", "2023-07-03T14:00:00+09:00 "]
+    rng = random.Random(7)
+    good = ["2023-07-03T14:00:00+09:00", "2023-07-03 05:00:00.000001Z", "2024-02-29T23:59:59.5-07:00"]
+    chars = "0123456789 +-:.TtZzW,/\t\n\u00a0\u0663\uff10"
+    for _ in range(3000):
+        v = list(rng.choice(good))
+        i = rng.randrange(len(v) + 1)
+        op = rng.random()
+        if op < 0.5 and i < len(v):
+            v[i] = rng.choice(chars)
+        elif op < 0.8:
+            v.insert(i, rng.choice(chars))
+        elif i < len(v):
+            del v[i]
+        texts.append("".join(v))
+    return sorted(set(texts))
+
+
+def test_timestamp_text_is_read_alike_by_sql_and_the_module(driver_info):
+    """The SQL back end accepts exactly the timestamp texts the module accepts, and reads
+    them as the same instant (DuckDB's own parser is laxer: hour 24, year 0000)."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from compiler.backend.sql import to_sql
+
+    texts = _timestamp_texts()
+    table = pa.table({"ride_at": texts, "request": ["driver_phone"] * len(texts), "trip_status": ["completed"] * len(texts),
+                      "reason": ["other"] * len(texts), "history_available": ["true"] * len(texts),
+                      "asked_at": ["9999-12-31T00:00:00Z"] * len(texts)})
+    policy = compile_policy(ROOT / "policy/driver_info.policy", "policy/driver_info.policy").policy
+    con = duckdb.connect()
+    con.register("t", table)
+    sql = to_sql(policy, "t", table.column_names)
+    rows = con.execute(f"SELECT ride_at, policy_error, epoch_us(TRY_CAST(ride_at AS TIMESTAMPTZ)) FROM ({sql})").fetchall()
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    differ, accepted = [], 0
+    for text, error, micros in rows:
+        facts = {"request": "driver_phone", "trip_status": "completed", "reason": "other", "history_available": True,
+                 "ride_at": text, "asked_at": "9999-12-31T00:00:00Z"}
+        try:
+            driver_info.decide(facts)
+            parsed = dt.datetime.fromisoformat(text)
+            want = (parsed - epoch) // dt.timedelta(microseconds=1)
+        except driver_info.PolicyInputError:
+            want = None
+        have = None if error is not None else micros
+        accepted += want is not None
+        if have != want:
+            differ.append((text, want, error))
+    assert not differ, differ[:5]
+    assert 50 < accepted < len(texts) - 500  # both kinds were there
+    # the module's quick shape test (bytes.translate, inlined in decide) is the pattern SQL uses
+    from compiler.runtime.support import ISO_TEXT, iso_shaped
+
+    assert [t for t in texts if iso_shaped(t) != bool(ISO_TEXT.fullmatch(t) and (t[-1] == "Z" or t[-2] < "6"))] == []
+
+
 @pytest.mark.parametrize("invalid", [0.0, 1.0])
 def test_batch_with_no_valid_or_no_invalid_rows(tmp_path: Path, invalid):
     import pyarrow.parquet as pq
@@ -314,3 +388,32 @@ def test_audit_lists_forbidden_disclosures_first(tmp_path: Path):
     assert flags and flags[0] and flags == sorted(flags, reverse=True)  # forbidden disclosures first
     missing = _cli("audit", "policy/driver_info.policy", "--input", str(source), "--recorded", "nope")
     assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+@pytest.mark.skipif(not _spark_ready(), reason="pyspark or Java is not installed (.ci/run installs them)")
+def test_spark_reads_timestamp_text_alike(tmp_path: Path, driver_info):
+    """Spark SQL accepts the same timestamp texts as the module, and decides them alike."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from compiler.tools.batch import run_batch_spark
+
+    texts = _timestamp_texts()
+    n = len(texts)
+    rows = {"ticket_id": list(range(n)), "ride_at": texts, "request": ["driver_phone"] * n,
+            "trip_status": ["completed"] * n, "reason": ["lost_item"] * n, "history_available": ["false"] * n,
+            "asked_at": ["2023-07-10T14:00:00+09:00"] * n}
+    pq.write_table(pa.table(rows), tmp_path / "t.parquet")
+    policy = compile_policy(ROOT / "policy/driver_info.policy", "policy/driver_info.policy").policy
+    run_batch_spark(policy, tmp_path / "t.parquet", tmp_path / "out.parquet", tmp_path / "errors.parquet")
+    decided = {r["ticket_id"]: r["outcome"] for r in pq.read_table(tmp_path / "out.parquet").to_pylist()}
+    differ = []
+    for i, text in enumerate(texts):
+        facts = {k: rows[k][i] for k in rows if k != "ticket_id"} | {"history_available": False}
+        try:
+            want = driver_info.decide(facts).outcome
+        except driver_info.PolicyInputError:
+            want = None
+        if decided.get(i) != want:
+            differ.append((text, want, decided.get(i)))
+    assert not differ, differ[:5]

@@ -26,7 +26,7 @@ _JSON_TYPES = {"bool": {"type": "boolean"},
                "number": {"type": "number"},
                "duration": {"type": "string", "pattern": r"^(\d+(일|시간|분|초|ms|us|d|h|m|s))+$"},
                "timestamp": {"type": "string", "format": "date-time",
-                             "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"}}
+                             "pattern": f"^{support.ISO_TEXT.pattern}$"}}  # what decide() reads
 
 
 def support_source() -> str:
@@ -265,6 +265,19 @@ class _Gen:
                 w.line(f"if {v} is not True and {v} is not False:")
                 with w.indent():
                     w.line(f"{v} = check_bool({name}, {v})")
+            elif f.type.kind == "timestamp":  # support.iso_shaped, inline (measured: 0.15 us a fact)
+                w.line(f"if ({v}.__class__ is str and {v}.isascii() and {v}.encode().translate(_ZEROS) in _ISO_SHAPES")
+                w.line(f"        and ({v}[-1] == 'Z' or {v}[-2] < '6')):")
+                with w.indent():
+                    w.line("try:")
+                    with w.indent():
+                        w.line(f"{v} = _fromiso({v})")
+                    w.line("except ValueError:  # no such date or time: the check says so")
+                    with w.indent():
+                        w.line(f"{v} = check_timestamp({name}, {v})")
+                w.line("else:")
+                with w.indent():
+                    w.line(f"{v} = check_timestamp({name}, {v})")
             else:
                 w.line(f"{v} = check_{f.type.kind}({name}, {v})")
         for r in p.requires:

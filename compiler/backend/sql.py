@@ -27,13 +27,21 @@ from decimal import Decimal
 
 from ..analysis.space import to_number
 from ..middle import ir
+from ..runtime.support import ISO_TEXT
 
-_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)"
+# Timestamp text: the generated module's shape (one definition, runtime/support.py), and
+# the same with the ranges Python's parser enforces and DuckDB's does not (year 0000, hour
+# 24, offsets of 24 hours or more, offset minutes over 59): a row outside the second is
+# turned down with the module's "없는 날짜나 시각" rather than decided.
+_ISO = ISO_TEXT.pattern
+_ISO_VALID = (r"(000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d"
+              r"(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)")
 _NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
             "UBIGINT", "UHUGEINT", "FLOAT", "REAL", "DOUBLE"}
 # the instants a Python datetime can hold (years 1 to 9999), in microseconds since the epoch
 _INSTANTS = (int(to_number(dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc))),
              int(to_number(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))))
+_ANCHORED = r"^(?:{})\z"  # Java regex: `$` would also match before a final newline
 _CMP = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -120,10 +128,25 @@ class Spark(DuckDB):
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
     def micros(self, col: str) -> str:
-        return f"unix_micros(try_to_timestamp({col}))"
+        """Counted from the text's fields: Spark's own parser needs seconds, takes offsets
+        only up to 18 hours and depends on the session time zone; Python's does not."""
+        z = f"substr({col}, -1, 1) = 'Z'"
+        local = f"(length({col}) - CASE WHEN {z} THEN 1 ELSE 6 END)"  # up to the offset
+
+        def num(start: int | str, length: int | str) -> str:
+            return f"CAST(substr({col}, {start}, {length}) AS BIGINT)"
+
+        seconds = f"CASE WHEN {local} >= 19 THEN {num(18, 2)} ELSE 0 END"
+        fraction = f"CASE WHEN {local} > 20 THEN CAST(rpad(substr({col}, 21, {local} - 20), 6, '0') AS BIGINT) ELSE 0 END"
+        offset = (f"CASE WHEN {z} THEN 0 ELSE (CASE WHEN substr({col}, -6, 1) = '-' THEN -1 ELSE 1 END)"
+                  f" * ({num(-5, 2)} * 60 + {num(-2, 2)}) END")
+        return (f"CASE WHEN {self.full_match(col, _ISO_VALID)} THEN "
+                f"unix_date(try_to_date(substr({col}, 1, 10), 'yyyy-MM-dd')) * 86400000000"
+                f" + (({num(12, 2)} * 60 + {num(15, 2)}) * 60 + {seconds}) * 1000000 + {fraction}"
+                f" - {offset} * 60000000 END")
 
     def full_match(self, col: str, pattern: str) -> str:
-        return f"{col} RLIKE {self.text('^(?:' + pattern + ')$')}"
+        return f"{col} RLIKE {self.text(_ANCHORED.format(pattern))}"
 
     def double(self, col: str) -> str:
         return f"try_cast({col} AS DOUBLE)"
@@ -200,8 +223,8 @@ class _Sql:
             return f"COALESCE({typed} IN ({', '.join(self.d.text(c) for c in f.codes)}), FALSE)"
         if kind == "timestamp" and f.name in self.direct:
             return f"COALESCE({typed} BETWEEN {_INSTANTS[0]} AND {_INSTANTS[1]}, FALSE)"
-        if kind == "timestamp":  # the engine's parser is laxer than ISO 8601 with an offset
-            shape = self.d.full_match(self.raw(f), _ISO)
+        if kind == "timestamp":  # the engine's parser is laxer than the module's text
+            shape = self.d.full_match(self.raw(f), _ISO_VALID)
             if f.has_default:
                 shape = f"({self.d.ident(f.name)} IS NULL OR {shape})"
             return f"({typed} IS NOT NULL AND {shape})"
@@ -231,7 +254,8 @@ class _Sql:
             out.append((guard + f"NOT {self.d.full_match(col, _ISO)}",
                         f"{f.name}: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"))
             # the typed column already holds the parse (NULL when it failed): parse once per row
-            out.append((guard + f"{typed} IS NULL", f"{f.name}: 없는 날짜나 시각입니다"))
+            out.append((guard + f"({typed} IS NULL OR NOT {self.d.full_match(col, _ISO_VALID)})",
+                        f"{f.name}: 없는 날짜나 시각입니다"))
         elif kind == "number":
             out.append((guard + f"({typed} IS NULL OR NOT {self.d.finite(typed)})",
                         f"{f.name}: 유한한 숫자여야 합니다"))
