@@ -530,7 +530,8 @@ def cmd_batch(args) -> int:
     from .tools.batch import run_batch, run_batch_spark
 
     try:
-        __import__("pyspark" if args.engine == "spark" else "duckdb")
+        for package in (("pyspark", "pyarrow") if args.engine == "spark" else ("duckdb", "pyarrow", "numpy")):
+            __import__(package)
     except ImportError:
         extra = "spark" if args.engine == "spark" else "batch"
         _out(f"policyc: --engine {args.engine} 에 필요한 패키지가 없습니다: pip install 'policyc[{extra}]'", sys.stderr)

@@ -178,7 +178,10 @@ def _one_pass(con, policy, input_path, types, own, outputs, tmp_out, tmp_err, tm
 
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from duckdb.sqltypes import BIGINT, BOOLEAN, VARCHAR
+    try:
+        from duckdb.sqltypes import BIGINT, BOOLEAN, VARCHAR
+    except ImportError:  # DuckDB before 1.4
+        from duckdb.typing import BIGINT, BOOLEAN, VARCHAR
 
     numbered = _source(input_path, numbered=True)
     columns = list(types)
