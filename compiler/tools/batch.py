@@ -44,6 +44,7 @@ def run_batch_spark(policy: ir.Policy, input_path: Path, output: Path, errors: P
     """The same query through Spark SQL. The session is whatever `spark-submit` configured;
     run as plain python it is Spark's local mode, the same code path as on a cluster.
     Spark writes each output as a folder of Parquet part files."""
+    from pyspark import StorageLevel
     from pyspark.sql import SparkSession
 
     if not input_path.exists():
@@ -62,10 +63,16 @@ def run_batch_spark(policy: ir.Policy, input_path: Path, output: Path, errors: P
     result = spark.sql(to_sql(policy, "policyc_input", columns, dialect="spark", types=dict(frame.dtypes)))
     facts = {f.name for f in policy.facts}
     outputs = [c for c in result.columns if c not in columns and c != "policy_error"]
-    decided = result.filter("policy_error IS NULL").select(*[c for c in columns if c not in facts], *outputs)
-    decided.write.mode("overwrite").parquet(str(output))
-    result.filter("policy_error IS NOT NULL").select(*columns, "policy_error").write.mode("overwrite").parquet(str(errors))
-    total = frame.count()
+    # two outputs from one evaluation: kept (memory, then disk) between the two writes
+    result = result.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        decided = result.filter("policy_error IS NULL").select(*[c for c in columns if c not in facts], *outputs)
+        decided.write.mode("overwrite").parquet(str(output))
+        result.filter("policy_error IS NOT NULL").select(*columns, "policy_error").write.mode("overwrite").parquet(
+            str(errors))
+        total = frame.count()  # the input itself, not the query: a lost row shows
+    finally:
+        result.unpersist()
     done, bad = spark.read.parquet(str(output)).count(), spark.read.parquet(str(errors)).count()
     if done + bad != total:
         raise RuntimeError(f"행 수가 맞지 않습니다: 입력 {total}, 결정 {done}, 오류 {bad}")
