@@ -97,8 +97,9 @@ def test_the_compiler_knows_nothing_of_the_driver_policy():
     """Nothing about drivers, plates or these outcomes is hard-coded outside policy/."""
     words = ("vehicle_plate", "ob_transfer", "trip_status", "history_available", "disclose_", "refuse",
              "펫", "기사님", "차량번호", "안심연결")
-    # cli.py is exempt: its --help examples run the bundled policy, which is documentation, not logic
-    for path in sorted(p for p in (ROOT / "compiler").rglob("*.py") if p.name != "cli.py") + [ROOT / "grammar/policy.lark"]:
+    # cli/args.py is exempt: its --help examples run the bundled policy, which is documentation, not logic
+    exempt = ROOT / "compiler/cli/args.py"
+    for path in sorted(p for p in (ROOT / "compiler").rglob("*.py") if p != exempt) + [ROOT / "grammar/policy.lark"]:
         text = path.read_text(encoding="utf-8")
         for word in words:
             assert word not in text, f"{path.relative_to(ROOT)} mentions {word!r}"

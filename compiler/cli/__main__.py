@@ -1,0 +1,5 @@
+"""python -m compiler.cli"""
+
+from . import entry
+
+entry()

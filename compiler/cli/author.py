@@ -1,0 +1,208 @@
+"""policyc test, fmt, diff, doc, decide: the policy author's tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..build import write_atomic
+from ..diagnostics import render_text
+from ..pipeline import read_source
+from ..tools.diff import diff_policies, facts_differ
+from ..tools.diff import report_json as diff_json
+from ..tools.diff import report_text as diff_text
+from ..tools.explain import render_reply
+from ..tools.fmt import format_source
+from ..tools.load import decision_json, load, parse_assignments
+from ..tools.testing import report_json, report_text, run_file
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WIDENS,
+    no_policies,
+    out,
+    print_errors,
+)
+
+
+def cmd_test(args) -> int:
+    root = Path(args.root)
+    files = [Path(f) for f in args.files] or sorted((root / "policy").glob("*.tests.yaml"))
+    if not files:
+        out(f"policyc: 사례 파일이 없습니다: {(root / 'policy').as_posix()}/*.tests.yaml", sys.stderr)
+        return EXIT_USAGE
+    runs = [run_file(f, f.as_posix()) for f in files]
+    status = EXIT_OK
+    for run in runs:
+        if run.diagnostics:
+            out(render_text(run.diagnostics, run.sources), sys.stderr)
+            status = EXIT_USAGE
+    if args.format == "json":
+        out(json.dumps([report_json(r) for r in runs if not r.diagnostics], ensure_ascii=False, indent=2))
+    else:
+        for run in runs:
+            if not run.diagnostics:
+                out(report_text(run))
+    if status == EXIT_USAGE:
+        return status
+    if any(r.failures for r in runs):
+        return EXIT_FINDINGS
+    low = [r for r in runs if r.coverage < args.min_coverage]
+    if low:
+        out(f"policyc: 범위가 --min-coverage {args.min_coverage:g}% 보다 낮습니다: "
+            + ", ".join(f"{r.file} {r.coverage:.1f}%" for r in low), sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_fmt(args) -> int:
+    root = Path(args.root)
+    files = [Path(f) for f in args.files] or sorted((root / "policy").glob("*.policy"))
+    if not files:
+        return no_policies(root, "text")
+    status, changed = EXIT_OK, []
+    for path in files:
+        source, diags = read_source(path, path.as_posix())
+        text = None
+        if source is not None:
+            text, diags = format_source(source)
+        if text is None:
+            out(render_text(diags, {source.path: source} if source else {}), sys.stderr)
+            status = EXIT_USAGE
+            continue
+        if text != source.text:
+            changed.append(path)
+            if not args.check:
+                write_atomic(path, text)
+    for path in changed:
+        out(f"{'정리할 파일' if args.check else '정리함'}: {path.as_posix()}", sys.stderr)
+    if status == EXIT_OK and args.check and changed:
+        out("policyc: `policyc fmt` 로 정리하고 커밋하세요.", sys.stderr)
+        return EXIT_FINDINGS
+    if status == EXIT_OK and not changed:
+        out(f"모두 정리되어 있습니다 (파일 {len(files)}개).", sys.stderr)
+    return status
+
+
+def cmd_diff(args) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.git:
+            if args.new:
+                out("policyc: --git 에는 정책 파일 하나만 줍니다", sys.stderr)
+                return EXIT_USAGE
+            new_path = Path(args.old)
+            try:
+                old_path = _from_git(args.git, new_path, Path(tmp))
+            except ValueError as err:
+                out(f"policyc: {err}", sys.stderr)
+                return EXIT_USAGE
+            old_name, new_name = f"{args.old}@{args.git}", args.old
+        else:
+            if not args.new:
+                out("policyc: 비교할 정책 파일 두 개(이전, 이후)를 주세요", sys.stderr)
+                return EXIT_USAGE
+            old_path, new_path, old_name, new_name = Path(args.old), Path(args.new), args.old, args.new
+        old_result, old_module = load(old_path, old_name)
+        new_result, new_module = load(new_path, new_name)
+        for result, module in ((old_result, old_module), (new_result, new_module)):
+            if module is None:
+                print_errors(result)
+                return EXIT_USAGE
+        problems = facts_differ(old_result.policy, new_result.policy)
+        if problems:
+            out("policyc: 사실 선언이 달라 경우별로 비교할 수 없습니다:\n  " + "\n  ".join(problems), sys.stderr)
+            return EXIT_USAGE
+        try:
+            changes = diff_policies(old_result.policy, new_result.policy, old_module, new_module)
+        except ValueError as err:
+            out(f"policyc: {err}", sys.stderr)
+            return EXIT_USAGE
+    if args.format == "json":
+        out(json.dumps(diff_json(changes), ensure_ascii=False, indent=2))
+    else:
+        out(diff_text(old_name, new_name, changes))
+    if any(c.widens for c in changes):
+        return EXIT_WIDENS
+    return EXIT_FINDINGS if changes else EXIT_OK
+
+
+def _from_git(rev: str, path: Path, into: Path) -> Path:
+    """The policy (and the reply files it names) as they were at `rev`, copied into `into`."""
+    import re
+    import subprocess
+
+    def show(rel: Path) -> str:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent or ".", capture_output=True,
+                             text=True)
+        if top.returncode != 0:
+            raise ValueError("git 저장소 안이 아닙니다")
+        name = (rel.resolve()).relative_to(Path(top.stdout.strip()).resolve()).as_posix()
+        shown = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=top.stdout.strip(), capture_output=True)
+        if shown.returncode != 0:
+            raise ValueError(f"{rev} 에 {name} 이(가) 없습니다: {shown.stderr.decode(errors='replace').strip()}")
+        return shown.stdout.decode("utf-8", errors="replace")
+
+    text = show(path)
+    target = into / path.name
+    target.write_text(text, encoding="utf-8")
+    for rel in re.findall(r'^\s*replies\s+"([^"]+)"', text, re.M):
+        (into / rel).parent.mkdir(parents=True, exist_ok=True)
+        (into / rel).write_text(show(path.parent / rel), encoding="utf-8")
+    return target
+
+
+def cmd_doc(args) -> int:
+    from ..tools.doc import build_doc, dot_source, render_svg, to_html, to_markdown
+
+    result, module = load(Path(args.policy), args.policy)
+    if module is None:
+        print_errors(result)
+        return EXIT_FINDINGS
+    policy = result.policy
+    try:
+        svgs = {d.name: render_svg(dot_source(policy, d)) for d in policy.decisions}
+    except (RuntimeError, OSError) as err:
+        out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    doc = build_doc(result, module)
+    folder = Path(args.output)
+    files = {d: f"{policy.name}-{d}.svg" for d in svgs}
+    for name, svg in svgs.items():
+        write_atomic(folder / files[name], svg)
+    write_atomic(folder / f"{policy.name}.md", to_markdown(doc, files))
+    write_atomic(folder / f"{policy.name}.html", to_html(doc, svgs))
+    out(f"문서: {(folder / f'{policy.name}.md').as_posix()}, {(folder / f'{policy.name}.html').as_posix()}", sys.stderr)
+    return EXIT_OK
+
+
+def cmd_decide(args) -> int:
+    def fail(name: str, problem: str) -> int:
+        out(json.dumps({"error": {"name": name, "problem": problem}}, ensure_ascii=False))
+        return EXIT_USAGE
+
+    result, module = load(Path(args.policy), args.policy)
+    if module is None:
+        diags = [d for d in result.diagnostics if d.severity == "error"]
+        first = diags[0] if diags else None
+        return fail("policy", f"{first.span}: {first.message}" if first else "정책을 컴파일할 수 없습니다")
+    try:
+        context = parse_assignments(args.context, "--context")
+        facts = json.loads(sys.stdin.read())
+    except ValueError as err:
+        return fail("input", f"JSON 을 읽을 수 없습니다: {err}")
+    try:
+        decision = module.decide(facts)
+        answer = decision_json(result.policy, decision)
+        reply, missing = render_reply(result.policy, module, decision, context)
+        answer["reply"] = reply
+        if missing:
+            answer["reply_needs"] = missing
+    except module.PolicyInputError as err:
+        return fail(err.name, err.problem)
+    answer["source_sha256"] = result.policy.source_sha256
+    out(json.dumps(answer, ensure_ascii=False))
+    return EXIT_OK

@@ -1,0 +1,70 @@
+"""What the commands share: exit codes, printing, compiling a policy for a command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..diagnostics import has_errors, render_json, render_text
+from ..pipeline import compile_policy
+from ..tools.load import parse_assignments
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
+EXIT_WIDENS = 3  # diff, impact: the new version discloses more; audit: a forbidden disclosure
+
+
+def out(text: str, stream=None) -> None:
+    stream = stream or sys.stdout
+    stream.write(text if text.endswith("\n") else text + "\n")
+
+
+def report(results, fmt: str) -> int:
+    diags = [d for r in results.values() for d in r.diagnostics]
+    if fmt == "json":
+        out(render_json(diags))
+    else:
+        sources = {k: v for r in results.values() for k, v in r.sources.items()}
+        if diags:
+            out(render_text(diags, sources), sys.stderr)
+    return EXIT_FINDINGS if has_errors(diags) else EXIT_OK
+
+
+def no_policies(root: Path, fmt: str) -> int:
+    message = f"정책 파일이 없습니다: {(root / 'policy').as_posix()}/*.policy"
+    if fmt == "json":
+        out(render_json([]))
+    out(f"policyc: {message}\n정책 저장소의 최상위 폴더에서 실행하거나 --root 로 그 폴더를 알려 주세요.", sys.stderr)
+    return EXIT_USAGE
+
+
+def compiled(path: str):
+    result = compile_policy(Path(path), path)
+    if not result.ok:
+        print_errors(result)
+        return None
+    return result.policy
+
+
+def print_errors(result) -> None:
+    """A policy that does not compile: its errors, as `policyc check` shows them."""
+    out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
+
+
+def read_facts(args) -> dict:
+    if args.fact:
+        return parse_assignments(args.fact, "--fact")
+    if args.facts_file and args.facts_file != "-":
+        try:
+            text = Path(args.facts_file).read_text(encoding="utf-8")
+        except OSError as err:
+            raise ValueError(f"사실 파일을 읽을 수 없습니다: {args.facts_file} ({err.strerror})") from None
+    else:
+        text = sys.stdin.read()
+    try:
+        facts = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"사실 JSON 을 읽을 수 없습니다 ({err.lineno}행 {err.colno}열: {err.msg})") from None
+    if not isinstance(facts, dict):
+        raise ValueError("사실은 JSON 객체 {\"이름\": 값, ...} 이어야 합니다")
+    return facts

@@ -1,0 +1,84 @@
+"""policyc batch, impact, audit: the policy over tables of tickets (DuckDB, Spark)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..build import write_atomic
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WIDENS,
+    compiled,
+    out,
+)
+
+
+def cmd_batch(args) -> int:
+    from ..tools.batch import run_batch, run_batch_spark
+
+    try:
+        for package in (("pyspark", "pyarrow") if args.engine == "spark" else ("duckdb", "pyarrow", "numpy")):
+            __import__(package)
+    except ImportError:
+        extra = "spark" if args.engine == "spark" else "batch"
+        out(f"policyc: --engine {args.engine} 에 필요한 패키지가 없습니다: pip install 'policyc[{extra}]'", sys.stderr)
+        return EXIT_USAGE
+
+    policy = compiled(args.policy)
+    if policy is None:
+        return EXIT_FINDINGS
+    output = Path(args.output)
+    errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
+    try:
+        if args.engine == "spark":
+            done = run_batch_spark(policy, Path(args.input), output, errors)
+        else:
+            done = run_batch(policy, Path(args.input), output, errors, progress=args.progress,
+                             memory_limit=args.memory_limit)
+    except ValueError as err:
+        out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    out(f"입력 {done.rows}행: 결정 {done.decided}행 -> {output.as_posix()}, "
+        f"잘못된 사실 {done.errors}행 -> {errors.as_posix()}", sys.stderr)
+    return EXIT_OK
+
+
+def cmd_impact(args) -> int:
+    from ..tools.impact import impact, impact_csv, impact_html, impact_table
+
+    old, new = compiled(args.old), compiled(args.new)
+    if old is None or new is None:
+        return EXIT_USAGE
+    try:
+        total, rows = impact(old, new, Path(args.input))
+    except ValueError as err:
+        out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    out(impact_table(total, rows))
+    if args.csv:
+        write_atomic(Path(args.csv), impact_csv(rows))
+    if args.html:
+        write_atomic(Path(args.html), impact_html(total, rows, f"{args.old} → {args.new}"))
+    if any(r.widens for r in rows):
+        return EXIT_WIDENS
+    return EXIT_FINDINGS if rows else EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    from ..tools.impact import audit, audit_table
+
+    policy = compiled(args.policy)
+    if policy is None:
+        return EXIT_USAGE
+    try:
+        total, rows = audit(policy, Path(args.input), args.recorded)
+    except ValueError as err:
+        out(f"policyc: {err}", sys.stderr)
+        return EXIT_USAGE
+    out(audit_table(total, rows))
+    if any(r.forbidden for r in rows):
+        return EXIT_WIDENS
+    return EXIT_FINDINGS if rows else EXIT_OK
