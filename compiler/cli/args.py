@@ -172,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--input", required=True, help="티켓 표 (.csv 또는 .parquet)")
     bt.add_argument("--output", required=True, help="결정한 행 (.parquet)")
     bt.add_argument("--errors", help="잘못된 행과 그 이유 (.parquet; 기본: <output>.errors.parquet)")
-    bt.add_argument("--progress", action="store_true", help="DuckDB 진행 막대를 보여 줌")
+    bt.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="2초 넘게 걸리면 진행 막대를 보여 줌 (기본: 터미널에서만)")
     bt.add_argument("--memory-limit", default="1GB",
                     help="DuckDB 가 쓸 메모리 한도 (기본 1GB; 넘으면 임시 폴더에 내려 씀)")
     bt.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",

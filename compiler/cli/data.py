@@ -36,7 +36,8 @@ def cmd_batch(args) -> int:
         if args.engine == "spark":
             done = run_batch_spark(policy, Path(args.input), output, errors)
         else:
-            done = run_batch(policy, Path(args.input), output, errors, progress=args.progress,
+            progress = sys.stdout.isatty() if args.progress is None else args.progress
+            done = run_batch(policy, Path(args.input), output, errors, progress=progress,
                              memory_limit=args.memory_limit)
     except ValueError as err:
         out(f"policyc: {err}", sys.stderr)
