@@ -82,6 +82,14 @@ def test_batch_cli(tmp_path: Path):
                               str(tmp_path / "nope.parquet"), "--output", str(tmp_path / "x.parquet")], cwd=ROOT,
                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert missing.returncode == 2 and "입력 파일이 없습니다" in missing.stderr
+    limit = subprocess.run([sys.executable, "-m", "compiler.cli", "batch", "policy/driver_info.policy", "--input",
+                            str(source), "--output", str(tmp_path / "x.parquet"), "--memory-limit", "lots"], cwd=ROOT,
+                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert limit.returncode == 2 and "메모리 한도를 읽을 수 없습니다: lots" in limit.stderr
+    nowhere = subprocess.run([sys.executable, "-m", "compiler.cli", "batch", "policy/driver_info.policy", "--input",
+                              str(source), "--output", str(tmp_path / "no" / "x.parquet")], cwd=ROOT,
+                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert nowhere.returncode == 2 and "출력 폴더가 없습니다" in nowhere.stderr and "Traceback" not in nowhere.stderr
 
 
 def _module_answer(module, row):
