@@ -23,6 +23,14 @@ from tickets import COLUMNS, facts_of, write_parquet  # noqa: E402
 ROWS = 100_000
 
 
+def _module_answer(module, row):
+    try:
+        d = module.decide(facts_of(row))
+    except module.PolicyInputError:
+        return None
+    return (d.outcome, d.rule, list(d.consult_type), sorted(d.discloses), sorted(d.actions))
+
+
 def test_duckdb_agrees_with_the_python_module(tmp_path: Path, driver_info):
     source = tmp_path / "tickets.parquet"
     write_parquet(ROWS, source, seed=5, invalid=0.05)
@@ -37,12 +45,7 @@ def test_duckdb_agrees_with_the_python_module(tmp_path: Path, driver_info):
     mismatches, flagged = [], 0
     for row, out in zip(table, result.fetchall()):
         got = dict(zip(names, out))
-        facts = facts_of(row)
-        try:
-            d = driver_info.decide(facts)
-            want = (d.outcome, d.rule, list(d.consult_type), sorted(d.discloses), sorted(d.actions))
-        except driver_info.PolicyInputError:
-            want = None
+        want = _module_answer(driver_info, row)
         if got["policy_error"] is not None:
             flagged += 1
             assert got["outcome"] is None and got["rule"] is None  # never decided
@@ -90,14 +93,6 @@ def test_batch_cli(tmp_path: Path):
                               str(source), "--output", str(tmp_path / "no" / "x.parquet")], cwd=ROOT,
                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert nowhere.returncode == 2 and "출력 폴더가 없습니다" in nowhere.stderr and "Traceback" not in nowhere.stderr
-
-
-def _module_answer(module, row):
-    try:
-        d = module.decide(facts_of(row))
-    except module.PolicyInputError:
-        return None
-    return (d.outcome, d.rule, list(d.consult_type), sorted(d.discloses), sorted(d.actions))
 
 
 @pytest.mark.parametrize("kind", ["parquet", "csv", "typed"])
@@ -325,12 +320,7 @@ def test_spark_agrees_with_the_python_module(tmp_path: Path, driver_info, rows, 
     errors = {r["ticket_id"]: r["policy_error"] for r in pq.read_table(tmp_path / "errors.parquet").to_pylist()}
     mismatches = []
     for row in pq.read_table(source).to_pylist():
-        facts = facts_of(row)
-        try:
-            d = driver_info.decide(facts)
-            want = (d.outcome, d.rule, list(d.consult_type), sorted(d.discloses), sorted(d.actions))
-        except driver_info.PolicyInputError:
-            want = None
+        want = _module_answer(driver_info, row)
         got = decided.get(row["ticket_id"])
         have = None if got is None else (got["outcome"], got["rule"], got["consult_type"], sorted(got["discloses"]),
                                           sorted(got["actions"]))

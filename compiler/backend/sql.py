@@ -58,6 +58,9 @@ class DuckDB:
 
     name = "duckdb"
     string = "VARCHAR"
+    # whether micros() reads only the module's timestamp text (so NULL means "not that
+    # text"); DuckDB's cast is laxer and needs the shape checked beside it
+    strict_micros = False
 
     def ident(self, name: str) -> str:
         return ident(name)
@@ -120,6 +123,7 @@ class DuckDB:
 class Spark(DuckDB):
     name = "spark"
     string = "STRING"
+    strict_micros = True  # micros() counts the instant only from text that has the shape
 
     def ident(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
@@ -170,7 +174,7 @@ class Spark(DuckDB):
         return f"unix_micros({col})"
 
     def pick(self, idx: str, values: list[str], constant: bool) -> str:
-        return f"CASE {idx} " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values)) + " END"
+        return super().pick(idx, values, constant=False)  # a CASE: no indexing into array literals
 
 
 DIALECTS = {"duckdb": DuckDB(), "spark": Spark()}
@@ -222,8 +226,8 @@ class _Sql:
         if kind == "enum" and self.d.enum(f.codes) is None:
             return f"COALESCE({typed} IN ({', '.join(self.d.text(c) for c in f.codes)}), FALSE)"
         if kind == "timestamp" and f.name in self.direct:
-            return f"COALESCE({typed} BETWEEN {_INSTANTS[0]} AND {_INSTANTS[1]}, FALSE)"
-        if kind == "timestamp":  # the engine's parser is laxer than the module's text
+            return _in_python_range(typed)
+        if kind == "timestamp" and not self.d.strict_micros:  # the engine's parser is laxer than the module's text
             shape = self.d.full_match(self.raw(f), _ISO_VALID)
             if f.has_default:
                 shape = f"({self.d.ident(f.name)} IS NULL OR {shape})"
@@ -248,8 +252,7 @@ class _Sql:
         elif kind == "bool":
             out.append((guard + f"{col} NOT IN ('true', 'false')", f"{f.name}: 참/거짓(true/false)이어야 합니다"))
         elif kind == "timestamp" and f.name in self.direct:  # infinity, or a year Python has no date for
-            out.append((guard + f"NOT COALESCE({typed} BETWEEN {_INSTANTS[0]} AND {_INSTANTS[1]}, FALSE)",
-                        f"{f.name}: 없는 날짜나 시각입니다"))
+            out.append((guard + f"NOT {_in_python_range(typed)}", f"{f.name}: 없는 날짜나 시각입니다"))
         elif kind == "timestamp":
             out.append((guard + f"NOT {self.d.full_match(col, _ISO)}",
                         f"{f.name}: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"))
@@ -406,6 +409,11 @@ class _Sql:
                 f"checked AS (SELECT *, {' AND '.join(ok) or 'TRUE'} AS __ok FROM typed),\n"
                 f"decided AS (SELECT *, {error} AS policy_error, {', '.join(index_cols)} FROM checked)\n"
                 f"SELECT {keep}, policy_error, {', '.join(picks + attrs)} FROM decided")
+
+
+def _in_python_range(micros: str) -> str:
+    """An instant a Python datetime can hold (not infinity, not year 10000)."""
+    return f"COALESCE({micros} BETWEEN {_INSTANTS[0]} AND {_INSTANTS[1]}, FALSE)"
 
 
 def _constant(e: ir.Expr) -> bool:

@@ -110,7 +110,7 @@ def check_timestamp(name, value):
     if type(value) is str:
         if iso_shaped(value):  # then fromisoformat reads it, with its offset, or it is no date
             try:
-                return _dt.datetime.fromisoformat(value)
+                return _fromiso(value)
             except ValueError:
                 raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}") from None
         if not ISO_TEXT.fullmatch(value):

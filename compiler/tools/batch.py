@@ -32,11 +32,10 @@ class BatchResult:
 def _source(path: Path, numbered: bool = False) -> str | None:
     """The input as a DuckDB table function; `numbered` adds each row's position
     (file_row_number), which only Parquet has (None for CSV)."""
-    quoted = str(path).replace("'", "''")
     if path.suffix.lower() == ".csv":
-        return None if numbered else f"read_csv('{quoted}', header = true, all_varchar = true)"
+        return None if numbered else f"read_csv({text(str(path))}, header = true, all_varchar = true)"
     if path.suffix.lower() in (".parquet", ".pq"):
-        return f"read_parquet('{quoted}'{', file_row_number = true' if numbered else ''})"
+        return f"read_parquet({text(str(path))}{', file_row_number = true' if numbered else ''})"
     raise ValueError(f"입력은 .csv 나 .parquet 이어야 합니다: {path}")
 
 
@@ -164,9 +163,8 @@ def _copy(con, query: str, path: Path) -> int:
     """COPY a query to Parquet; the number of rows written."""
     import duckdb
 
-    quoted = str(path).replace("'", "''")
     try:
-        return con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT PARQUET)").fetchall()[0][0]
+        return con.execute(f"COPY ({query}) TO {text(str(path))} (FORMAT PARQUET)").fetchall()[0][0]
     except duckdb.IOException as err:  # disk full, no permission: the user's to fix
         raise ValueError(f"파일을 읽거나 쓸 수 없습니다: {str(err).splitlines()[0]}") from None
     except duckdb.InvalidInputException as err:  # a broken CSV line or Parquet page
@@ -223,9 +221,8 @@ def _one_pass(con, policy, input_path, types, own, outputs, tmp_out, tmp_err, tm
     with lock:
         flush()
         state["writer"].close()
-    rejected = str(tmp_rej).replace("'", "''")
     whole = ", ".join(f"s.{ident(c)}" for c in columns)
-    bad = _copy(con, f"SELECT {whole}, e.policy_error FROM {numbered} AS s JOIN read_parquet('{rejected}') AS e "
+    bad = _copy(con, f"SELECT {whole}, e.policy_error FROM {numbered} AS s JOIN read_parquet({text(str(tmp_rej))}) AS e "
                      f"ON s.{ident(_ROW)} = e.row WHERE e.policy_error IS NOT NULL ORDER BY s.{ident(_ROW)}", tmp_err)
     if bad != state["rows"]:
         raise RuntimeError(f"잘못된 행 {state['rows']}개 중 {bad}개만 입력에서 찾았습니다")
