@@ -65,6 +65,9 @@ def display_width(text: str) -> int:
     return width
 
 
+_WINDOW = 100  # characters of a source line shown at most
+
+
 def _snippet(source: SourceFile | None, span: Span, label: str | None, gutter: int) -> list[str]:
     if source is None or not (1 <= span.line <= source.line_count):
         return []
@@ -73,11 +76,23 @@ def _snippet(source: SourceFile | None, span: Span, label: str | None, gutter: i
     start = max(1, span.column)
     end = span.end_column if span.end_line == span.line else len(text) + 1
     end = max(end, start + 1)
+    if len(text) > _WINDOW:  # a long line is shown around the span, cut short with … on either side
+        lo = max(0, start - 1 - _WINDOW // 3)
+        hi = min(len(text), lo + _WINDOW)
+        text = ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
+        shift = lo - (1 if lo else 0)
+        start, end = start - shift, min(end, hi + 1) - shift
+        end = max(end, start + 1)
     pad = " " * display_width(text[: start - 1])
     marks = "^" * max(1, display_width(text[start - 1 : end - 1]))
     bar = " " * gutter + " |"
-    lines = [bar, f"{span.line:>{gutter}} | {text}", f"{bar} {pad}{marks}" + (f" {label}" if label else "")]
+    lines = [bar, f"{span.line:>{gutter}} | {text}", f"{bar} {pad}{marks}" + (f" {_cut(label, 100)}" if label else "")]
     return lines
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    """A message quoting a name of thousands of characters is cut short on the terminal."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_text(diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceFile]) -> str:
@@ -85,18 +100,18 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceF
     out: list[str] = []
     for d in diagnostics:
         gutter = max(len(str(d.span.line)), *(len(str(r.span.line)) for r in d.related)) if d.related else len(str(d.span.line))
-        out.append(f"{_SEVERITY_KO[d.severity]}[{d.code}]: {d.message}")
+        out.append(f"{_SEVERITY_KO[d.severity]}[{d.code}]: {_cut(d.message)}")
         out.append(f"{' ' * gutter}--> {d.span}")
         out.extend(_snippet(sources.get(d.span.file), d.span, d.label, gutter))
         for r in d.related:
             out.append(f"{' ' * gutter}::: {r.span}")
             out.extend(_snippet(sources.get(r.span.file), r.span, r.message, gutter))
         for note in d.notes:
-            out.append(f"{' ' * gutter} = 참고: {note}")
+            out.append(f"{' ' * gutter} = 참고: {_cut(note)}")
         if d.example is not None:
             out.append(f"{' ' * gutter} = 예: {json.dumps(d.example, ensure_ascii=False)}")
         if d.help:
-            out.append(f"{' ' * gutter} = 도움말: {d.help}")
+            out.append(f"{' ' * gutter} = 도움말: {_cut(d.help)}")
         out.append("")
     return "\n".join(out)
 

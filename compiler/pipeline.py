@@ -15,12 +15,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis.checks import analyze
 from .analysis.unused import unused
 from .diagnostics import Diagnostic, has_errors, sort_key
+from .frontend.bidi import bidi_controls
 from .frontend.parser import parse
 from .frontend.replies_yaml import RepliesFile, load_replies
 from .middle import ir
@@ -41,10 +44,18 @@ class Result:
         return self.policy is not None and not has_errors(self.diagnostics)
 
 
-def read_source(path: Path, shown_as: str, at: Span | None = None) -> tuple[SourceFile | None, list[Diagnostic]]:
+MAX_POLICY_BYTES = 64 * 2**20   # a policy of 100,000 rules is about 12 MB
+MAX_YAML_BYTES = 8 * 2**20      # reply and test files
+
+
+def read_source(path: Path, shown_as: str, at: Span | None = None,
+                limit: int = MAX_POLICY_BYTES) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """A source file as text (UTF-8, a BOM dropped, CRLF read as LF), or E0001. Only a
+    regular file of at most `limit` bytes is read: a FIFO would hang the compiler and
+    /dev/zero would fill its memory; neither is opened for more than a look at its kind."""
     where = at or Span(shown_as, 1, 1, 1, 1)
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO opens without waiting
     except FileNotFoundError:
         return None, [Diagnostic("E0001", where, f"파일이 없습니다: {shown_as}", "경로와 파일 이름을 확인하세요")]
     except OSError as err:
@@ -53,6 +64,19 @@ def read_source(path: Path, shown_as: str, at: Span | None = None) -> tuple[Sour
     except ValueError:  # a path no file system accepts (a NUL byte in it); found by atheris
         return None, [Diagnostic("E0001", where, f"쓸 수 없는 파일 경로입니다: {shown_as!r}",
                                  "경로에 보이지 않는 문자(NUL 등)가 없는지 확인하세요")]
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return None, [Diagnostic("E0001", where, f"보통 파일이 아닙니다: {shown_as}",
+                                         "폴더, 장치, FIFO 는 읽지 않습니다. 정책과 YAML 은 보통 파일로 두세요")]
+            data = handle.read(limit + 1) if info.st_size <= limit else b""
+    except OSError as err:
+        return None, [Diagnostic("E0001", where, f"파일을 읽을 수 없습니다: {shown_as} ({err.strerror})",
+                                 "파일 권한과 경로를 확인하세요")]
+    if info.st_size > limit or len(data) > limit:
+        return None, [Diagnostic("E0001", where, f"파일이 너무 큽니다: {shown_as} (최대 {limit // 2**20} MB)",
+                                 "정책을 여러 파일로 나누거나 파일이 맞는지 확인하세요")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -63,6 +87,21 @@ def read_source(path: Path, shown_as: str, at: Span | None = None) -> tuple[Sour
     if text.startswith("\ufeff"):
         text = text[1:]
     return SourceFile(shown_as, text.replace("\r\n", "\n")), []
+
+
+def inside(folder: Path, rel: str) -> Path | None:
+    """`folder/rel` when it is a relative path that stays inside `folder` once `..` and
+    symbolic links are followed; None otherwise. A policy names its reply files this way:
+    an absolute path, `../`, or a link out of the folder would let a policy read (and
+    print in its diagnostics, or compile into generated/) any file on the machine."""
+    if not rel or "\0" in rel or Path(rel).is_absolute() or Path(rel).drive:
+        return None
+    try:
+        base = folder.resolve()
+        target = (base / rel).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return target if target.is_relative_to(base) and target != base else None
 
 
 def _finish(policy, diags, sources) -> Result:
@@ -97,6 +136,7 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -
         return _finish(None, diags, {})
     sources = {shown_as: source}
     module, diags = parse(source)
+    diags = bidi_controls(source) + diags
     if module is None or has_errors(diags):
         return _finish(None, diags, sources)
 
@@ -107,13 +147,19 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -
     digest = hashlib.sha256(source.text.encode("utf-8"))
     for decl in resolved.replies_files:
         rel = decl.path.value
-        yaml_path = path.parent / rel
         yaml_shown = (Path(shown_as).parent / rel).as_posix()
-        ysource, found = read_source(yaml_path, yaml_shown, decl.path.span)
+        yaml_path = inside(path.parent, rel) if "\0" not in rel else path.parent / rel
+        if yaml_path is None:
+            diags.append(Diagnostic("E0001", decl.path.span, "답변 파일은 정책 파일과 같은 폴더(또는 그 아래)에 있어야 합니다",
+                                    "정책 폴더 안의 상대 경로를 쓰세요 (예: replies \"driver_info.replies.yaml\"); "
+                                    "절대 경로, `..`, 폴더 밖을 가리키는 링크는 읽지 않습니다", "정책 폴더 밖의 파일"))
+            continue
+        ysource, found = read_source(yaml_path, yaml_shown, decl.path.span, MAX_YAML_BYTES)
         diags += found
         if ysource is None:
             continue
         sources[yaml_shown] = ysource
+        diags += bidi_controls(ysource)
         digest.update(b"\0" + yaml_shown.encode("utf-8") + b"\0" + ysource.text.encode("utf-8"))
         loaded, found = load_replies(ysource)
         diags += found

@@ -76,6 +76,9 @@ def _absent(name):
 
 
 def _describe(value):
+    if type(value) is str and len(value) > 60:  # a huge text is not copied whole into repr()
+        value = value[:60]
+        return repr(value)[:57] + "..."
     try:
         text = repr(value)
     except Exception:  # a value that cannot even show itself
@@ -96,7 +99,7 @@ def check_enum(name, value, allowed):
         return value
     if value is MISSING:
         raise _absent(name)
-    if isinstance(value, str):
+    if issubclass(type(value), str):
         raise PolicyInputError(name, f"알 수 없는 값 {_describe(value)} (가능한 값: {', '.join(allowed)})")
     raise PolicyInputError(name, f"문자열 값이어야 합니다 (가능한 값: {', '.join(allowed)}): {_describe(value)}")
 
@@ -139,16 +142,36 @@ def check_timestamp(name, value):
             raise PolicyInputError(name, f"ISO 8601 시각이 아닙니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
         raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}")
     if isinstance(value, _dt.datetime):
-        try:
-            aware = value.tzinfo is not None and value.utcoffset() is not None
-        except Exception:  # a tzinfo that cannot say its offset
-            aware = False
-        if not aware:
-            raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
-        return value
+        return _instant(name, value)
     if value is MISSING:
         raise _absent(name)
     raise PolicyInputError(name, f"시각은 UTC 기준 차이가 있는 ISO 8601 문자열이나 datetime 이어야 합니다: {_describe(value)}")
+
+
+_FIELDS = tuple(getattr(_dt.datetime, a).__get__ for a in ("year", "month", "day", "hour", "minute", "second",
+                                                            "microsecond"))
+_ZERO = _dt.timedelta(0)
+
+
+def _instant(name, value):
+    """A datetime as the instant it is, in a plain datetime with a fixed UTC offset.
+
+    Python subtracts and compares two datetimes that share a tzinfo by their wall-clock
+    times: across a DST change in ZoneInfo("America/New_York") that is an hour off, and a
+    `fold=1` time compares as its twin. The offset is asked of the tzinfo once (honouring
+    `fold`) and fixed; the fields are read with datetime's own getters, so a subclass
+    cannot change what they say, nor bring its own `__sub__` or `__ge__`."""
+    if type(value) is _dt.datetime and type(value.tzinfo) is _dt.timezone:
+        return value  # already a fixed offset (what fromisoformat gives)
+    try:
+        offset = _dt.datetime.utcoffset(value)
+    except Exception:  # a tzinfo that cannot say its offset
+        offset = None
+    if offset is None:
+        raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+    offset = _dt.timedelta.__add__(_ZERO, offset)  # an exact timedelta, whatever came back
+    zone = _dt.timezone(offset) if offset else _dt.timezone.utc
+    return _dt.datetime(*[get(value) for get in _FIELDS], tzinfo=zone)
 
 
 def check_number(name, value):
@@ -167,8 +190,10 @@ _UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "
 
 
 def check_duration(name, value):
-    if isinstance(value, _dt.timedelta):
+    if type(value) is _dt.timedelta:
         return value
+    if isinstance(value, _dt.timedelta):  # a subclass: its own days and microseconds, no methods of its own
+        return _dt.timedelta.__add__(_ZERO, value)
     if value is MISSING:
         raise _absent(name)
     if isinstance(value, str) and _DURATION.fullmatch(value):
@@ -180,12 +205,17 @@ def check_duration(name, value):
     raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
 
 
+_LONGEST_NAME = 100  # a longer unknown name is shown cut short and gets no suggestion
+
+
 def unknown_name(name, known, noun):
     import difflib
 
-    plain = isinstance(name, str) and name.isprintable() and name.strip() == name and name != ""
-    key = name if plain else _describe(name)  # an empty or invisible name is shown quoted
-    close = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
+    short = type(name) is str and len(name) <= _LONGEST_NAME
+    plain = short and name.isprintable() and name.strip() == name and name != ""
+    key = name if plain else _describe(name)  # an empty, invisible or huge name is shown quoted, cut short
+    # difflib is quadratic: a 50 MB key would take seconds, and no policy name is that long
+    close = difflib.get_close_matches(name, known, n=1) if short else []
     hint = f" (혹시 {close[0]}?)" if close else ""
     return PolicyInputError(key, f"알 수 없는 {noun} 이름입니다{hint}")
 
@@ -313,7 +343,18 @@ def make_environment(loader):
     )
     env.globals.clear()
     env.filters.update(FILTERS)
+    # Arithmetic is not part of a reply (the compiler turns it down); intercepted, Jinja never
+    # folds it at compile time either, and at render time it is an error
+    env.intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
+    env.intercepted_unops = frozenset(("+", "-"))
+    env.call_binop = env.call_unop = _no_arithmetic
     return env
+
+
+def _no_arithmetic(*args):
+    from jinja2.exceptions import SecurityError
+
+    raise SecurityError("답변 문구에서는 계산할 수 없습니다")
 
 
 class Templates:
@@ -522,13 +563,13 @@ def decide(facts: Mapping[str, Any]) -> Decision:
     try:
         given = read_mapping("facts", facts, _FACT_NAMES, "사실")
         f_request = given.get('request', MISSING)
-        if f_request.__class__ is not str or f_request not in _SET_request:
+        if type(f_request) is not str or f_request not in _SET_request:
             f_request = check_enum('request', f_request, _CODES_request)
         f_trip_status = given.get('trip_status', MISSING)
-        if f_trip_status.__class__ is not str or f_trip_status not in _SET_trip_status:
+        if type(f_trip_status) is not str or f_trip_status not in _SET_trip_status:
             f_trip_status = check_enum('trip_status', f_trip_status, _CODES_trip_status)
         f_ride_at = given.get('ride_at', MISSING)
-        if (f_ride_at.__class__ is str and f_ride_at.isascii() and f_ride_at.encode().translate(_ZEROS) in _ISO_SHAPES
+        if (type(f_ride_at) is str and f_ride_at.isascii() and f_ride_at.encode().translate(_ZEROS) in _ISO_SHAPES
                 and (f_ride_at[-1] == 'Z' or f_ride_at[-2] < '6')):
             try:
                 f_ride_at = _fromiso(f_ride_at)
@@ -537,7 +578,7 @@ def decide(facts: Mapping[str, Any]) -> Decision:
         else:
             f_ride_at = check_timestamp('ride_at', f_ride_at)
         f_asked_at = given.get('asked_at', MISSING)
-        if (f_asked_at.__class__ is str and f_asked_at.isascii() and f_asked_at.encode().translate(_ZEROS) in _ISO_SHAPES
+        if (type(f_asked_at) is str and f_asked_at.isascii() and f_asked_at.encode().translate(_ZEROS) in _ISO_SHAPES
                 and (f_asked_at[-1] == 'Z' or f_asked_at[-2] < '6')):
             try:
                 f_asked_at = _fromiso(f_asked_at)
@@ -549,18 +590,18 @@ def decide(facts: Mapping[str, Any]) -> Decision:
         if f_history_available is not True and f_history_available is not False:
             f_history_available = check_bool('history_available', f_history_available)
         f_reason = given.get('reason', MISSING)
-        if f_reason.__class__ is not str or f_reason not in _SET_reason:
+        if type(f_reason) is not str or f_reason not in _SET_reason:
             f_reason = check_enum('reason', f_reason, _CODES_reason)
         f_repeat_request = given.get('repeat_request', False)
         if f_repeat_request is not True and f_repeat_request is not False:
             f_repeat_request = check_bool('repeat_request', f_repeat_request)
-        # policy/driver_info.policy:41
-        if not (f_asked_at >= f_ride_at):
-            raise PolicyInputError('asked_at, ride_at', '문의 시각은 탑승 시각보다 빠를 수 없습니다')
         try:
             d_elapsed = f_asked_at - f_ride_at  # policy/driver_info.policy:44
         except (OverflowError, ValueError):
             raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None
+        # policy/driver_info.policy:41
+        if not (f_asked_at >= f_ride_at):
+            raise PolicyInputError('asked_at, ride_at', '문의 시각은 탑승 시각보다 빠를 수 없습니다')
 
         # ── decision reply: 상담 답변 (first matching rule wins) ──
         # policy/driver_info.policy:98  이름_계좌번호
@@ -686,8 +727,14 @@ def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
     """The Korean reply for `decision`. `context` gives the values the reply shows
     (declared with `context`/`personal` in the policy); a missing one is an error."""
     try:
-        if not isinstance(decision, Decision):
+        if type(decision) is not Decision:
             raise PolicyInputError("decision", f"decide() 가 돌려준 Decision 이어야 합니다: {_describe(decision)}")
+        # only what decide() decides for these facts is rendered: a Decision edited with
+        # _replace (another outcome, other disclosures) is turned down, never shown
+        genuine = decide(decision.facts)
+        if genuine != decision:
+            raise PolicyInputError("decision", "decide() 가 이 사실로 내린 결정과 다릅니다 (decide() 가 돌려준 Decision 을 고치지 말고 그대로 주세요)")
+        decision = genuine
         given = read_mapping("context", context, _CONTEXT_NAMES, "답변 값")
         needs = _REPLY_NEEDS[decision.outcome]
         for name in needs:

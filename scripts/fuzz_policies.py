@@ -38,7 +38,12 @@ PIECES = ["{", "}", "(", ")", "=", "<=", ">", "!=", "in", "not", "and", "or", "t
           "2023-13-45T99:00Z", "0001-01-01T00:00Z", "9999-12-31T23:59:59.999999+23:59", "1.5", "-1", "1e9",
           "x", "request", "driver_phone", "ACTIVE", "CATEGORY[reason]", "{{", "}}", "{%", "%}", "{#", "|", ":", ",",
           "[", "]", "\n", "\r\n", "\t", "  ", "#", "가", "ﬁ", "\u202e", "\u200b", "\ufeff", "\x00", "\x7f", "😀",
-          "__import__('os')", "{{ request.__class__ }}", "{% include 'x' %}", "*alias", "&anchor", "? ", "- ", "!!python/object"]
+          "__import__('os')", "{{ request.__class__ }}", "{% include 'x' %}", "*alias", "&anchor", "? ", "- ", "!!python/object",
+          # what issue 10's attacks used: huge literals, deep nesting, template arithmetic and
+          # Jinja's own names, reply files outside the folder
+          "9" * 5000, "9" * 5000 + "일", "not " * 300, "(" * 250, ")" * 250, "+ x " * 300, "{{ 9 ** (9 ** 9) }}",
+          "{{ 'x' * 9999999999 }}", "{{ S['format'] }}", "{{ self }}", "{{ loop }}", "{% for x in ACTIVE %}",
+          'replies "/proc/self/environ"', 'replies "../x.yaml"', 'replies "/dev/zero"', "[" * 3000, "\u202e"]
 
 
 def mutate(text: str, rng: random.Random) -> str:

@@ -52,7 +52,7 @@ def test_mutated_policies_are_never_mangled():
     rng = random.Random(9)
     base = (ROOT / "policy/driver_info.policy").read_text(encoding="utf-8")
     formatted = 0
-    for _ in range(150):
+    for _ in range(250):
         text = mutate(base, rng)
         source = SourceFile("m.policy", text)
         out, diags = format_source(source)

@@ -61,10 +61,13 @@ def test_bidi_and_invisible_characters(tmp_path):
                     'decision d (first) { otherwise yes }\n', encoding="utf-8")
     result = compile_policy(path, "bidi.policy")
     assert result.ok, result.diagnostics
+    # each direction control is a warning at its place (Trojan Source), the zero-width space is not
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics if d.code == "W0105"] == [
+        ("W0105", 1, 13), ("W0105", 1, 30), ("W0105", 2, 37), ("W0105", 2, 40)]
     source = generate(result.policy)
     assert not any(ch in source for ch in "\u202e\u200b\u2066\u2069")  # written as escapes
     module = load_module("bidi", source, tmp_path)
     assert module.render(module.decide({"kind": "a"})) == "가\u202e나 \u2066숨김\u2069"
     path.write_text('fact ki\u202end: bool\ndecision d (first) { otherwise "x" }\n', encoding="utf-8")
     bad = compile_policy(path, "bidi.policy")
-    assert [d.code for d in bad.diagnostics] == ["E0100"]
+    assert [d.code for d in bad.diagnostics] == ["E0100", "W0105"]

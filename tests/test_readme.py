@@ -46,3 +46,36 @@ def test_every_code_is_documented():
     table = _section("Diagnostics")
     for code in CODES:
         assert f"| {code} |" in table, code
+
+
+def test_source_sha256_is_what_the_readme_says(tmp_path):
+    """The hash recomputed from the README's own description, for the shipped policy and for
+    a copy saved with a BOM and Windows line ends; and `sha256sum` for a policy without
+    reply files."""
+    import hashlib
+
+    import generated.driver_info as m
+    from compiler.pipeline import compile_policy
+
+    assert "`SOURCE_SHA256` is the SHA-256 of: the policy file's text as UTF-8" in README
+
+    def recompute(policy: bytes, replies: list[tuple[str, bytes]]) -> str:
+        def text(raw: bytes) -> bytes:
+            return raw.decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n").encode("utf-8")
+
+        digest = hashlib.sha256(text(policy))
+        for shown, raw in replies:
+            digest.update(b"\0" + shown.encode("utf-8") + b"\0" + text(raw))
+        return digest.hexdigest()
+
+    policy = (ROOT / "policy/driver_info.policy").read_bytes()
+    replies = (ROOT / "policy/driver_info.replies.yaml").read_bytes()
+    assert m.SOURCE_SHA256 == recompute(policy, [("policy/driver_info.replies.yaml", replies)])
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy/driver_info.policy").write_bytes(b"\xef\xbb\xbf" + policy.replace(b"\n", b"\r\n"))
+    (tmp_path / "policy/driver_info.replies.yaml").write_bytes(replies.replace(b"\n", b"\r\n"))
+    crlf = compile_policy(tmp_path / "policy/driver_info.policy", "policy/driver_info.policy")
+    assert crlf.policy.source_sha256 == m.SOURCE_SHA256
+    plain = b'policy plain\nfact k "k": bool\noutcome o "o" { reply "o" }\ndecision d (first) { otherwise o }\n'
+    (tmp_path / "plain.policy").write_bytes(plain)
+    assert compile_policy(tmp_path / "plain.policy").policy.source_sha256 == hashlib.sha256(plain).hexdigest()

@@ -41,6 +41,13 @@ _NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINY
 # the instants a Python datetime can hold (years 1 to 9999), in microseconds since the epoch
 _INSTANTS = (int(to_number(dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc))),
              int(to_number(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))))
+# the local times a Python datetime can hold, as if they were UTC: a derived instant's
+# local time must stay inside (the module raises OverflowError past them)
+_LOCAL = _INSTANTS
+_BIGINT = 2 ** 63 - 1
+# an instant's microseconds, UTC or local, are within years 0 to 10000: below this
+_INSTANT_BOUND = 320_000_000_000_000_000
+_OVERFLOW = "계산할 수 없는 범위의 시각이나 기간입니다"  # the module's words (backend/python.py)
 _ANCHORED = r"^(?:{})\z"  # Java regex: `$` would also match before a final newline
 _CMP = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -181,20 +188,34 @@ DIALECTS = {"duckdb": DuckDB(), "spark": Spark()}
 
 
 class _Sql:
-    def __init__(self, policy: ir.Policy, dialect: DuckDB, types: dict[str, str] | None = None) -> None:
+    def __init__(self, policy: ir.Policy, dialect: DuckDB, columns: list[str],
+                 types: dict[str, str] | None = None) -> None:
         self.d = dialect
         self.p = policy
         self.facts = {f.name: f for f in policy.facts}
         self.derived = {d.name: d for d in policy.derived}
         self.consts = {c.name: c for c in policy.consts}
+        self.columns = list(columns)
+        # every input column gets an internal name as it is read; an optional fact the
+        # input lacks is a NULL column of its own (its default)
+        self.cols = {c: d_ident for c, d_ident in zip(columns, (dialect.ident(f"__in{i}") for i in range(len(columns))))}
+        absent = [f.name for f in policy.facts if f.name not in self.cols]
+        self.absent = {name: dialect.ident(f"__in{len(columns) + i}") for i, name in enumerate(absent)}
+        self.cols.update(self.absent)
         # how each fact's column is read: typed columns whose type says what the fact is
         # skip the text round trip (a warehouse's TIMESTAMPTZ is an instant already)
         kinds = {n: dialect.column_kind(t) for n, t in (types or {}).items()}
         wanted = {"timestamp": "instant", "bool": "bool", "number": "number"}
         self.direct = {f.name for f in policy.facts if wanted.get(f.type.kind, "-") == kinds.get(f.name)}
 
+    def col(self, f: ir.Fact) -> str:
+        """The fact's input column under its internal name (`__in<i>`): input columns are
+        renamed as they are read, so no name an input brings can bind where the query
+        means one of its own (`__ok`, `__f_request`, ...)."""
+        return self.cols[f.name]
+
     def raw(self, f: ir.Fact) -> str:
-        return f"CAST({self.d.ident(f.name)} AS {self.d.string})"
+        return f"CAST({self.col(f)} AS {self.d.string})"
 
     def typed(self, f: ir.Fact) -> str:
         """The fact's value in SQL terms: the enum (NULL outside it), BOOLEAN, microseconds
@@ -206,16 +227,16 @@ class _Sql:
         if kind == "enum":
             value = self.d.of_enum(col, enum)
         elif kind == "bool":
-            value = self.d.ident(f.name) if direct else f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
+            value = self.col(f) if direct else f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
         elif kind == "timestamp":
-            value = self.d.instant_micros(self.d.ident(f.name)) if direct else self.d.micros(col)
+            value = self.d.instant_micros(self.col(f)) if direct else self.d.micros(col)
         elif kind == "number":
-            value = f"CAST({self.d.ident(f.name)} AS DOUBLE)" if direct else self.d.double(col)
+            value = f"CAST({self.col(f)} AS DOUBLE)" if direct else self.d.double(col)
         else:
             raise ValueError(f"SQL: `{f.name}` 같은 duration 사실은 아직 표에서 읽을 수 없습니다")
         if f.has_default:
             default = self.d.enum_literal(f.default, enum) if kind == "enum" else self.literal(f.default)
-            value = f"CASE WHEN {self.d.ident(f.name)} IS NULL THEN {default} ELSE {value} END"
+            value = f"CASE WHEN {self.col(f)} IS NULL THEN {default} ELSE {value} END"
         return value
 
     def valid(self, f: ir.Fact) -> str:
@@ -230,7 +251,7 @@ class _Sql:
         if kind == "timestamp" and not self.d.strict_micros:  # the engine's parser is laxer than the module's text
             shape = self.d.full_match(self.raw(f), _ISO_VALID)
             if f.has_default:
-                shape = f"({self.d.ident(f.name)} IS NULL OR {shape})"
+                shape = f"({self.col(f)} IS NULL OR {shape})"
             return f"({typed} IS NOT NULL AND {shape})"
         if kind == "number":
             return f"({typed} IS NOT NULL AND {self.d.finite(typed)})"
@@ -243,8 +264,8 @@ class _Sql:
         typed = self.d.ident("__f_" + f.name)
         out = []
         if not f.has_default:
-            out.append((f"{self.d.ident(f.name)} IS NULL", f"{f.name}: 필요한 사실이 없습니다"))
-        guard = f"{self.d.ident(f.name)} IS NOT NULL AND "
+            out.append((f"{self.col(f)} IS NULL", f"{f.name}: 필요한 사실이 없습니다"))
+        guard = f"{self.col(f)} IS NOT NULL AND "
         kind = f.type.kind
         if kind == "enum":
             out.append((guard + f"{col} NOT IN ({', '.join(self.d.text(c) for c in f.codes)})",
@@ -355,20 +376,105 @@ class _Sql:
                 whens.append(f"WHEN {self.expr(rule.cond)} THEN {pick(rule)}")
         return "CASE " + " ".join(whens) + " END"
 
-    def query(self, source: str, columns: list[str]) -> str:
+    # ── arithmetic the module cannot do: a derived instant outside Python's years ──
+    def kind(self, e: ir.Expr) -> str:
+        if isinstance(e, ir.FactRef):
+            return self.facts[e.name].type.kind
+        if isinstance(e, ir.DerivedRef):
+            return self.derived[e.name].type.kind
+        if isinstance(e, ir.ConstRef):
+            return self.consts[e.name].type.kind
+        if isinstance(e, ir.Value):
+            v = e.value
+            return ("timestamp" if isinstance(v, dt.datetime) else "duration" if isinstance(v, dt.timedelta)
+                    else "number")
+        if isinstance(e, ir.Arith):
+            left, right = self.kind(e.left), self.kind(e.right)
+            if "timestamp" in (left, right):
+                return "duration" if left == right else "timestamp"
+            return left
+        raise TypeError(e)
+
+    def offset(self, e: ir.Expr) -> str:
+        """The UTC offset, in microseconds, of a timestamp expression: the generated module
+        adds durations to an instant's local time (and turns down a result outside years 1 to
+        9999 there), so the SQL needs the offset the instant was given with."""
+        if isinstance(e, ir.FactRef):
+            f = self.facts[e.name]
+            if f.name in self.direct:  # a typed instant: given in UTC
+                text_offset = "0"
+            else:
+                col = self.raw(f)
+                text_offset = (f"(CASE WHEN substr({col}, -1, 1) = 'Z' THEN 0 ELSE "
+                               f"(CASE WHEN substr({col}, -6, 1) = '-' THEN -1 ELSE 1 END) * "
+                               f"(CAST(substr({col}, -5, 2) AS BIGINT) * 60 + CAST(substr({col}, -2, 2) AS BIGINT))"
+                               f" * 60000000 END)")
+            if f.has_default:
+                return f"(CASE WHEN {self.col(f)} IS NULL THEN {_offset_micros(f.default)} ELSE {text_offset} END)"
+            return text_offset
+        if isinstance(e, ir.DerivedRef):
+            return self.offset(self.derived[e.name].expr)
+        if isinstance(e, ir.ConstRef):
+            return str(_offset_micros(self.consts[e.name].value))
+        if isinstance(e, ir.Value):
+            return str(_offset_micros(e.value))
+        if isinstance(e, ir.Arith):  # timestamp ± duration keeps the timestamp's offset
+            return self.offset(e.left if self.kind(e.left) == "timestamp" else e.right)
+        raise TypeError(e)
+
+    def overflows(self) -> list[str]:
+        """One SQL condition per sum or difference in a derived value that the module
+        cannot compute (OverflowError, reported as "계산할 수 없는 범위"): an instant whose
+        local time leaves years 1 to 9999. Every derived value is computed for every row,
+        as decide() computes them all. Durations cannot overflow here: `_bounded` keeps
+        every one within BIGINT, far inside a timedelta's range."""
+        out = []
+        for d in self.p.derived:
+            stack = [d.expr]
+            while stack:
+                e = stack.pop()
+                if isinstance(e, ir.Arith):
+                    stack += [e.left, e.right]
+                    if self.kind(e) == "timestamp":
+                        local = f"({self.expr(e)} + {self.offset(e)})"
+                        out.append(f"NOT COALESCE({local} BETWEEN {_LOCAL[0]} AND {_LOCAL[1]}, FALSE)")
+        return out
+
+    def bound(self, e: ir.Expr) -> int:
+        """An upper bound of |e| in microseconds for instants and durations (instants as
+        local or UTC times within years 0 to 10000)."""
+        if isinstance(e, ir.Arith):
+            return self.bound(e.left) + self.bound(e.right)
+        if isinstance(e, ir.DerivedRef):
+            return self.bound(self.derived[e.name].expr)
+        if isinstance(e, ir.ConstRef):
+            return abs(int(to_number(self.consts[e.name].value)))
+        if isinstance(e, ir.Value):
+            return abs(int(to_number(e.value)))
+        return _INSTANT_BOUND
+
+    def query(self, source: str) -> str:
         p, d_ = self.p, self.d
+        columns = self.columns
         missing = [f.name for f in p.facts if not f.has_default and f.name not in columns]
         if missing:
             raise ValueError(f"입력에 사실 열이 없습니다: {', '.join(missing)}")
-        # optional facts absent from the input are their defaults
-        source_cols = ", ".join(d_.ident(c) for c in columns)
-        extra = [f for f in p.facts if f.name not in columns]
-        padded = f"SELECT {source_cols}" + "".join(f", NULL AS {d_.ident(f.name)}" for f in extra) + f" FROM {source}"
+        for d in p.derived:
+            if d.type.kind in ("timestamp", "duration") and self.bound(d.expr) > _BIGINT:
+                raise ValueError(f"파생값 `{d.name}` 은(는) SQL 에서 계산할 수 없을 만큼 큰 시각이나 기간이 될 수 있습니다")
+        # every input column under an internal name (`__in<i>`), read once from the source;
+        # optional facts absent from the input are NULL columns, that is their defaults
+        padded = ("SELECT " + ", ".join([f"{d_.ident(c)} AS {self.cols[c]}" for c in columns]
+                                        + [f"NULL AS {col}" for col in self.absent.values()]) + f" FROM {source}")
         typed = ", ".join(f"{self.typed(f)} AS {d_.ident('__f_' + f.name)}" for f in p.facts)
         # Every row pays for `__ok` (one cheap test per fact, each typed value read once);
-        # only a row that fails it is asked which problem it has, in the module's words.
-        ok = [self.valid(f) for f in p.facts] + [f"COALESCE({self.expr(r.cond)}, FALSE)" for r in p.requires]
+        # only a row that fails it is asked which problem it has, in the module's words. The
+        # order is decide()'s: the facts, then the derived values, then the requirements.
+        overflows = self.overflows()
+        ok = ([self.valid(f) for f in p.facts] + [f"NOT {c}" for c in overflows]
+              + [f"COALESCE({self.expr(r.cond)}, FALSE)" for r in p.requires])
         problems = [pm for f in p.facts for pm in self.problem(f)]
+        problems += [(c, f"facts: {_OVERFLOW}") for c in overflows]
         for r in p.requires:
             problems.append((f"NOT COALESCE({self.expr(r.cond)}, FALSE)", f"{', '.join(r.facts)}: {r.message}"))
         error = ("CASE WHEN __ok THEN NULL " + " ".join(f"WHEN {c} THEN {d_.text(msg)}" for c, msg in problems)
@@ -403,7 +509,7 @@ class _Sql:
                 picks.append(f"{d_.pick(idx, values, constant)} AS {d_.ident(d.name)}")
         if p.main is None:
             attrs = []
-        keep = ", ".join(d_.ident(c) for c in columns)
+        keep = ", ".join(f"{self.cols[c]} AS {d_.ident(c)}" for c in columns)
         return (f"WITH padded AS ({padded}),\n"
                 f"typed AS (SELECT *, {typed} FROM padded),\n"
                 f"checked AS (SELECT *, {' AND '.join(ok) or 'TRUE'} AS __ok FROM typed),\n"
@@ -414,6 +520,51 @@ class _Sql:
 def _in_python_range(micros: str) -> str:
     """An instant a Python datetime can hold (not infinity, not year 10000)."""
     return f"COALESCE({micros} BETWEEN {_INSTANTS[0]} AND {_INSTANTS[1]}, FALSE)"
+
+
+def _offset_micros(value) -> int:
+    """The UTC offset of a constant instant, in microseconds."""
+    return value.utcoffset() // dt.timedelta(microseconds=1) if isinstance(value, dt.datetime) else 0
+
+
+def output_columns(policy: ir.Policy) -> list[str]:
+    """The columns the query adds to the input's."""
+    out = ["policy_error"]
+    if policy.main is not None:
+        out += ["outcome", "rule"]
+    out += [d.name for d in policy.decisions if not d.yields_outcome]
+    if policy.main is not None:
+        out += ["discloses", "actions"]
+    return out
+
+
+def check_names(columns) -> dict[str, str]:
+    """ValueError for a column without a name, or two named alike (DuckDB and Spark match
+    names without regard to case); the names by their case-folded form."""
+    seen: dict[str, str] = {}
+    for c in columns:
+        if not c.strip():
+            raise ValueError("입력에 이름이 없는 열이 있습니다 (머리글의 모든 열에 이름을 주세요)")
+        if c.casefold() in seen:
+            raise ValueError(f"입력 열 이름이 두 번 나옵니다: {seen[c.casefold()]!r}, {c!r} (대소문자는 구별하지 않습니다)")
+        seen[c.casefold()] = c
+    return seen
+
+
+def check_columns(policy: ir.Policy, columns: list[str]) -> None:
+    """ValueError for input columns the query cannot take as they are. The engines match
+    names without regard to case, so neither do these checks: two columns named alike, a
+    column named like a fact but for its case (it would be neither the fact nor ignored),
+    a column named like one the query adds."""
+    seen = check_names(columns)
+    for f in policy.facts:
+        near = seen.get(f.name.casefold())
+        if near is not None and near != f.name:
+            raise ValueError(f"입력 열 {near!r} 은(는) 사실 `{f.name}` 과 대소문자만 다릅니다 (열 이름을 사실 이름과 똑같이 쓰세요)")
+    clash = [c for c in output_columns(policy) if c.casefold() in seen]
+    if clash:
+        raise ValueError(f"입력 열 이름이 결정 결과 열과 겹칩니다: {', '.join(seen[c.casefold()] for c in clash)}"
+                         " (열 이름을 바꿔 주세요)")
 
 
 def _constant(e: ir.Expr) -> bool:
@@ -430,4 +581,5 @@ def to_sql(policy: ir.Policy, source: str, columns: list[str], dialect: str = "d
     """The decision query over `source` (a table name or a parenthesised query) whose
     columns are `columns`; `types` (column -> the engine's type name), when given, lets
     typed timestamp, boolean and number columns be read directly instead of as text."""
-    return _Sql(policy, DIALECTS[dialect], types).query(source, columns)
+    check_columns(policy, columns)
+    return _Sql(policy, DIALECTS[dialect], columns, types).query(source)

@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except KeyboardInterrupt:
         return 130
+    except OSError as err:  # the file system said no (permissions, a full disk, a folder where a file goes)
+        where = f": {err.filename}" if err.filename else ""
+        out(f"policyc: 파일을 읽거나 쓸 수 없습니다{where} ({err.strerror or type(err).__name__})", sys.stderr)
+        return EXIT_USAGE
     except Exception as err:  # a bug in policyc, never the author's fault
         if os.environ.get("POLICYC_DEBUG"):
             raise

@@ -14,7 +14,7 @@ from ..tools.diff import report_json as diff_json
 from ..tools.diff import report_text as diff_text
 from ..tools.explain import render_reply
 from ..tools.fmt import format_source
-from ..tools.load import decision_json, load, parse_assignments
+from ..tools.load import decision_json, load, parse_assignments, read_json
 from ..tools.testing import report_json, report_text, run_file
 from .common import (
     EXIT_FINDINGS,
@@ -131,9 +131,15 @@ def cmd_diff(args) -> int:
 
 
 def _from_git(rev: str, path: Path, into: Path) -> Path:
-    """The policy (and the reply files it names) as they were at `rev`, copied into `into`."""
-    import re
+    """The policy (and the reply files it names) as they were at `rev`, copied into `into`.
+    The reply files are the ones the front end reads in that version's text; a path that
+    leaves the policy's folder is not copied (compiling the copy then reports E0001)."""
     import subprocess
+
+    from ..frontend.nodes import RepliesDecl
+    from ..frontend.parser import parse
+    from ..pipeline import inside
+    from ..source import SourceFile
 
     def show(rel: Path) -> str:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent or ".", capture_output=True,
@@ -149,15 +155,23 @@ def _from_git(rev: str, path: Path, into: Path) -> Path:
     text = show(path)
     target = into / path.name
     target.write_text(text, encoding="utf-8")
-    for rel in re.findall(r'^\s*replies\s+"([^"]+)"', text, re.M):
-        (into / rel).parent.mkdir(parents=True, exist_ok=True)
-        (into / rel).write_text(show(path.parent / rel), encoding="utf-8")
+    module, _ = parse(SourceFile(target.as_posix(), text))
+    for decl in module.items if module is not None else ():
+        if isinstance(decl, RepliesDecl):
+            source, copy = inside(path.parent, decl.path.value), inside(into, decl.path.value)
+            if source is not None and copy is not None:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_text(show(source), encoding="utf-8")
     return target
 
 
 def cmd_doc(args) -> int:
     from ..tools.doc import build_doc, dot_source, render_svg, to_html, to_markdown
 
+    folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        out(f"policyc: -o 에는 폴더를 줍니다. {folder} 는 파일입니다 (문서 파일 여러 개를 그 폴더에 씁니다)", sys.stderr)
+        return EXIT_USAGE
     result, module = load(Path(args.policy), args.policy)
     if module is None:
         print_errors(result)
@@ -169,7 +183,6 @@ def cmd_doc(args) -> int:
         out(f"policyc: {err}", sys.stderr)
         return EXIT_USAGE
     doc = build_doc(result, module)
-    folder = Path(args.output)
     files = {d: f"{policy.name}-{d}.svg" for d in svgs}
     for name, svg in svgs.items():
         write_atomic(folder / files[name], svg)
@@ -191,9 +204,9 @@ def cmd_decide(args) -> int:
         return fail("policy", f"{first.span}: {first.message}" if first else "정책을 컴파일할 수 없습니다")
     try:
         context = parse_assignments(args.context, "--context")
-        facts = json.loads(sys.stdin.read())
+        facts = read_json(sys.stdin.read())
     except ValueError as err:
-        return fail("input", f"JSON 을 읽을 수 없습니다: {err}")
+        return fail("input", str(err))
     try:
         decision = module.decide(facts)
         answer = decision_json(result.policy, decision)

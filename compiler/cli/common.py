@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from ..diagnostics import has_errors, render_json, render_text
 from ..pipeline import compile_policy
-from ..tools.load import parse_assignments
+from ..tools.load import parse_assignments, read_json
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 EXIT_WIDENS = 3  # diff, impact: the new version discloses more; audit: a forbidden disclosure
@@ -61,10 +60,7 @@ def read_facts(args) -> dict:
             raise ValueError(f"사실 파일을 읽을 수 없습니다: {args.facts_file} ({err.strerror})") from None
     else:
         text = sys.stdin.read()
-    try:
-        facts = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"사실 JSON 을 읽을 수 없습니다 ({err.lineno}행 {err.colno}열: {err.msg})") from None
+    facts = read_json(text)
     if not isinstance(facts, dict):
         raise ValueError("사실은 JSON 객체 {\"이름\": 값, ...} 이어야 합니다")
     return facts

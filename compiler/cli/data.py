@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..build import write_atomic
+from ..tools.tables import check_outputs, distinct_files
 from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -34,11 +35,11 @@ def cmd_batch(args) -> int:
     errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
     try:
         if args.engine == "spark":
-            done = run_batch_spark(policy, Path(args.input), output, errors)
+            done = run_batch_spark(policy, Path(args.input), output, errors, policy_path=Path(args.policy))
         else:
             progress = sys.stdout.isatty() if args.progress is None else args.progress
             done = run_batch(policy, Path(args.input), output, errors, progress=progress,
-                             memory_limit=args.memory_limit)
+                             memory_limit=args.memory_limit, policy_path=Path(args.policy))
     except ValueError as err:
         out(f"policyc: {err}", sys.stderr)
         return EXIT_USAGE
@@ -54,6 +55,11 @@ def cmd_impact(args) -> int:
     if old is None or new is None:
         return EXIT_USAGE
     try:
+        reports = {"--csv": Path(args.csv) if args.csv else None, "--html": Path(args.html) if args.html else None}
+        distinct_files({"입력": Path(args.input), "이전 정책": Path(args.old), "새 정책": Path(args.new)}, reports)
+        for report in reports.values():
+            if report is not None:
+                check_outputs(report)
         total, rows = impact(old, new, Path(args.input))
     except ValueError as err:
         out(f"policyc: {err}", sys.stderr)

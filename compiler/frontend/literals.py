@@ -53,17 +53,26 @@ def read_string(raw: str, line: int) -> tuple[str, int, Problem]:
     return "".join(out), line, None
 
 
-def read_number(raw: str) -> int | Decimal:
-    return int(raw) if raw.isdigit() else Decimal(raw)
+MAX_DIGITS = 30  # more than any amount, count or rate a policy states, and exact as a Decimal
+
+
+def read_number(raw: str) -> tuple[int | Decimal, Problem]:
+    digits = sum(ch.isdigit() for ch in raw)
+    if digits > MAX_DIGITS:
+        return 0, (f"숫자가 너무 깁니다: {digits}자리 ({MAX_DIGITS}자리까지 쓸 수 있습니다)", "숫자가 맞는지 확인하세요")
+    return (int(raw) if raw.isdigit() else Decimal(raw)), None
 
 
 def read_duration(raw: str) -> tuple[dt.timedelta, Problem]:
     total = dt.timedelta()
     for amount, unit in _DURATION_PART.findall(raw):
         try:
+            if len(amount) > MAX_DIGITS:  # before int(): Python will not read 4,300 digits and more
+                raise OverflowError
             total += dt.timedelta(**{_UNITS[unit]: int(amount)})
         except OverflowError:
-            return dt.timedelta(), (f"기간이 너무 깁니다: `{raw}`", "999999999일보다 짧은 기간을 쓰세요")
+            shown = raw if len(raw) <= 40 else raw[:37] + "…"
+            return dt.timedelta(), (f"기간이 너무 깁니다: `{shown}`", "999999999일보다 짧은 기간을 쓰세요")
     return total, None
 
 

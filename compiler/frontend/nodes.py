@@ -118,15 +118,15 @@ class Not:
 
 @dataclass(frozen=True)
 class And:
-    left: "Cond"
-    right: "Cond"
+    """`a and b and c`: one node with every part (a chain is flat, however long)."""
+
+    operands: tuple["Cond", ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Or:
-    left: "Cond"
-    right: "Cond"
+    operands: tuple["Cond", ...]
     span: Span = _span()
 
 

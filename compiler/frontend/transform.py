@@ -14,6 +14,23 @@ from . import literals
 from . import nodes as n
 
 
+# Expressions may nest this deep (parentheses, `not`, `+`/`-`); the passes after the
+# parser recurse over expressions, and Python's own compiler turns down generated code nested
+# much deeper (200 parentheses).
+MAX_NESTING = 100
+_NESTING = {"or_cond", "and_cond", "not_cond", "binary"}
+_DECLARATIONS = {"rule_decl", "otherwise_decl", "let_decl", "require_decl", "invariant_decl", "const_decl",
+                 "fact_decl"}
+
+
+def _flat(cls, parts) -> tuple:
+    """The operands of an `and` (or `or`) chain, flattened: `(a and b) and c` is a, b, c."""
+    out: list = []
+    for part in parts:
+        out.extend(part.operands if isinstance(part, cls) else (part,))
+    return tuple(out)
+
+
 def token_span(path: str, tok: Token) -> Span:
     return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
 
@@ -26,10 +43,47 @@ class ToAst:
     def __init__(self, path: str) -> None:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
+        self._too_deep = False
 
     def build(self, tree: Tree):
-        children = [self.build(c) if type(c) is Tree else c for c in tree.children]
-        return getattr(self, tree.data)(tree.meta, children)
+        """Post-order, with a stack of its own rather than Python's: a condition nested a
+        thousand deep must become a diagnostic, not a RecursionError. Each expression's
+        nesting is counted on the way (an `and`/`or` chain counts once, however long)."""
+        results: list = []
+        levels: list[int] = []
+        stack: list[tuple[Tree, bool]] = [(tree, False)]
+        while stack:
+            node, ready = stack.pop()
+            if not ready:
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(node.children) if type(c) is Tree)
+                continue
+            count = sum(1 for c in node.children if type(c) is Tree)
+            built, below = results[len(results) - count:], levels[len(levels) - count:]
+            del results[len(results) - count:], levels[len(levels) - count:]
+            kids = iter(built)
+            children = [next(kids) if type(c) is Tree else c for c in node.children]
+            results.append(getattr(self, node.data)(node.meta, children))
+            levels.append(self._level(node, children, below))
+        return results[0]
+
+    def _level(self, node: Tree, children, below: list[int]) -> int:
+        """How deeply this expression nests; past MAX_NESTING, one E0104 per declaration."""
+        if node.data in _DECLARATIONS:
+            self._too_deep = False
+            return 0
+        if node.data not in _NESTING:
+            return max(below, default=0)
+        same = {"and_cond": n.And, "or_cond": n.Or}.get(node.data)
+        built = [c for c in children if not isinstance(c, Token)]
+        level = max((b if same is not None and isinstance(c, same) else b + 1 for c, b in zip(built, below)),
+                    default=1)
+        if level > MAX_NESTING and not self._too_deep:
+            self._too_deep = True
+            self.diagnostics.append(Diagnostic(
+                "E0104", self._span(node.meta), f"식이 너무 깊게 겹쳐 있습니다 ({MAX_NESTING}단계까지 쓸 수 있습니다)",
+                "괄호와 not 을 줄이거나, 부분 조건을 `let` 이나 다른 규칙으로 나누세요", "너무 깊은 식"))
+        return level
 
     # ── helpers ──
     def _span(self, meta) -> Span:
@@ -62,7 +116,9 @@ class ToAst:
         return self.string_lit(meta, ch)
 
     def number_lit(self, meta, ch):
-        return n.NumberLit(literals.read_number(str(ch[0])), self._span(meta))
+        value, problem = literals.read_number(str(ch[0]))
+        self._problem(ch[0], problem)
+        return n.NumberLit(value, self._span(meta))
 
     def duration_lit(self, meta, ch):
         value, problem = literals.read_duration(str(ch[0]))
@@ -106,10 +162,10 @@ class ToAst:
         return n.Not(ch[0], self._span(meta))
 
     def and_cond(self, meta, ch):
-        return n.And(ch[0], ch[1], self._span(meta))
+        return n.And(_flat(n.And, ch), self._span(meta))
 
     def or_cond(self, meta, ch):
-        return n.Or(ch[0], ch[1], self._span(meta))
+        return n.Or(_flat(n.Or, ch), self._span(meta))
 
     # ── declarations ──
     def start(self, meta, ch):

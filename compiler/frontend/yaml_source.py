@@ -104,6 +104,18 @@ def _ko(err: jsonschema.ValidationError) -> str:
 
 def load_yaml(source: SourceFile, schema_file: str, code_syntax: str, code_schema: str, help_schema: str,
               what: str = ""):
+    """(root node, plain data, diagnostics): the file composed, duplicate keys reported, and
+    the data checked against the schema; never raises for any text."""
+    try:
+        return _load_yaml(source, schema_file, code_syntax, code_schema, help_schema, what)
+    except RecursionError:  # PyYAML and jsonschema recurse: lists nested thousands deep
+        return None, None, [Diagnostic(code_syntax, Span(source.path, 1, 1, 1, 2),
+                                       "YAML 이 너무 깊게 겹쳐 있습니다 ([ [ [ ... 나 들여쓰기가 수천 단계)",
+                                       "답변과 테스트 YAML 은 두세 단계면 충분합니다. 파일이 맞는지 확인하세요")]
+
+
+def _load_yaml(source: SourceFile, schema_file: str, code_syntax: str, code_schema: str, help_schema: str,
+               what: str = ""):
     path = source.path
     try:
         root = yaml.compose(source.text, Loader=yaml.SafeLoader)

@@ -62,7 +62,12 @@ class Env:
 
 
 def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
-    env = Env(policy, facts)
+    """Whether decide() takes these (typed) facts: every derived value can be computed (an
+    instant past year 9999 cannot) and every `require` holds."""
+    try:
+        env = Env(policy, facts)
+    except (OverflowError, ValueError):
+        return False
     return all(env.eval(r.cond) for r in policy.requires)
 
 

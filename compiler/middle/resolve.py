@@ -304,12 +304,12 @@ class Resolver:
 
     def _cond(self, c: n.Cond):
         if isinstance(c, (n.And, n.Or)):
-            left, right = self._cond(c.left), self._cond(c.right)
-            if left is None or right is None:
+            parts = [self._cond(x) for x in c.operands]
+            if any(x is None for x in parts):
                 return None
             cls = ir.And if isinstance(c, n.And) else ir.Or
             ops = []
-            for part in (left, right):
+            for part in parts:
                 ops.extend(part.operands if isinstance(part, cls) else (part,))
             return cls(tuple(ops))
         if isinstance(c, n.Not):
@@ -559,7 +559,7 @@ class Resolver:
 def _conjuncts(c: n.Cond) -> list[n.Cond]:
     """The top-level `and` parts of a condition, left to right (as ir.And flattens them)."""
     if isinstance(c, n.And):
-        return _conjuncts(c.left) + _conjuncts(c.right)
+        return [x for part in c.operands for x in _conjuncts(part)]
     return [c]
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 import jinja2
-from jinja2 import meta, nodes as jn
+from jinja2 import nodes as jn
 
 from ..diagnostics import Diagnostic, Related
 from ..frontend import nodes as n
@@ -181,60 +181,102 @@ class _Checker:
             self.error("E0503", self._line_span(t, err.lineno or 1), f"답변 문구 문법 오류: {_jinja_ko(err.message)}",
                        "{{ 값 }}, {% if 조건 %}...{% endif %}, {% include \"조각\" %} 의 짝이 맞는지 보세요")
             return
+        except RecursionError:
+            self.error("E0503", self._line_span(t, 1), "답변 문구의 괄호나 조건이 너무 깊게 겹쳐 있습니다",
+                       "조건을 나누거나 정책에서 `let` 으로 값을 먼저 계산하세요")
+            return
+        except Exception as err:  # a number literal past Python's 4,300 digits, or what Jinja did not foresee
+            what = "숫자가 너무 깁니다" if "digits" in str(err) else f"읽을 수 없습니다 ({type(err).__name__})"
+            self.error("E0503", self._line_span(t, 1), f"답변 문구의 {what}", "아주 긴 숫자나 이상한 글자가 없는지 보세요")
+            return
         ok = True
-        for f in tree.find_all((jn.Filter, jn.Test)):
-            table = env.filters if isinstance(f, jn.Filter) else env.tests
-            if f.name not in table:
-                what = "필터" if isinstance(f, jn.Filter) else "검사"
-                self.error("E0506", self._line_span(t, f.lineno, f.name), f"알 수 없는 {what}: `{f.name}`",
-                           suggest(f.name, table) or f"쓸 수 있는 필터: {', '.join(sorted(support.FILTERS))}")
-                ok = False
+        variables: set[str] = set()
         includes = set()
-        for inc in tree.find_all(jn.Include):
-            target = inc.template
-            if not isinstance(target, jn.Const) or not isinstance(target.value, str):
-                self.error("E0506", self._line_span(t, inc.lineno), "include 에는 조각 이름을 문자열로 적어야 합니다",
-                           "{% include \"조각이름\" %}")
+        # Only what the language documents, checked before Jinja compiles anything (its
+        # compiler folds constants, so `{{ 9 ** (9 ** 9) }}` would run at build time):
+        # text, {{ value | filter }}, {% if %} with comparisons and and/or/not, literals,
+        # .label/.code of an enum value, {% include "snippet" %}.
+        stack: list[jn.Node] = [tree]  # a loop, not recursion: a deep template must not overflow
+        while stack:
+            node = stack.pop()
+            problem = _forbidden(node)
+            if problem is not None:  # reported once, and what is inside it is not looked at
+                what, help_ = problem
+                self.error("E0506", self._line_span(t, node.lineno, getattr(node, "attr", None)),
+                           f"답변 문구에서 쓸 수 없는 {what}", help_)
                 ok = False
-            elif target.value not in snippets:
-                self.error("E0506", self._line_span(t, inc.lineno, target.value), f"알 수 없는 조각: `{target.value}`",
-                           suggest(target.value, snippets) or "`snippet 이름 = \"\"\"...\"\"\"` 나 YAML 의 snippets 에 정의하세요")
-                ok = False
-            else:
-                includes.add(target.value)
-        for node in tree.find_all((jn.Getattr, jn.Call)):
-            # replies read values; they do not walk objects or call methods (the sandbox would stop
-            # most of it at render time, but an author should hear it now, and nothing odd should print)
-            if isinstance(node, jn.Getattr) and node.attr in _ATTRIBUTES:
                 continue
-            what = f"속성 `.{node.attr}`" if isinstance(node, jn.Getattr) else "함수 호출 ( ... )"
-            self.error("E0506", self._line_span(t, node.lineno, getattr(node, "attr", None)),
-                       f"답변 문구에서 쓸 수 없는 {what}",
-                       f"값은 그대로 쓰고, 열거값은 .label 과 .code 만 씁니다. 바꿀 때는 필터를 씁니다: "
-                       f"{', '.join(sorted(support.FILTERS))}")
-            ok = False
-        for node in tree.find_all((jn.Extends, jn.Import, jn.FromImport)):
-            self.error("E0506", self._line_span(t, node.lineno), "답변 문구에서는 extends/import 를 쓸 수 없습니다",
-                       "공통 문구는 {% include \"조각\" %} 로 넣으세요")
-            ok = False
-        if not ok:
-            return
-        try:
-            variables = meta.find_undeclared_variables(tree)
-        except jinja2.TemplateError as err:
-            self.error("E0503", self._line_span(t, getattr(err, "lineno", 1) or 1),
-                       f"답변 문구 문법 오류: {_jinja_ko(str(err))}")
-            return
-        for var in sorted(variables):
-            if var not in self.names:
-                self.error("E0504", self._find(t, var), f"답변 문구의 값 `{var}` 을(를) 어디에서도 주지 않습니다",
-                           suggest(var, self.names) or "사실, 파생값, 기준, 또는 `context`/`personal` 로 선언한 답변 값만 쓸 수 있습니다",
-                           "알 수 없는 값")
+            stack.extend(reversed(list(node.iter_child_nodes())))
+            if isinstance(node, jn.Filter) and node.name not in support.FILTERS:
+                self.error("E0506", self._line_span(t, node.lineno, node.name), f"알 수 없는 필터: `{node.name}`",
+                           suggest(node.name, support.FILTERS) or f"쓸 수 있는 필터: {', '.join(sorted(support.FILTERS))}")
                 ok = False
+            elif isinstance(node, jn.Include):
+                target = node.template
+                if not isinstance(target, jn.Const) or not isinstance(target.value, str):
+                    self.error("E0506", self._line_span(t, node.lineno), "include 에는 조각 이름을 문자열로 적어야 합니다",
+                               "{% include \"조각이름\" %}")
+                    ok = False
+                elif not node.with_context:  # the snippet would see no values, and fail at render time
+                    self.error("E0506", self._line_span(t, node.lineno), "조각은 답변의 값을 그대로 봅니다: `without context` 는 쓸 수 없습니다",
+                               "{% include \"조각이름\" %}")
+                    ok = False
+                elif target.value not in snippets:
+                    self.error("E0506", self._line_span(t, node.lineno, target.value), f"알 수 없는 조각: `{target.value}`",
+                               suggest(target.value, snippets) or "`snippet 이름 = \"\"\"...\"\"\"` 나 YAML 의 snippets 에 정의하세요")
+                    ok = False
+                else:
+                    includes.add(target.value)
+            elif isinstance(node, jn.Name):
+                if node.name not in self.names:  # also Jinja's own `self`, `loop`, `super`, ...
+                    self.error("E0504", self._find(t, node.name),
+                               f"답변 문구의 값 `{node.name}` 을(를) 어디에서도 주지 않습니다",
+                               suggest(node.name, self.names)
+                               or "사실, 파생값, 기준, 또는 `context`/`personal` 로 선언한 답변 값만 쓸 수 있습니다",
+                               "알 수 없는 값")
+                    ok = False
+                variables.add(node.name)
         if ok:
-            self.uses[t.name] = set(variables)
+            self.uses[t.name] = variables
             self.includes[t.name] = includes
             self._particles(t)
+
+
+_CALC = "계산 (+, -, *, /, //, %, **)"
+_CALC_HELP = "답변 문구에서는 계산하지 않습니다: 값은 정책에서 `let` 으로 계산해 두고 {{ 이름 }} 으로 쓰세요"
+
+
+def _forbidden(node: jn.Node) -> tuple[str, str] | None:
+    """(what it is, what to do instead) for a node replies may not use; None if allowed."""
+    if isinstance(node, (jn.Template, jn.Output, jn.TemplateData, jn.Filter, jn.If, jn.Compare, jn.Operand,
+                         jn.And, jn.Or, jn.Not, jn.Include, jn.CondExpr, jn.Concat, jn.Tuple, jn.List,
+                         jn.Keyword)):
+        return None
+    if isinstance(node, jn.Name):
+        return None if node.ctx == "load" else ("값 저장", "답변 문구에서는 값을 바꾸지 않습니다")
+    if isinstance(node, jn.Const):
+        ok = node.value is None or isinstance(node.value, (str, bool, int, float))
+        return None if ok else ("값", "문자열이나 숫자만 쓸 수 있습니다")
+    if isinstance(node, jn.Getattr):
+        if node.attr in _ATTRIBUTES:
+            return None
+        return (f"속성 `.{node.attr}`", "값은 그대로 쓰고, 열거값은 .label 과 .code 만 씁니다. 바꿀 때는 필터를 씁니다: "
+                + ", ".join(sorted(support.FILTERS)))
+    if isinstance(node, (jn.Getitem, jn.Slice)):
+        return "첨자 [ ... ]", "값은 그대로 {{ 이름 }} 으로 씁니다. 표의 값은 정책의 규칙에서 찾아 결정 값으로 내세요"
+    if isinstance(node, jn.Call):
+        return "함수 호출 ( ... )", "바꿀 때는 필터를 씁니다: " + ", ".join(sorted(support.FILTERS))
+    if isinstance(node, (jn.BinExpr, jn.UnaryExpr)):
+        return _CALC, _CALC_HELP
+    if isinstance(node, (jn.Extends, jn.Import, jn.FromImport)):
+        return "extends/import", "공통 문구는 {% include \"조각\" %} 로 넣으세요"
+    if isinstance(node, jn.Test):
+        return f"검사 `is {node.name}`", "조건은 ==, !=, in, not in, <, <=, >, >= 와 and, or, not 으로 씁니다"
+    tag = {jn.For: "for", jn.Assign: "set", jn.AssignBlock: "set", jn.Macro: "macro", jn.CallBlock: "call",
+           jn.FilterBlock: "filter", jn.With: "with", jn.Block: "block"}.get(type(node))
+    if tag is not None:
+        return f"태그 {{% {tag} %}}", "답변 문구에서는 {% if %}, {% elif %}, {% else %}, {% include %} 만 씁니다"
+    return f"문법 ({type(node).__name__})", "답변 문구에서는 {{ 값 }}, 필터, {% if %}, {% include %} 만 씁니다"
 
 
 _ATTRIBUTES = {"code", "label"}  # what a reply may read of an enum value

@@ -56,6 +56,9 @@ def _absent(name):
 
 
 def _describe(value):
+    if type(value) is str and len(value) > 60:  # a huge text is not copied whole into repr()
+        value = value[:60]
+        return repr(value)[:57] + "..."
     try:
         text = repr(value)
     except Exception:  # a value that cannot even show itself
@@ -76,7 +79,7 @@ def check_enum(name, value, allowed):
         return value
     if value is MISSING:
         raise _absent(name)
-    if isinstance(value, str):
+    if issubclass(type(value), str):
         raise PolicyInputError(name, f"알 수 없는 값 {_describe(value)} (가능한 값: {', '.join(allowed)})")
     raise PolicyInputError(name, f"문자열 값이어야 합니다 (가능한 값: {', '.join(allowed)}): {_describe(value)}")
 
@@ -119,16 +122,36 @@ def check_timestamp(name, value):
             raise PolicyInputError(name, f"ISO 8601 시각이 아닙니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
         raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}")
     if isinstance(value, _dt.datetime):
-        try:
-            aware = value.tzinfo is not None and value.utcoffset() is not None
-        except Exception:  # a tzinfo that cannot say its offset
-            aware = False
-        if not aware:
-            raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
-        return value
+        return _instant(name, value)
     if value is MISSING:
         raise _absent(name)
     raise PolicyInputError(name, f"시각은 UTC 기준 차이가 있는 ISO 8601 문자열이나 datetime 이어야 합니다: {_describe(value)}")
+
+
+_FIELDS = tuple(getattr(_dt.datetime, a).__get__ for a in ("year", "month", "day", "hour", "minute", "second",
+                                                            "microsecond"))
+_ZERO = _dt.timedelta(0)
+
+
+def _instant(name, value):
+    """A datetime as the instant it is, in a plain datetime with a fixed UTC offset.
+
+    Python subtracts and compares two datetimes that share a tzinfo by their wall-clock
+    times: across a DST change in ZoneInfo("America/New_York") that is an hour off, and a
+    `fold=1` time compares as its twin. The offset is asked of the tzinfo once (honouring
+    `fold`) and fixed; the fields are read with datetime's own getters, so a subclass
+    cannot change what they say, nor bring its own `__sub__` or `__ge__`."""
+    if type(value) is _dt.datetime and type(value.tzinfo) is _dt.timezone:
+        return value  # already a fixed offset (what fromisoformat gives)
+    try:
+        offset = _dt.datetime.utcoffset(value)
+    except Exception:  # a tzinfo that cannot say its offset
+        offset = None
+    if offset is None:
+        raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+    offset = _dt.timedelta.__add__(_ZERO, offset)  # an exact timedelta, whatever came back
+    zone = _dt.timezone(offset) if offset else _dt.timezone.utc
+    return _dt.datetime(*[get(value) for get in _FIELDS], tzinfo=zone)
 
 
 def check_number(name, value):
@@ -147,8 +170,10 @@ _UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "
 
 
 def check_duration(name, value):
-    if isinstance(value, _dt.timedelta):
+    if type(value) is _dt.timedelta:
         return value
+    if isinstance(value, _dt.timedelta):  # a subclass: its own days and microseconds, no methods of its own
+        return _dt.timedelta.__add__(_ZERO, value)
     if value is MISSING:
         raise _absent(name)
     if isinstance(value, str) and _DURATION.fullmatch(value):
@@ -160,12 +185,17 @@ def check_duration(name, value):
     raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
 
 
+_LONGEST_NAME = 100  # a longer unknown name is shown cut short and gets no suggestion
+
+
 def unknown_name(name, known, noun):
     import difflib
 
-    plain = isinstance(name, str) and name.isprintable() and name.strip() == name and name != ""
-    key = name if plain else _describe(name)  # an empty or invisible name is shown quoted
-    close = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
+    short = type(name) is str and len(name) <= _LONGEST_NAME
+    plain = short and name.isprintable() and name.strip() == name and name != ""
+    key = name if plain else _describe(name)  # an empty, invisible or huge name is shown quoted, cut short
+    # difflib is quadratic: a 50 MB key would take seconds, and no policy name is that long
+    close = difflib.get_close_matches(name, known, n=1) if short else []
     hint = f" (혹시 {close[0]}?)" if close else ""
     return PolicyInputError(key, f"알 수 없는 {noun} 이름입니다{hint}")
 
@@ -293,7 +323,18 @@ def make_environment(loader):
     )
     env.globals.clear()
     env.filters.update(FILTERS)
+    # Arithmetic is not part of a reply (the compiler turns it down); intercepted, Jinja never
+    # folds it at compile time either, and at render time it is an error
+    env.intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
+    env.intercepted_unops = frozenset(("+", "-"))
+    env.call_binop = env.call_unop = _no_arithmetic
     return env
+
+
+def _no_arithmetic(*args):
+    from jinja2.exceptions import SecurityError
+
+    raise SecurityError("답변 문구에서는 계산할 수 없습니다")
 
 
 class Templates:

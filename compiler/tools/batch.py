@@ -14,12 +14,14 @@ flat on large inputs. On Parquet input the deciding pass also catches the invali
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backend.sql import ident, text, to_sql
+from ..backend.sql import ident, output_columns, text, to_sql
 from ..middle import ir
+from .tables import Table, check_outputs, distinct_files, open_table, temporary_output, workspace
 
 
 @dataclass
@@ -29,134 +31,150 @@ class BatchResult:
     errors: int
 
 
-def _source(path: Path, numbered: bool = False) -> str | None:
-    """The input as a DuckDB table function; `numbered` adds each row's position
-    (file_row_number), which only Parquet has (None for CSV)."""
-    if path.suffix.lower() == ".csv":
-        return None if numbered else f"read_csv({text(str(path))}, header = true, all_varchar = true)"
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return f"read_parquet({text(str(path))}{', file_row_number = true' if numbered else ''})"
-    raise ValueError(f"입력은 .csv 나 .parquet 이어야 합니다: {path}")
+def _replace(done: list[tuple[Path, Path]]) -> None:
+    """Move finished outputs into place: a file with os.replace, a folder (Spark's parts)
+    by moving the old one aside first."""
+    for tmp, final in done:
+        if tmp.is_dir():
+            old = None
+            if final.exists():
+                old = temporary_output(final, "old")
+                os.replace(final, old)
+            os.replace(tmp, final)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
 
 
-def run_batch_spark(policy: ir.Policy, input_path: Path, output: Path, errors: Path) -> BatchResult:
+def _prepare(policy_path: Path | None, input_path: Path, output: Path, errors: Path, parts: bool = False) -> None:
+    distinct_files({"정책 파일": policy_path, "입력": input_path}, {"출력": output, "오류 출력": errors})
+    check_outputs(output, errors, parts=parts)
+
+
+def run_batch_spark(policy: ir.Policy, input_path: Path, output: Path, errors: Path,
+                    policy_path: Path | None = None) -> BatchResult:
     """The same query through Spark SQL. The session is whatever `spark-submit` configured;
     run as plain python it is Spark's local mode, the same code path as on a cluster.
-    Spark writes each output as a folder of Parquet part files."""
+    Spark writes each output as a folder of Parquet part files, first under a temporary
+    name beside it; they replace the old outputs only when every row is accounted for."""
     from pyspark import StorageLevel
     from pyspark.sql import SparkSession
 
-    if not input_path.exists():
-        raise ValueError(f"입력 파일이 없습니다: {input_path}")
-    spark = (SparkSession.builder.appName("policyc batch").config("spark.ui.enabled", "false")
-             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    if input_path.suffix.lower() == ".csv":
-        frame = spark.read.option("header", True).csv(str(input_path))  # every column as text
-    elif input_path.suffix.lower() in (".parquet", ".pq"):
-        frame = spark.read.parquet(str(input_path))
+    _prepare(policy_path, input_path, output, errors, parts=True)
+    with workspace() as folder:
+        table = open_table(input_path, folder)
+        spark = (SparkSession.builder.appName("policyc batch").config("spark.ui.enabled", "false")
+                 .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+        spark.sparkContext.setLogLevel("ERROR")
+        if table.kind == "csv":  # every column as text, in the pinned dialect
+            frame = (spark.read.option("header", True).option("sep", ",").option("quote", '"')
+                     .option("escape", '"').option("multiLine", True).option("mode", "FAILFAST")
+                     .option("enforceSchema", False).option("encoding", "UTF-8").csv(str(table.link)))
+            frame = frame.toDF(*table.columns)
+        else:
+            frame = spark.read.parquet(str(table.link))
+        columns = list(table.columns)
+        frame.createOrReplaceTempView("policyc_input")
+        result = spark.sql(to_sql(policy, "policyc_input", columns, dialect="spark", types=dict(frame.dtypes)))
+        facts = {f.name for f in policy.facts}
+        outputs = output_columns(policy)[1:]
+        tmp_out, tmp_err = temporary_output(output, "spark"), temporary_output(errors, "spark")
+        # two outputs from one evaluation: kept (memory, then disk) between the two writes
+        result = result.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            decided = result.filter("policy_error IS NULL").select(*[c for c in columns if c not in facts], *outputs)
+            decided.write.mode("overwrite").parquet(str(tmp_out))
+            result.filter("policy_error IS NOT NULL").select(*columns, "policy_error").write.mode("overwrite").parquet(
+                str(tmp_err))
+            done, bad = spark.read.parquet(str(tmp_out)).count(), spark.read.parquet(str(tmp_err)).count()
+            if done + bad != table.rows:  # counted by policyc, not by Spark: a lost row shows
+                raise RuntimeError(f"행 수가 맞지 않습니다: 입력 {table.rows}, 결정 {done}, 오류 {bad}")
+            _replace([(tmp_out, output), (tmp_err, errors)])
+        finally:
+            result.unpersist()
+            for tmp in (tmp_out, tmp_err):
+                _remove_tree(tmp)
+    return BatchResult(table.rows, done, bad)
+
+
+def _remove_tree(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
     else:
-        raise ValueError(f"입력은 .csv 나 .parquet 이어야 합니다: {input_path}")
-    columns = frame.columns
-    frame.createOrReplaceTempView("policyc_input")
-    result = spark.sql(to_sql(policy, "policyc_input", columns, dialect="spark", types=dict(frame.dtypes)))
-    facts = {f.name for f in policy.facts}
-    outputs = [c for c in result.columns if c not in columns and c != "policy_error"]
-    # two outputs from one evaluation: kept (memory, then disk) between the two writes
-    result = result.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        decided = result.filter("policy_error IS NULL").select(*[c for c in columns if c not in facts], *outputs)
-        decided.write.mode("overwrite").parquet(str(output))
-        result.filter("policy_error IS NOT NULL").select(*columns, "policy_error").write.mode("overwrite").parquet(
-            str(errors))
-        total = frame.count()  # the input itself, not the query: a lost row shows
-    finally:
-        result.unpersist()
-    done, bad = spark.read.parquet(str(output)).count(), spark.read.parquet(str(errors)).count()
-    if done + bad != total:
-        raise RuntimeError(f"행 수가 맞지 않습니다: 입력 {total}, 결정 {done}, 오류 {bad}")
-    return BatchResult(total, done, bad)
+        path.unlink(missing_ok=True)
 
 
 def run_batch(policy: ir.Policy, input_path: Path, output: Path, errors: Path, progress: bool = False,
-              memory_limit: str = "1GB") -> BatchResult:
+              memory_limit: str = "1GB", policy_path: Path | None = None) -> BatchResult:
     """Decide every row of `input_path` in DuckDB; decided rows to `output`, invalid rows
     to `errors`, both Parquet, both written to temporary files that replace the outputs
     only when every row is accounted for (a failed run leaves the old files as they were).
     DuckDB keeps within `memory_limit` (whatever the input's size; measured in
     bench/batch.py), spilling to a temporary folder beyond it."""
-    if not input_path.is_file():
-        raise ValueError(f"입력 파일이 없습니다: {input_path}")
-    _check_outputs(output, errors)
-    with duckdb_session(memory_limit, progress) as con:
-        return _run(con, policy, input_path, output, errors)
+    _prepare(policy_path, input_path, output, errors)
+    with duckdb_session(memory_limit, progress) as (con, folder):
+        table = open_table(input_path, folder)
+        return _run(con, folder, policy, table, output, errors)
 
 
 @contextmanager
 def duckdb_session(memory_limit: str = "1GB", progress: bool = False):
     """A DuckDB connection that keeps within `memory_limit` and spills beyond it to a
-    temporary folder of its own (removed afterwards), never to the working directory."""
-    import tempfile
-
+    private temporary folder (removed afterwards, or by the next run if this one is
+    killed), never to the working directory; yields (connection, that folder)."""
     import duckdb
 
-    with tempfile.TemporaryDirectory(prefix="policyc-duckdb-") as spill:
+    with workspace() as folder:
         con = duckdb.connect()
         try:
-            con.execute(f"SET memory_limit = {text(memory_limit)}")
-        except duckdb.Error:
-            raise ValueError(f"메모리 한도를 읽을 수 없습니다: {memory_limit} (예: 1GB, 512MB)") from None
-        con.execute(f"SET temp_directory = {text(spill)}")
-        con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
-        try:
-            yield con
+            try:
+                con.execute(f"SET memory_limit = {text(memory_limit)}")
+            except duckdb.Error:
+                raise ValueError(f"메모리 한도를 읽을 수 없습니다: {memory_limit} (예: 1GB, 512MB)") from None
+            con.execute(f"SET temp_directory = {text(str(folder / 'spill'))}")
+            con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+            yield con, folder
         finally:
             con.close()
 
 
-def _run(con, policy: ir.Policy, input_path: Path, output: Path, errors: Path) -> BatchResult:
+def _run(con, folder: Path, policy: ir.Policy, table: Table, output: Path, errors: Path) -> BatchResult:
     import duckdb
 
-    source = _source(input_path)
+    source = table.duckdb()
     try:
         types = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        total = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
     except duckdb.Error as err:
         raise ValueError(f"입력을 읽을 수 없습니다: {str(err).splitlines()[0]}") from None
-    columns = list(types)
+    columns = list(table.columns)
+    if list(types) != columns:  # the engine must see the columns policyc counted
+        raise ValueError(f"입력의 열을 읽을 수 없습니다: {', '.join(types)} (머리글: {', '.join(columns)})")
     facts = {f.name for f in policy.facts}
     own = [c for c in columns if c not in facts]
+    outputs = output_columns(policy)[1:]
     query = to_sql(policy, source, columns, types=types)
-    outputs = [name for name, *_ in con.execute(f"DESCRIBE {query}").fetchall()][len(columns) + 1:]
-    clash = sorted(set(own) & (set(outputs) | {"policy_error"}))
-    if clash:
-        raise ValueError(f"입력 열 이름이 결정 결과 열과 겹칩니다: {', '.join(clash)} (열 이름을 바꿔 주세요)")
-    tmp_out, tmp_err, tmp_rej = (p.with_name(f".{p.name}.{os.getpid()}.{tag}.tmp")
-                                 for p, tag in ((output, "out"), (errors, "err"), (errors, "rej")))
+    tmp_out, tmp_err = temporary_output(output, "out"), temporary_output(errors, "err")
     try:
-        if _source(input_path, numbered=True) is not None and _ROW not in columns:
-            decided, bad = _one_pass(con, policy, input_path, types, own, outputs, tmp_out, tmp_err, tmp_rej)
+        numbered = table.duckdb(numbered=True)
+        if numbered is not None and _ROW.casefold() not in {c.casefold() for c in columns}:
+            decided, bad = _one_pass(con, policy, numbered, types, own, outputs, tmp_out, tmp_err,
+                                     folder / "rejected.parquet")
         else:
             decided, bad = _two_passes(con, query, columns, own, outputs, tmp_out, tmp_err)
-        if decided + bad != total:  # never: but a lost row must not pass unnoticed
-            raise RuntimeError(f"행 수가 맞지 않습니다: 입력 {total}, 결정 {decided}, 오류 {bad}")
-        os.replace(tmp_out, output)
-        os.replace(tmp_err, errors)
+        if decided + bad != table.rows:
+            if table.kind == "csv":  # two CSV readers disagree about the file: the file is at fault
+                raise ValueError(f"CSV 의 행 수를 두 방법으로 센 값이 다릅니다 ({table.rows}행, {decided + bad}행): "
+                                 "따옴표와 줄바꿈이 짝이 맞는지 확인하세요")
+            raise RuntimeError(f"행 수가 맞지 않습니다: 입력 {table.rows}, 결정 {decided}, 오류 {bad}")
+        _replace([(tmp_out, output), (tmp_err, errors)])
     finally:
-        for tmp in (tmp_out, tmp_err, tmp_rej):
+        for tmp in (tmp_out, tmp_err):
             tmp.unlink(missing_ok=True)
-    return BatchResult(total, decided, bad)
+    return BatchResult(table.rows, decided, bad)
 
 
 _ROW = "file_row_number"
-
-
-def _check_outputs(*paths: Path) -> None:
-    for path in paths:
-        if path.is_dir():
-            raise ValueError(f"출력 경로가 폴더입니다 (파일 이름을 주세요): {path}")
-        if not path.parent.is_dir():
-            raise ValueError(f"출력 폴더가 없습니다: {path.parent}")
 
 
 def _copy(con, query: str, path: Path) -> int:
@@ -173,7 +191,7 @@ def _copy(con, query: str, path: Path) -> int:
         raise ValueError(f"입력을 읽을 수 없습니다: {str(err).splitlines()[0]}") from None
 
 
-def _one_pass(con, policy, input_path, types, own, outputs, tmp_out, tmp_err, tmp_rej) -> tuple[int, int]:
+def _one_pass(con, policy, numbered, types, own, outputs, tmp_out, tmp_err, tmp_rej) -> tuple[int, int]:
     """Parquet input: the rows are decided and written in one pass. A row whose facts are
     invalid is handed, with its row number and reason, to a small Python function in the
     filter of that same pass (DuckDB calls it only for such rows); a second, cheap pass
@@ -188,7 +206,6 @@ def _one_pass(con, policy, input_path, types, own, outputs, tmp_out, tmp_err, tm
     except ImportError:  # DuckDB before 1.4
         from duckdb.typing import BIGINT, BOOLEAN, VARCHAR
 
-    numbered = _source(input_path, numbered=True)
     columns = list(types)
     query = to_sql(policy, numbered, columns + [_ROW], types=types)
     schema = pa.schema([("row", pa.int64()), ("policy_error", pa.string())])

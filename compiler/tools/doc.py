@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -299,26 +300,57 @@ def render_svg(dot: str) -> str:
 
 # ── writing ────────────────────────────────────────────────────────────
 
+# markup wherever it stands; `_` only at a word's edge (inside a word, as in driver_info, it is not)
+_MD_SPECIAL = re.compile(r"([\\*\[\]|~]|(?<!\w)_|_(?!\w))")
+_MD_START = re.compile(r"^(\s*)([#+-]|\d+\.)")   # markup at the start of a line
+
+
+def _md(text: str, cell: bool = False) -> str:
+    """Text for Markdown: `code` spans kept as code (nothing inside them is markup), the rest
+    with HTML escaped (a label's `<script>` is shown, not run) and Markdown's punctuation
+    backslashed (a label cannot become a link, emphasis, a heading or a table column)."""
+    flat = str(text).replace("\n", " ")
+    parts = flat.split("`")
+    unpaired = len(parts) % 2 == 0  # an odd backtick: no code spans, all text
+    if unpaired:
+        parts = [flat]
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append("`" + (part.replace("|", "\\|") if cell else part) + "`")
+        else:
+            escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(part, quote=False))
+            out.append(escaped.replace("`", "\\`") if unpaired else escaped)
+    return _MD_START.sub(r"\1\\\2", "".join(out))
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in `text`, so it cannot be closed early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def to_markdown(doc: Doc, svg_files: dict[str, str]) -> str:
-    out = [f"# {doc.title}", "", f"_{doc.subtitle} — policyc doc 이 정책에서 만든 문서입니다. 고치지 말고 정책을 고치세요._", ""]
+    out = [f"# {_md(doc.title)}", "",
+           f"_{_md(doc.subtitle)} — policyc doc 이 정책에서 만든 문서입니다. 고치지 말고 정책을 고치세요._", ""]
     for sec in doc.sections:
-        out += [f"## {sec.title}", ""]
+        out += [f"## {_md(sec.title)}", ""]
         for block in sec.blocks:
             kind = block[0]
             if kind == "p":
-                out += [block[1], ""]
+                out += [_md(block[1]), ""]
             elif kind == "h":
-                out += [f"### {block[1]}", ""]
+                out += [f"### {_md(block[1])}", ""]
             elif kind == "pre":
-                out += ["```", block[1], "```", ""]
+                fence = _fence(block[1])
+                out += [fence, block[1], fence, ""]
             elif kind == "svg":
-                out += [f"![{block[1]}]({svg_files[block[1]]})", ""]
+                out += [f"![{_md(block[1])}]({svg_files[block[1]]})", ""]
             elif kind == "table":
                 head, rows = block[1], block[2]
-                cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-                out.append("| " + " | ".join(head) + " |")
+                out.append("| " + " | ".join(_md(h) for h in head) + " |")
                 out.append("|" + "---|" * len(head))
-                out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+                out += ["| " + " | ".join(_md(c, cell=True) for c in row) + " |" for row in rows]
                 out.append("")
     return "\n".join(out).rstrip() + "\n"
 

@@ -88,21 +88,22 @@ def cond(c, parent: str = "") -> str:
         return f"{operand(c.item)} {'not in' if c.negated else 'in'} {operand(c.set)}"
     if isinstance(c, n.Truth):
         return operand(c.operand)
-    if isinstance(c, n.Not):
-        inner = cond(c.operand, "not")
-        return f"not {inner}" if isinstance(c.operand, (n.Truth, n.Not)) else f"not ({cond(c.operand)})"
+    if isinstance(c, n.Not):  # the operand printed once: twice would double the work at every level
+        if isinstance(c.operand, (n.Truth, n.Not)):
+            return f"not {cond(c.operand, 'not')}"
+        return f"not ({cond(c.operand)})"
     if isinstance(c, n.And):
-        text = f"{cond(c.left, 'and')} and {cond(c.right, 'and')}"
+        text = " and ".join(cond(x, "and") for x in c.operands)
         return f"({text})" if parent in ("not", "or") else text  # parens in an `or` only for the reader
     if isinstance(c, n.Or):
-        text = f"{cond(c.left, 'or')} or {cond(c.right, 'or')}"
+        text = " or ".join(cond(x, "or") for x in c.operands)
         return f"({text})" if parent in ("and", "not") else text
     raise TypeError(c)
 
 
 def conjuncts(c) -> list:
     if isinstance(c, n.And):
-        return conjuncts(c.left) + conjuncts(c.right)
+        return [x for part in c.operands for x in conjuncts(part)]
     return [c]
 
 
@@ -153,6 +154,20 @@ class _Printer:
         if last and self._blank_before(start_line) and start_line - 1 > last and start_line < 10**9:
             self.lines.append("")
 
+    def inner(self, span, indent: str, after_code_only: bool = False) -> None:
+        """Comments inside a declaration that spans several lines (a rule whose condition
+        runs over lines, an enum value whose label is on the next line), which the one line
+        it is printed as has no place for: kept, as standalone lines just above it. A comment
+        after code on the last line is left for `trailing`."""
+        for i, (line, col, text) in enumerate(self.comments):
+            if i in self.used or not (span.line <= line <= span.end_line):
+                continue
+            code_before = self._code_before(line, col)
+            if (line == span.end_line and code_before) or (after_code_only and not code_before):
+                continue
+            self.lines.append(indent + text)
+            self.used.add(i)
+
     def trailing(self, end_line: int) -> None:
         """A comment after code on `end_line` goes at the end of the last printed line."""
         for i, (line, col, text) in enumerate(self.comments):
@@ -195,6 +210,10 @@ class _Printer:
         for item in m.items:
             self.gap(item.span.line, prev_end)
             self.leading(item.span.line, prev_end, "")
+            if isinstance(item, n.OutcomeDecl):  # its own lines keep the comments on lines of their own
+                self.inner(item.span, "", after_code_only=True)
+            elif not _container(item):
+                self.inner(item.span, "")
             self.item(item)
             self.trailing(item.span.end_line)
             prev_end = item.span.end_line
@@ -216,6 +235,7 @@ class _Printer:
                 prev = d.type.span.line
                 for v in d.type.values:
                     self.leading(v.span.line, prev, "  ")
+                    self.inner(v.span, "  ")
                     text = v.name.name if v.label is None else f"{v.name.name.ljust(width)}  {string(v.label.value)}"
                     add(f"  {text}")
                     self.trailing(v.span.end_line)
@@ -232,6 +252,7 @@ class _Printer:
                 prev = d.value.span.line
                 for e in d.value.entries:
                     self.leading(e.span.line, prev, "  ")
+                    self.inner(e.span, "  ")
                     add(f"  {e.key.name}: {literal(e.value)},")
                     self.trailing(e.span.end_line)
                     prev = e.span.end_line
@@ -302,6 +323,7 @@ class _Printer:
         for r in d.rules:
             self.gap(r.span.line, prev)
             self.leading(r.span.line, prev, "  ")
+            self.inner(r.span, "  ")
             add(f"  rule {r.name.name}{label(r.label)}:")
             self.wrap(r.cond, "    when ", "     ")
             add(f"    then {output(r.output)}")
@@ -310,6 +332,7 @@ class _Printer:
         if d.otherwise is not None:
             self.gap(d.otherwise.span.line, prev)
             self.leading(d.otherwise.span.line, prev, "  ")
+            self.inner(d.otherwise.span, "  ")
             add(f"  otherwise {output(d.otherwise.output)}")
             self.trailing(d.otherwise.span.end_line)
             prev = d.otherwise.span.end_line
@@ -327,9 +350,15 @@ class _Printer:
             self.wrap(d.cond, "    ", "    ")
 
 
+def _container(item) -> bool:
+    """Declarations whose printing places the comments inside them itself."""
+    return (isinstance(item, n.DecisionDecl) or isinstance(item, n.FactDecl) and isinstance(item.type, n.EnumType)
+            or isinstance(item, n.ConstDecl) and isinstance(item.value, n.MapLit))
+
+
 def _chain(c, kind) -> list:
     if isinstance(c, kind):
-        return _chain(c.left, kind) + _chain(c.right, kind)
+        return [x for part in c.operands for x in _chain(part, kind)]
     return [c]
 
 

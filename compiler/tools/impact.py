@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..backend.sql import ident, text, to_sql
 from ..middle import ir
-from .batch import _source, duckdb_session
+from .batch import duckdb_session
+from .tables import open_table
 
 
 @dataclass
@@ -39,16 +40,32 @@ class AuditRow:
     examples: list[str] = field(default_factory=list)
 
 
-def _numbered(con, input_path: Path) -> dict[str, str]:
-    """The input numbered once (`__row`); its columns and their types."""
-    con.execute(f"CREATE TEMP TABLE policyc_src AS SELECT *, row_number() OVER () AS __row FROM {_source(input_path)}")
-    return {r[0]: r[1] for r in con.execute("DESCRIBE policyc_src").fetchall()}
+def _numbered(con, folder: Path, input_path: Path) -> tuple[dict[str, str], str, int]:
+    """The input numbered once, as the temporary table `policyc_src`: its columns and
+    their types, the name of the row-number column (one no input column has), and the
+    number of rows policyc counted itself."""
+    import duckdb
+
+    table = open_table(input_path, folder)
+    taken = {c.casefold() for c in table.columns}
+    row = next(name for name in (f"__row{'_' * i}" for i in range(len(taken) + 1)) if name.casefold() not in taken)
+    try:
+        con.execute(f"CREATE TEMP TABLE policyc_src AS SELECT *, row_number() OVER () AS {ident(row)} "
+                    f"FROM {table.duckdb()}")
+    except duckdb.Error as err:
+        raise ValueError(f"입력을 읽을 수 없습니다: {str(err).splitlines()[0]}") from None
+    columns = {r[0]: r[1] for r in con.execute("DESCRIBE policyc_src").fetchall()}
+    count = con.execute("SELECT count(*) FROM policyc_src").fetchone()[0]
+    if count != table.rows:
+        raise ValueError(f"입력의 행 수를 두 방법으로 센 값이 다릅니다 ({table.rows}행, {count}행): "
+                         "따옴표와 줄바꿈이 짝이 맞는지 확인하세요")
+    return columns, row, count
 
 
-def _id_column(columns: list[str], policy: ir.Policy) -> str:
+def _id_column(columns: list[str], policy: ir.Policy, row: str) -> str:
     facts = {f.name for f in policy.facts}
-    own = [c for c in columns if c not in facts and c != "__row"]
-    return own[0] if own else "__row"
+    own = [c for c in columns if c not in facts and c != row]
+    return own[0] if own else row
 
 
 def _disclosure_case(policy: ir.Policy, outcome_sql: str) -> str:
@@ -58,48 +75,51 @@ def _disclosure_case(policy: ir.Policy, outcome_sql: str) -> str:
 
 
 def impact(old: ir.Policy, new: ir.Policy, input_path: Path, examples: int = 3) -> tuple[int, list[ImpactRow]]:
-    with duckdb_session() as con:
-        return _impact(con, old, new, input_path, examples)
+    with duckdb_session() as (con, folder):
+        return _impact(con, folder, old, new, input_path, examples)
 
 
-def _impact(con, old: ir.Policy, new: ir.Policy, input_path: Path, examples: int) -> tuple[int, list[ImpactRow]]:
-    columns = _numbered(con, input_path)
-    key = _id_column(columns, new)
+def _impact(con, folder: Path, old: ir.Policy, new: ir.Policy, input_path: Path,
+            examples: int) -> tuple[int, list[ImpactRow]]:
+    columns, row, total = _numbered(con, folder, input_path)
+    key = _id_column(list(columns), new, row)
     q_old, q_new = (to_sql(p, "policyc_src", list(columns), types=columns) for p in (old, new))
     invalid = "'(잘못된 사실)'"
+    r = ident(row)
     rows = con.execute(f"""
         WITH o AS ({q_old}), n AS ({q_new}),
-        j AS (SELECT o.__row, CAST(o.{ident(key)} AS VARCHAR) AS id,
+        j AS (SELECT o.{r} AS __row, CAST(o.{ident(key)} AS VARCHAR) AS id,
                      CASE WHEN o.policy_error IS NULL THEN o.outcome ELSE {invalid} END AS before,
                      CASE WHEN n.policy_error IS NULL THEN n.outcome ELSE {invalid} END AS after,
                      coalesce(o.discloses, []::VARCHAR[]) AS d_old, coalesce(n.discloses, []::VARCHAR[]) AS d_new
-              FROM o JOIN n USING (__row)),
+              FROM o JOIN n ON o.{r} = n.{r}),
         c AS (SELECT *, list_sort(list_filter(d_new, lambda x: NOT list_contains(d_old, x))) AS widens,
                         list_sort(list_filter(d_old, lambda x: NOT list_contains(d_new, x))) AS narrows FROM j)
         SELECT before, after, widens, narrows, count(*) AS tickets, list(id ORDER BY __row)[1:{examples}] AS examples
         FROM c WHERE before <> after OR len(widens) > 0 OR len(narrows) > 0
         GROUP BY before, after, widens, narrows
         ORDER BY len(widens) > 0 DESC, tickets DESC, before, after""").fetchall()
-    total = con.execute("SELECT count(*) FROM policyc_src").fetchone()[0]
     return total, [ImpactRow(*r[:4], r[4], [str(x) for x in r[5]]) for r in rows]
 
 
 def audit(policy: ir.Policy, input_path: Path, recorded: str, examples: int = 3) -> tuple[int, list[AuditRow]]:
-    with duckdb_session() as con:
-        return _audit(con, policy, input_path, recorded, examples)
+    with duckdb_session() as (con, folder):
+        return _audit(con, folder, policy, input_path, recorded, examples)
 
 
-def _audit(con, policy: ir.Policy, input_path: Path, recorded: str, examples: int) -> tuple[int, list[AuditRow]]:
-    columns = _numbered(con, input_path)
+def _audit(con, folder: Path, policy: ir.Policy, input_path: Path, recorded: str,
+           examples: int) -> tuple[int, list[AuditRow]]:
+    columns, row, total = _numbered(con, folder, input_path)
     if recorded not in columns:
         raise ValueError(f"입력에 기록된 결과 열이 없습니다: {recorded} (--recorded 로 열 이름을 주세요)")
-    key = _id_column([c for c in columns if c != recorded], policy)
+    key = _id_column([c for c in columns if c != recorded], policy, row)
     query = to_sql(policy, "policyc_src", list(columns), types=columns)
     rows = con.execute(f"""
         WITH d AS ({query}),
-        j AS (SELECT __row, CAST({ident(key)} AS VARCHAR) AS id, CAST({ident(recorded)} AS VARCHAR) AS recorded,
+        j AS (SELECT {ident(row)} AS __row, CAST({ident(key)} AS VARCHAR) AS id,
+                     CAST({ident(recorded)} AS VARCHAR) AS recorded,
                      CASE WHEN policy_error IS NULL THEN outcome ELSE '(잘못된 사실)' END AS policy,
-                     {_disclosure_case(policy, ident(recorded))} AS d_rec,
+                     {_disclosure_case(policy, f"CAST({ident(recorded)} AS VARCHAR)")} AS d_rec,
                      coalesce(discloses, []::VARCHAR[]) AS d_pol
               FROM d),
         c AS (SELECT *, list_sort(list_filter(d_rec, lambda x: NOT list_contains(d_pol, x))) AS forbidden FROM j)
@@ -107,7 +127,6 @@ def _audit(con, policy: ir.Policy, input_path: Path, recorded: str, examples: in
         FROM c WHERE recorded IS DISTINCT FROM policy
         GROUP BY recorded, policy, forbidden
         ORDER BY len(forbidden) > 0 DESC, tickets DESC, recorded, policy""").fetchall()
-    total = con.execute("SELECT count(*) FROM policyc_src").fetchone()[0]
     return total, [AuditRow(str(r[0]), r[1], r[2], r[3], [str(x) for x in r[4]]) for r in rows]
 
 
@@ -127,12 +146,20 @@ def impact_table(total: int, rows: list[ImpactRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def spreadsheet_safe(cell: str) -> str:
+    """A text cell a spreadsheet shows as text: one that starts like a formula (`=`, `+`,
+    `-`, `@`, or a tab or carriage return before one) gets a leading `'`, the mark
+    spreadsheets read as "this is text" (OWASP's advice against CSV injection)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def impact_csv(rows: list[ImpactRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["before", "after", "widens", "narrows", "tickets", "examples"])
     for r in rows:
-        writer.writerow([r.before, r.after, " ".join(r.widens), " ".join(r.narrows), r.tickets, " ".join(r.examples)])
+        cells = [r.before, r.after, " ".join(r.widens), " ".join(r.narrows)]
+        writer.writerow([spreadsheet_safe(c) for c in cells] + [r.tickets, spreadsheet_safe(" ".join(r.examples))])
     return out.getvalue()
 
 

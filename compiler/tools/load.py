@@ -57,17 +57,28 @@ def decision_json(policy, decision) -> dict[str, Any]:
     return out
 
 
-def parse_assignments(items: list[str], what: str) -> dict[str, Any]:
-    """`key=value` pairs; a value that reads as JSON (true, 3, "x") is taken as JSON."""
+def read_json(text: str) -> Any:
+    """JSON text as Python values; ValueError (with the line and column) for text that is
+    not JSON, or that nests deeper than Python's recursion limit ([[[[...)."""
     import json
 
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"JSON 을 읽을 수 없습니다 ({err.lineno}행 {err.colno}열: {err.msg})") from None
+    except RecursionError:
+        raise ValueError("JSON 이 너무 깊게 겹쳐 있습니다 (사실은 이름: 값 의 한 단계 객체입니다)") from None
+
+
+def parse_assignments(items: list[str], what: str) -> dict[str, Any]:
+    """`key=value` pairs; a value that reads as JSON (true, 3, "x") is taken as JSON."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise ValueError(f"{what} 는 이름=값 으로 적습니다: {item!r}")
         try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
+            out[key] = read_json(raw)
+        except ValueError:
             out[key] = raw
     return out

@@ -22,7 +22,7 @@ from ..diagnostics import Diagnostic
 from ..frontend.yaml_source import load_yaml, node_at, node_span
 from ..middle import ir
 from ..middle.evaluate import Env
-from ..pipeline import read_source
+from ..pipeline import MAX_YAML_BYTES, inside, read_source
 from .explain import render_reply
 from .load import jsonable, load
 
@@ -93,7 +93,7 @@ def _show_cmp(policy: ir.Policy, e: ir.Cmp) -> str:
 
 def run_file(path: Path, shown: str) -> TestRun:
     run = TestRun(shown)
-    source, diags = read_source(path, shown)
+    source, diags = read_source(path, shown, limit=MAX_YAML_BYTES)
     if source is None:
         run.diagnostics = diags
         return run
@@ -104,7 +104,13 @@ def run_file(path: Path, shown: str) -> TestRun:
     if diags:
         run.diagnostics = diags
         return run
-    policy_path = path.parent / data.get("policy", path.name.replace(".tests.yaml", ".policy"))
+    named = data.get("policy", path.name.replace(".tests.yaml", ".policy"))
+    policy_path = inside(path.parent, named)
+    if policy_path is None:
+        at = node_span(shown, node_at(root, ["policy"]) or root)
+        run.diagnostics = [Diagnostic("E0001", at, "테스트가 가리키는 정책은 테스트 파일과 같은 폴더(또는 그 아래)에 있어야 합니다",
+                                      "정책 파일의 상대 경로를 쓰세요 (예: policy: driver_info.policy)")]
+        return run
     shown_policy = (Path(shown).parent / policy_path.name).as_posix()
     result, module = load(policy_path, shown_policy)
     run.policy = shown_policy
