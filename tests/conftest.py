@@ -42,6 +42,20 @@ def driver_policy():
     return result.policy
 
 
+def spark_ready() -> bool:
+    """Whether the Spark tests can run here (pyspark and Java; .ci/run installs both)."""
+    import shutil
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("java") is not None
+
+
+needs_spark = pytest.mark.skipif(not spark_ready(), reason="pyspark or Java is not installed (.ci/run installs them)")
+
+
 def compile_at_root(rel: str, **options):
     """Compile a file given relative to the repository root, shown by that path (as the CLI does)."""
     return compile_policy(ROOT / rel, rel, **options)

@@ -22,7 +22,7 @@ from compiler.pipeline import compile_policy  # noqa: E402
 from compiler.tools.batch import run_batch  # noqa: E402
 from compiler.tools.load import load  # noqa: E402
 
-from .conftest import ROOT  # noqa: E402
+from .conftest import ROOT, needs_spark  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from tickets import COLUMNS, facts_of, rows as ticket_rows  # noqa: E402
@@ -261,17 +261,8 @@ def test_impact_csv_cells_are_never_formulas():
     assert "'=cmd|' /C calc'!A0" in text and "plain" in text
 
 
-def _spark_ready() -> bool:
-    import shutil
 
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("java") is not None
-
-
-@pytest.mark.skipif(not _spark_ready(), reason="pyspark or Java is not installed (.ci/run installs them)")
+@needs_spark
 def test_spark_reads_the_same_hostile_csv_alike(tmp_path, policy, driver_info):
     """`--engine spark`: the pinned CSV dialect (`#` rows kept), columns named like the
     query's own, a file name that is a pattern, outputs replaced only when complete."""

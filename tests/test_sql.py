@@ -15,7 +15,7 @@ pytest.importorskip("pyarrow")
 from compiler.backend.sql import to_sql  # noqa: E402
 from compiler.pipeline import compile_policy  # noqa: E402
 
-from .conftest import ROOT  # noqa: E402
+from .conftest import ROOT, needs_spark  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from tickets import COLUMNS, facts_of, write_parquet  # noqa: E402
@@ -292,17 +292,8 @@ def test_batch_leaves_old_outputs_alone_when_it_fails(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clash.parquet", "out.parquet", "tickets.parquet"]
 
 
-def _spark_ready() -> bool:
-    import shutil
 
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("java") is not None
-
-
-@pytest.mark.skipif(not _spark_ready(), reason="pyspark or Java is not installed (.ci/run installs them)")
+@needs_spark
 @pytest.mark.parametrize("rows,typed", [(ROWS, False), (20_000, True)])
 def test_spark_agrees_with_the_python_module(tmp_path: Path, driver_info, rows, typed):
     """The same query through Spark SQL in local mode (the code path a cluster runs), on
@@ -388,7 +379,7 @@ def test_audit_lists_forbidden_disclosures_first(tmp_path: Path):
     assert missing.returncode == 2 and "nope" in missing.stderr
 
 
-@pytest.mark.skipif(not _spark_ready(), reason="pyspark or Java is not installed (.ci/run installs them)")
+@needs_spark
 def test_spark_reads_timestamp_text_alike(tmp_path: Path, driver_info):
     """Spark SQL accepts the same timestamp texts as the module, and decides them alike."""
     import pyarrow as pa
