@@ -35,10 +35,17 @@ class Diagnostic:
     related: tuple[Related, ...] = ()
     notes: tuple[str, ...] = ()  # extra lines: the situation in the policy's words
     example: dict | None = field(default=None, compare=False)  # facts that decide() accepts
+    # what the finding is about, for tools and tests (never parse the Korean message):
+    # ("decision", name), ("rule", name), ("part", index), ("invariant", name), ...
+    data: tuple[tuple[str, object], ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if self.code not in CODES:  # a bug in policyc, not in the policy
             raise KeyError(f"undefined diagnostic code {self.code}")
+
+    @property
+    def about(self) -> dict:
+        return dict(self.data)
 
     @property
     def severity(self) -> str:
@@ -145,6 +152,8 @@ def to_json_obj(d: Diagnostic) -> dict:
         obj["notes"] = list(d.notes)
     if d.example is not None:
         obj["example"] = d.example
+    if d.data:
+        obj["data"] = dict(d.data)
     if d.related:
         obj["related"] = [
             {"file": r.span.file, "line": r.span.line, "column": r.span.column,

@@ -24,7 +24,7 @@ from .analysis.checks import analyze
 from .analysis.unused import unused
 from .diagnostics import Diagnostic, has_errors, sort_key
 from .frontend.bidi import bidi_controls
-from .frontend.parser import parse
+from .frontend.parser import Comment, parse_with_comments
 from .frontend.replies_yaml import RepliesFile, load_replies
 from .middle import ir
 from .middle.lower import lower
@@ -38,6 +38,7 @@ class Result:
     policy: ir.Policy | None
     diagnostics: list[Diagnostic]
     sources: dict[str, SourceFile] = field(default_factory=dict)
+    comments: list[Comment] = field(default_factory=list)  # the policy file's, in order (doc shows them)
 
     @property
     def ok(self) -> bool:
@@ -104,8 +105,8 @@ def inside(folder: Path, rel: str) -> Path | None:
     return target if target.is_relative_to(base) and target != base else None
 
 
-def _finish(policy, diags, sources) -> Result:
-    return Result(policy, sorted(diags, key=sort_key), sources)
+def _finish(policy, diags, sources, comments=()) -> Result:
+    return Result(policy, sorted(diags, key=sort_key), sources, list(comments))
 
 
 @contextlib.contextmanager
@@ -135,26 +136,26 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -
     if source is None:
         return _finish(None, diags, {})
     sources = {shown_as: source}
-    module, diags = parse(source)
+    module, comments, diags = parse_with_comments(source)
     diags = bidi_controls(source) + diags
     if module is None or has_errors(diags):
-        return _finish(None, diags, sources)
+        return _finish(None, diags, sources, comments)
 
     resolved, found = resolve(module, path.stem, shown_as)
     diags += found
 
     yaml_files: list[RepliesFile] = []
     digest = hashlib.sha256(source.text.encode("utf-8"))
-    for decl in resolved.replies_files:
-        rel = decl.path.value
+    for named in resolved.replies_files:
+        rel = named.value
         yaml_shown = (Path(shown_as).parent / rel).as_posix()
         yaml_path = inside(path.parent, rel) if "\0" not in rel else path.parent / rel
         if yaml_path is None:
-            diags.append(Diagnostic("E0001", decl.path.span, "답변 파일은 정책 파일과 같은 폴더(또는 그 아래)에 있어야 합니다",
+            diags.append(Diagnostic("E0001", named.span, "답변 파일은 정책 파일과 같은 폴더(또는 그 아래)에 있어야 합니다",
                                     "정책 폴더 안의 상대 경로를 쓰세요 (예: replies \"driver_info.replies.yaml\"); "
                                     "절대 경로, `..`, 폴더 밖을 가리키는 링크는 읽지 않습니다", "정책 폴더 밖의 파일"))
             continue
-        ysource, found = read_source(yaml_path, yaml_shown, decl.path.span, MAX_YAML_BYTES)
+        ysource, found = read_source(yaml_path, yaml_shown, named.span, MAX_YAML_BYTES)
         diags += found
         if ysource is None:
             continue
@@ -166,17 +167,17 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -
         if loaded is not None:
             yaml_files.append(loaded)
     if has_errors(diags):
-        return _finish(None, diags, sources)
+        return _finish(None, diags, sources, comments)
 
     (replies, snippets), found = check_replies(resolved, yaml_files, sources)
     diags += found
     if has_errors(diags):
-        return _finish(None, diags, sources)
+        return _finish(None, diags, sources, comments)
     policy = lower(resolved, replies, snippets, shown_as, digest.hexdigest())
     if not analysis:
-        return _finish(policy, diags, sources)
+        return _finish(policy, diags, sources, comments)
     diags += unused(policy)
     diags += analyze(policy, overlaps=overlaps)
     if has_errors(diags):
-        return _finish(None, diags, sources)
-    return _finish(policy, diags, sources)
+        return _finish(None, diags, sources, comments)
+    return _finish(policy, diags, sources, comments)

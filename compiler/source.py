@@ -65,3 +65,20 @@ class Span(NamedTuple):
 
 
 NO_SPAN = Span("<unknown>", 1, 1, 1, 1)
+
+
+class Named(NamedTuple):
+    """A name as written in a source file (a snippet's, an outcome's, a disclosed value's)."""
+
+    name: str
+    span: Span
+
+
+class Text(NamedTuple):
+    """A string as written in a source file: a reply template, a snippet, a file path.
+    `first_line` is the file line of the text's own first line (a triple-quoted or YAML
+    block string starts on the line after its opening), so template errors point there."""
+
+    value: str
+    first_line: int
+    span: Span

@@ -7,6 +7,7 @@
     render(decision, context) -> str the Korean reply for the decision's outcome
 
 Invalid input raises PolicyInputError (a ValueError) naming the fact; nothing else escapes.
+The policy comes first below; the runtime support it uses follows it.
 """
 
 import datetime
@@ -18,395 +19,6 @@ __all__ = ['decide', 'render', 'Decision', 'PolicyInputError', 'OUTCOMES', 'FACT
 
 SOURCE = 'policy/driver_info.policy'
 SOURCE_SHA256 = 'c8795bf5b0590d8778c4601642834607905c68900e6e5e9d4be3495569897cb0'
-
-# ── policyc runtime support ────────────────────────────────────────────
-# This file is copied verbatim into every generated module, so a generated module
-# needs only the standard library, jinja2 and hangulpy. It is also imported by the
-# compiler (templates are checked with the same filters) and tested on its own.
-# Keep it free of compiler imports. jinja2 and hangulpy are imported on first use:
-# an app that only calls decide() never pays for them.
-import datetime as _dt
-import math as _math
-import re as _re
-from collections.abc import Mapping as _Mapping
-from decimal import Decimal as _Decimal
-
-
-class PolicyInputError(ValueError):
-    """Invalid facts or reply context. `.name` is the fact or value at fault."""
-
-    def __init__(self, name, problem):
-        self.name = name
-        self.problem = problem
-        super().__init__(f"{name}: {problem}")
-
-
-class Label:
-    """An enum value inside a reply template: prints as its Korean label and
-    compares (and hashes) as its code, so `{% if status in OPEN_STATES %}` works against a set constant."""
-
-    __slots__ = ("code", "label")
-
-    def __init__(self, code, label):
-        self.code = code
-        self.label = label
-
-    def __str__(self):
-        return self.label
-
-    def __eq__(self, other):
-        if isinstance(other, Label):
-            return self.code == other.code
-        return self.code == other
-
-    def __hash__(self):
-        return hash(self.code)
-
-    def __repr__(self):
-        return f"Label({self.code!r}, {self.label!r})"
-
-
-# ── facts ──
-
-MISSING = object()  # a required fact the app did not give
-
-
-def _absent(name):
-    return PolicyInputError(name, "필요한 사실이 없습니다")
-
-
-def _describe(value):
-    if type(value) is str and len(value) > 60:  # a huge text is not copied whole into repr()
-        value = value[:60]
-        return repr(value)[:57] + "..."
-    try:
-        text = repr(value)
-    except Exception:  # a value that cannot even show itself
-        return f"<{type(value).__name__} 값>"
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def check_bool(name, value):
-    if value is True or value is False:
-        return value
-    if value is MISSING:
-        raise _absent(name)
-    raise PolicyInputError(name, f"참/거짓(true/false)이어야 합니다: {_describe(value)}")
-
-
-def check_enum(name, value, allowed):
-    if type(value) is str and value in allowed:
-        return value
-    if value is MISSING:
-        raise _absent(name)
-    if issubclass(type(value), str):
-        raise PolicyInputError(name, f"알 수 없는 값 {_describe(value)} (가능한 값: {', '.join(allowed)})")
-    raise PolicyInputError(name, f"문자열 값이어야 합니다 (가능한 값: {', '.join(allowed)}): {_describe(value)}")
-
-
-# The one timestamp text every engine reads alike (the SQL back end uses this pattern):
-# YYYY-MM-DD, T or a space, HH:MM, optionally :SS and .f (1 to 6 digits), then Z or
-# +HH:MM / -HH:MM, ASCII digits only. Python's fromisoformat reads more (week dates,
-# 20230703T1400, a comma, any separator, 7+ fraction digits, +0900); those are turned
-# down so that `policyc batch` and decide() never disagree about a row.
-ISO_TEXT = _re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", _re.ASCII)
-# the same shapes with every digit written 0: one C call (bytes.translate) and a set
-# lookup tell whether a string has one of them, where the regex costs three times as much
-_ZEROS = bytes.maketrans(b"123456789", b"000000000")
-_ISO_SHAPES = frozenset(f"0000-00-00{sep}00:00{sec}{tz}".encode()
-                        for sep in "T " for sec in ("", ":00", *(":00." + "0" * k for k in range(1, 7)))
-                        for tz in ("Z", "+00:00", "-00:00"))
-
-
-_fromiso = _dt.datetime.fromisoformat
-
-
-def iso_shaped(v):
-    """Whether a string has the shape of ISO_TEXT (offset minutes under 60: Python reads
-    +09:60 as +10:00, the SQL engines do not agree): C calls, no regex. The generated
-    decide() inlines this test."""
-    return (v.isascii() and v.encode().translate(_ZEROS) in _ISO_SHAPES
-            and (v[-1] == "Z" or v[-2] < "6"))
-
-
-def check_timestamp(name, value):
-    if type(value) is str:
-        if iso_shaped(value):  # then fromisoformat reads it, with its offset, or it is no date
-            try:
-                return _fromiso(value)
-            except ValueError:
-                raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}") from None
-        if not ISO_TEXT.fullmatch(value):
-            if _re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?", value):
-                raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: {value}+09:00): {_describe(value)}")
-            raise PolicyInputError(name, f"ISO 8601 시각이 아닙니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
-        raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}")
-    if isinstance(value, _dt.datetime):
-        return _instant(name, value)
-    if value is MISSING:
-        raise _absent(name)
-    raise PolicyInputError(name, f"시각은 UTC 기준 차이가 있는 ISO 8601 문자열이나 datetime 이어야 합니다: {_describe(value)}")
-
-
-_FIELDS = tuple(getattr(_dt.datetime, a).__get__ for a in ("year", "month", "day", "hour", "minute", "second",
-                                                            "microsecond"))
-_ZERO = _dt.timedelta(0)
-
-
-def _instant(name, value):
-    """A datetime as the instant it is, in a plain datetime with a fixed UTC offset.
-
-    Python subtracts and compares two datetimes that share a tzinfo by their wall-clock
-    times: across a DST change in ZoneInfo("America/New_York") that is an hour off, and a
-    `fold=1` time compares as its twin. The offset is asked of the tzinfo once (honouring
-    `fold`) and fixed; the fields are read with datetime's own getters, so a subclass
-    cannot change what they say, nor bring its own `__sub__` or `__ge__`."""
-    if type(value) is _dt.datetime and type(value.tzinfo) is _dt.timezone:
-        return value  # already a fixed offset (what fromisoformat gives)
-    try:
-        offset = _dt.datetime.utcoffset(value)
-    except Exception:  # a tzinfo that cannot say its offset
-        offset = None
-    if offset is None:
-        raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
-    offset = _dt.timedelta.__add__(_ZERO, offset)  # an exact timedelta, whatever came back
-    zone = _dt.timezone(offset) if offset else _dt.timezone.utc
-    return _dt.datetime(*[get(value) for get in _FIELDS], tzinfo=zone)
-
-
-def check_number(name, value):
-    if type(value) is int or type(value) is _Decimal and value.is_finite():
-        return value
-    if type(value) is float and _math.isfinite(value):
-        return value
-    if value is MISSING:
-        raise _absent(name)
-    raise PolicyInputError(name, f"유한한 숫자여야 합니다: {_describe(value)}")
-
-
-_DURATION = _re.compile(r"(\d+(일|시간|분|초|ms|us|d|h|m|s))+")
-_UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "h": 3_600_000_000,
-          "분": 60_000_000, "m": 60_000_000, "초": 1_000_000, "s": 1_000_000, "ms": 1000, "us": 1}
-
-
-def check_duration(name, value):
-    if type(value) is _dt.timedelta:
-        return value
-    if isinstance(value, _dt.timedelta):  # a subclass: its own days and microseconds, no methods of its own
-        return _dt.timedelta.__add__(_ZERO, value)
-    if value is MISSING:
-        raise _absent(name)
-    if isinstance(value, str) and _DURATION.fullmatch(value):
-        micro = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"(\d+)(일|시간|분|초|ms|us|d|h|m|s)", value))
-        try:
-            return _dt.timedelta(microseconds=micro)
-        except OverflowError:
-            raise PolicyInputError(name, f"기간이 너무 깁니다: {_describe(value)}") from None
-    raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
-
-
-_LONGEST_NAME = 100  # a longer unknown name is shown cut short and gets no suggestion
-
-
-def unknown_name(name, known, noun):
-    import difflib
-
-    short = type(name) is str and len(name) <= _LONGEST_NAME
-    plain = short and name.isprintable() and name.strip() == name and name != ""
-    key = name if plain else _describe(name)  # an empty, invisible or huge name is shown quoted, cut short
-    # difflib is quadratic: a 50 MB key would take seconds, and no policy name is that long
-    close = difflib.get_close_matches(name, known, n=1) if short else []
-    hint = f" (혹시 {close[0]}?)" if close else ""
-    return PolicyInputError(key, f"알 수 없는 {noun} 이름입니다{hint}")
-
-
-def read_mapping(what, value, known, noun):
-    """`value` as a dict whose keys are all in `known` (a frozenset), or PolicyInputError
-    naming the culprit."""
-    if type(value) is dict:
-        given = value
-    elif isinstance(value, _Mapping):
-        try:
-            given = dict(value)
-        except Exception:
-            raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
-    else:
-        raise PolicyInputError(what, f"{noun}은(는) 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
-    if not known.issuperset(given):
-        for key in given:
-            if key not in known:
-                raise unknown_name(key, sorted(known), noun)
-    return given
-
-
-# ── reply context ──
-
-_PHONE_RAW = _re.compile(r"\+?[0-9][0-9 \-().]{6,22}")
-_PHONE_FORMS = (
-    (_re.compile(r"(01[016789])(\d{3,4})(\d{4})"), "{}-{}-{}"),
-    (_re.compile(r"(050\d)(\d{4})(\d{4})"), "{}-{}-{}"),
-    (_re.compile(r"(070)(\d{4})(\d{4})"), "{}-{}-{}"),
-    (_re.compile(r"(02)(\d{3,4})(\d{4})"), "{}-{}-{}"),
-    (_re.compile(r"(0[3-6][1-5])(\d{3,4})(\d{4})"), "{}-{}-{}"),
-    (_re.compile(r"(1[5-8]\d\d)(\d{4})"), "{}-{}"),
-)
-
-
-def format_phone(name, value):
-    """A Korean phone number in its usual spelling (010-1234-5678, 0504-1234-5678).
-
-    The raw text is checked strictly first, so `010-1234-567a` is an error rather
-    than some other number."""
-    if not isinstance(value, str) or not _PHONE_RAW.fullmatch(value.strip()):
-        raise PolicyInputError(name, f"전화번호가 아닙니다: {_describe(value)}")
-    digits = _re.sub(r"[ \-().]", "", value.strip())
-    if digits.startswith("+82"):
-        digits = "0" + digits[3:].lstrip("0")
-    elif digits.startswith("+"):
-        raise PolicyInputError(name, f"한국 전화번호가 아닙니다: {_describe(value)}")
-    for pattern, form in _PHONE_FORMS:
-        match = pattern.fullmatch(digits)
-        if match:
-            return form.format(*match.groups())
-    raise PolicyInputError(name, f"한국 전화번호가 아닙니다: {_describe(value)}")
-
-
-def check_text(name, value):
-    if isinstance(value, str) and value.strip() and value.isprintable():
-        return value.strip()
-    raise PolicyInputError(name, f"비어 있지 않은 한 줄 문자열이어야 합니다: {_describe(value)}")
-
-
-# ── template filters ──
-
-_TRAILING_PAREN = _re.compile(r"\([^()]*\)$")
-_PHONE_LIKE = _re.compile(r"[0-9]+(-[0-9]+)+")
-
-
-def josa(value, particle):
-    """`value` followed by the particle that agrees with its last sound.
-
-    `particle` is written "받침 있을 때/없을 때": 은/는, 이/가, 을/를, 과/와, 으로/로, 이라고/라고, 이나/나.
-    Uses hangulpy, with three fixes: a trailing parenthesis is skipped (서울(본사)은),
-    a phone-like number is read digit by digit (…5678은), and 과/와 is accepted."""
-    text = str(value)
-    if not text:
-        raise PolicyInputError("josa", "빈 값 뒤에는 조사를 붙일 수 없습니다")
-    word = text
-    while _TRAILING_PAREN.search(word) and _TRAILING_PAREN.sub("", word):
-        word = _TRAILING_PAREN.sub("", word)
-    if _PHONE_LIKE.fullmatch(word):
-        word = word[-1]
-    pick = "와/과" if particle == "과/와" else particle
-    from hangulpy.josa import josa_pick
-
-    try:
-        return text + josa_pick(word, pick)
-    except Exception:  # an unknown particle or a word hangulpy cannot read
-        raise PolicyInputError("josa", f"조사를 고를 수 없습니다: {_describe(text)} {particle}") from None
-
-
-def whole_days(value):
-    """A duration as a number of days: 14 for 14일, 3.5 for 84시간."""
-    if not isinstance(value, _dt.timedelta):
-        raise PolicyInputError("days", f"기간이 아닙니다: {_describe(value)}")
-    days = _Decimal(value // _dt.timedelta(microseconds=1)) / _Decimal(86_400_000_000)
-    return int(days) if days == days.to_integral_value() else days.normalize()
-
-
-def whole_hours(value):
-    """A duration as a number of hours: 72 for 3일."""
-    if not isinstance(value, _dt.timedelta):
-        raise PolicyInputError("hours", f"기간이 아닙니다: {_describe(value)}")
-    hours = _Decimal(value // _dt.timedelta(microseconds=1)) / _Decimal(3_600_000_000)
-    return int(hours) if hours == hours.to_integral_value() else hours.normalize()
-
-
-FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours}
-
-
-def make_environment(loader):
-    """The one Jinja2 environment replies render in: sandboxed, StrictUndefined, no
-    globals (a reply sees only what the policy hands it), block tags trimmed so
-    `{% if %}` lines leave no blank line behind."""
-    import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    env = ImmutableSandboxedEnvironment(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-        auto_reload=False,
-    )
-    env.globals.clear()
-    env.filters.update(FILTERS)
-    # Arithmetic is not part of a reply (the compiler turns it down); intercepted, Jinja never
-    # folds it at compile time either, and at render time it is an error
-    env.intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
-    env.intercepted_unops = frozenset(("+", "-"))
-    env.call_binop = env.call_unop = _no_arithmetic
-    return env
-
-
-def _no_arithmetic(*args):
-    from jinja2.exceptions import SecurityError
-
-    raise SecurityError("답변 문구에서는 계산할 수 없습니다")
-
-
-class Templates:
-    """A policy's reply templates and snippets by name. Each was compiled to Python by
-    jinja2 when the module was built (`code`); it becomes a Template on first use, or is
-    compiled from `sources` when the installed jinja2 is not the one that built it."""
-
-    def __init__(self, sources, code, built_with):
-        self._sources = sources
-        self._code = code
-        self._built_with = built_with
-        self._cache = {}
-        self._env = None
-
-    def environment(self):
-        if self._env is None:
-            import jinja2
-
-            templates = self
-
-            class _Loader(jinja2.BaseLoader):
-                def load(self, environment, name, globals=None):
-                    return templates.get(name)
-
-            self._env = make_environment(_Loader())
-        return self._env
-
-    def get(self, name):
-        found = self._cache.get(name)
-        if found is None:
-            import jinja2
-
-            env = self.environment()
-            if jinja2.__version__ == self._built_with and name in self._code:
-                code = compile(self._code[name], f"<policy reply {name}>", "exec")
-                found = env.template_class.from_code(env, code, env.make_globals(None), None)
-            else:
-                found = env.from_string(self._sources[name])
-            self._cache[name] = found
-        return found
-
-
-def finish_reply(text):
-    """Trailing spaces off every line, no run of blank lines, no blank start or end."""
-    lines = [line.rstrip() for line in text.strip().split("\n")]
-    out = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out)
-# ── end of policyc runtime support ─────────────────────────────────────
-
 
 # ── outcomes, facts and constants of the policy ──
 
@@ -488,11 +100,6 @@ _CODES_trip_status = ('in_progress', 'completed', 'cancelled_before_dispatch', '
 _SET_trip_status = frozenset(_CODES_trip_status)
 _CODES_reason = ('lost_item', 'accident', 'fare_unpaid', 'custom_reservation', 'other', 'unknown')
 _SET_reason = frozenset(_CODES_reason)
-_LABELS = {
-    'request': {'driver_phone': Label('driver_phone', '연락처'), 'vehicle_plate': Label('vehicle_plate', '차량번호'), 'driver_name': Label('driver_name', '이름'), 'account_number': Label('account_number', '계좌번호')},
-    'trip_status': {'in_progress': Label('in_progress', '운행중'), 'completed': Label('completed', '운행완료'), 'cancelled_before_dispatch': Label('cancelled_before_dispatch', '배차 전 취소'), 'cancelled_after_dispatch': Label('cancelled_after_dispatch', '배차 후 취소'), 'stopped_by_passenger_report': Label('stopped_by_passenger_report', '승객 신고로 중단'), 'stopped_by_driver_report': Label('stopped_by_driver_report', '기사 신고로 중단')},
-    'reason': {'lost_item': Label('lost_item', '분실물'), 'accident': Label('accident', '운행 중 사고'), 'fare_unpaid': Label('fare_unpaid', '운임 지급'), 'custom_reservation': Label('custom_reservation', '맞춤예약'), 'other': Label('other', '기타'), 'unknown': Label('unknown', '사유 파악 불가')},
-}
 
 # policy/driver_info.policy:48  정상 운행 건
 C_ACTIVE = frozenset(('in_progress', 'completed'))
@@ -691,21 +298,6 @@ _TEMPLATE_SOURCES = {
     'reply:refuse': '요청하신 기사님의 {{ request }} 정보는 본인 동의 없이 제공이 어려운 점 양해 부탁드립니다.\n고객님의 정보도 기사님이 요구하는 경우 고객님의 동의 없이 제공하지 않습니다.\n',
     'reply:refuse_repeat': '만족스러운 답변을 드리지 못해 정말 죄송합니다.\n\n고객님과 기사님 모두 저희의 이용자로, 저희는 이용자의 개인정보를 제3자에게 제공하지 않습니다.\n해당 내용은 개인정보 처리방침에도 고지하고 있는 내용입니다.\n',
 }
-# the templates compiled to Python by jinja2 at build time (used when the same jinja2 is installed)
-_JINJA2_BUILT_WITH = '3.1.6'
-_TEMPLATE_CODE = {
-    'call_howto': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'call_howto'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    pass\n    yield '[전화 연결 방법]\\n▶ 카카오 T 앱 - 오른쪽 아래 [내 정보] - [이용기록] - 이용 건 왼쪽 아래 [기사님께 전화] 선택\\n\\n고객님의 연락처는 노출되지 않으니 필요할 경우 기사님과 직접 연락처를 교환해 주시길 부탁드립니다.'\n\nblocks = {}\ndebug_info = ''",
-    'reply:guide_history_call': 'from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = \'reply:guide_history_call\'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_APP_CALL_WINDOW = resolve(\'APP_CALL_WINDOW\')\n    try:\n        t_1 = environment.filters[\'days\']\n    except KeyError:\n        @internalcode\n        def t_1(*unused):\n            raise TemplateRuntimeError("No filter named \'days\' found.")\n    pass\n    yield \'카카오 T 펫 이용 후 \'\n    yield str(t_1((undefined(name=\'APP_CALL_WINDOW\') if l_0_APP_CALL_WINDOW is missing else l_0_APP_CALL_WINDOW)))\n    yield \'일이 지나지 않았다면 고객님의 이용 기록을 통해 기사님에게 직접 전화 연결이 가능해요.\\n기사님과 연락 가능한 경로 안내드리겠습니다.\\n\\n\'\n    template = environment.get_template(\'call_howto\', \'reply:guide_history_call\')\n    gen = template.root_render_func(template.new_context(context.get_all(), True, {}))\n    try:\n        for event in gen:\n            yield event\n    finally: gen.close()\n\nblocks = {}\ndebug_info = \'1=19&4=21\'',
-    'reply:disclose_driver_phone': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:disclose_driver_phone'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_driver_phone = resolve('driver_phone')\n    pass\n    yield '기사님의 연락처 안내드리겠습니다.\\n고객님께서 이용하신 기사님 연락처는 '\n    yield str((undefined(name='driver_phone') if l_0_driver_phone is missing else l_0_driver_phone))\n    yield '입니다.'\n\nblocks = {}\ndebug_info = '2=13'",
-    'reply:guide_safe_call': 'from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = \'reply:guide_safe_call\'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_APP_CALL_WINDOW = resolve(\'APP_CALL_WINDOW\')\n    l_0_SAFE_CALL_NUMBER = resolve(\'SAFE_CALL_NUMBER\')\n    l_0_SAFE_CALL_LIMIT = resolve(\'SAFE_CALL_LIMIT\')\n    try:\n        t_1 = environment.filters[\'days\']\n    except KeyError:\n        @internalcode\n        def t_1(*unused):\n            raise TemplateRuntimeError("No filter named \'days\' found.")\n    try:\n        t_2 = environment.filters[\'josa\']\n    except KeyError:\n        @internalcode\n        def t_2(*unused):\n            raise TemplateRuntimeError("No filter named \'josa\' found.")\n    pass\n    yield \'펫 이용 후 \'\n    yield str(t_1((undefined(name=\'APP_CALL_WINDOW\') if l_0_APP_CALL_WINDOW is missing else l_0_APP_CALL_WINDOW)))\n    yield \'일이 지나지 않았다면 [안심연결]을 통해 기사님에게 전화할 수 있습니다.\\n안심연결의 발신번호는 \'\n    yield str(t_2((undefined(name=\'SAFE_CALL_NUMBER\') if l_0_SAFE_CALL_NUMBER is missing else l_0_SAFE_CALL_NUMBER), \'으로/로\'))\n    yield \' 적용되며, 통화 성공 기준 \'\n    yield str((undefined(name=\'SAFE_CALL_LIMIT\') if l_0_SAFE_CALL_LIMIT is missing else l_0_SAFE_CALL_LIMIT))\n    yield \'회까지 이용할 수 있습니다.\\n\\n\'\n    template = environment.get_template(\'call_howto\', \'reply:guide_safe_call\')\n    gen = template.root_render_func(template.new_context(context.get_all(), True, {}))\n    try:\n        for event in gen:\n            yield event\n    finally: gen.close()\n\nblocks = {}\ndebug_info = \'1=27&2=29&4=33\'',
-    'reply:ob_transfer': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:ob_transfer'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_trip_status = resolve('trip_status')\n    l_0_ACTIVE = resolve('ACTIVE')\n    l_0_CANCELLED = resolve('CANCELLED')\n    l_0_request = resolve('request')\n    pass\n    if ((undefined(name='trip_status') if l_0_trip_status is missing else l_0_trip_status) in (undefined(name='ACTIVE') if l_0_ACTIVE is missing else l_0_ACTIVE)):\n        pass\n        yield '기사님 동의 후 정보 안내가 가능해요.\\n해당 내용을 담당부서로 접수 후 연락드리겠습니다.\\n연락까지 시간이 다소 소요될 수 있으니 양해 부탁드립니다.\\n'\n    else:\n        pass\n        yield '기사님 개인정보의 경우 운행완료된 건에 대해 제공해드리고 있는데요.\\n현재 이용이 '\n        if ((undefined(name='trip_status') if l_0_trip_status is missing else l_0_trip_status) in (undefined(name='CANCELLED') if l_0_CANCELLED is missing else l_0_CANCELLED)):\n            pass\n            yield '취소'\n        else:\n            pass\n            yield '중단'\n        yield '된 상태로 확인됩니다.\\n\\n기사님 '\n        yield str((undefined(name='request') if l_0_request is missing else l_0_request))\n        yield ' 제공 동의 여부 확인 후 앱 내의 등록된 연락처로 연락드리겠습니다.\\n연락까지 시간이 다소 소요될 수 있는 점 양해 부탁드립니다.\\n'\n\nblocks = {}\ndebug_info = '1=15&7=21&9=28'",
-    'reply:guide_history_plate': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:guide_history_plate'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    pass\n    yield '차량번호는 고객님의 이용기록을 통해 확인할 수 있어요.\\n\\n[이용기록 확인 방법]\\n▶ 카카오 T 앱 - [이용/알림] 또는 [내 정보] 선택 - [이용 기록] - 이용한 차량 정보 확인하기'\n\nblocks = {}\ndebug_info = ''",
-    'reply:disclose_vehicle_plate': 'from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = \'reply:disclose_vehicle_plate\'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_vehicle_plate = resolve(\'vehicle_plate\')\n    try:\n        t_1 = environment.filters[\'josa\']\n    except KeyError:\n        @internalcode\n        def t_1(*unused):\n            raise TemplateRuntimeError("No filter named \'josa\' found.")\n    pass\n    yield \'고객님께서 예약하신 차량번호는 \'\n    yield str(t_1((undefined(name=\'vehicle_plate\') if l_0_vehicle_plate is missing else l_0_vehicle_plate), \'으로/로\'))\n    yield \' 확인됩니다.\'\n\nblocks = {}\ndebug_info = \'1=19\'',
-    'reply:refer_to_driver': 'from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = \'reply:refer_to_driver\'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_request = resolve(\'request\')\n    try:\n        t_1 = environment.filters[\'josa\']\n    except KeyError:\n        @internalcode\n        def t_1(*unused):\n            raise TemplateRuntimeError("No filter named \'josa\' found.")\n    pass\n    yield \'요청하신 기사님의 \'\n    yield str(t_1((undefined(name=\'request\') if l_0_request is missing else l_0_request), \'은/는\'))\n    yield \' 고객님께서 기사님에게 직접 연락하셔야 확인이 가능한 점 양해 부탁드립니다.\'\n\nblocks = {}\ndebug_info = \'1=19\'',
-    'reply:refuse': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:refuse'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    l_0_request = resolve('request')\n    pass\n    yield '요청하신 기사님의 '\n    yield str((undefined(name='request') if l_0_request is missing else l_0_request))\n    yield ' 정보는 본인 동의 없이 제공이 어려운 점 양해 부탁드립니다.\\n고객님의 정보도 기사님이 요구하는 경우 고객님의 동의 없이 제공하지 않습니다.'\n\nblocks = {}\ndebug_info = '1=13'",
-    'reply:refuse_repeat': "from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join\nname = 'reply:refuse_repeat'\n\ndef root(context, missing=missing, environment=environment):\n    resolve = context.resolve_or_missing\n    undefined = environment.undefined\n    concat = environment.concat\n    cond_expr_undefined = Undefined\n    if 0: yield None\n    pass\n    yield '만족스러운 답변을 드리지 못해 정말 죄송합니다.\\n\\n고객님과 기사님 모두 저희의 이용자로, 저희는 이용자의 개인정보를 제3자에게 제공하지 않습니다.\\n해당 내용은 개인정보 처리방침에도 고지하고 있는 내용입니다.'\n\nblocks = {}\ndebug_info = ''",
-}
-_TEMPLATES = Templates(_TEMPLATE_SOURCES, _TEMPLATE_CODE, _JINJA2_BUILT_WITH)
 _REPLY_NEEDS = {
     'guide_history_call': (),  # policy/driver_info.replies.yaml:14
     'disclose_driver_phone': ('driver_phone',),  # policy/driver_info.replies.yaml:20
@@ -718,7 +310,6 @@ _REPLY_NEEDS = {
     'refuse_repeat': (),  # policy/driver_info.replies.yaml:59
 }
 _CONTEXT_KINDS = {'driver_phone': 'phone', 'vehicle_plate': 'text', 'driver_name': 'text', 'account_number': 'text'}
-_CONTEXT_CHECKS = {"text": check_text, "phone": format_phone, "number": check_number}
 _CONSTANTS = {'ACTIVE': C_ACTIVE, 'CANCELLED': C_CANCELLED, 'CONTACT_EXCEPTIONS': C_CONTACT_EXCEPTIONS, 'PLATE_EXCEPTIONS': C_PLATE_EXCEPTIONS, 'DIRECT_CONTACT_WINDOW': C_DIRECT_CONTACT_WINDOW, 'APP_CALL_WINDOW': C_APP_CALL_WINDOW, 'PLATE_WINDOW': C_PLATE_WINDOW, 'PLATE_IN_HISTORY_SINCE': C_PLATE_IN_HISTORY_SINCE, 'SAFE_CALL_NUMBER': C_SAFE_CALL_NUMBER, 'SAFE_CALL_LIMIT': C_SAFE_CALL_LIMIT, 'CATEGORY': C_CATEGORY}
 _EMPTY = MappingProxyType({})
 
@@ -757,3 +348,342 @@ def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
         raise
     except Exception as error:  # hostile context (a value whose methods raise): fail closed
         raise PolicyInputError("context", f"답변 값을 읽을 수 없습니다: {type(error).__name__}") from None
+
+
+# ── policyc runtime support: the part of compiler/runtime/support.py this policy uses ──
+
+import datetime as _dt
+import re as _re
+from collections.abc import Mapping as _Mapping
+from decimal import Decimal as _Decimal
+
+
+class PolicyInputError(ValueError):
+    """Invalid facts or reply context. `.name` is the fact or value at fault."""
+
+    def __init__(self, name, problem):
+        self.name = name
+        self.problem = problem
+        super().__init__(f"{name}: {problem}")
+
+
+class Label:
+    """An enum value inside a reply template: prints as its Korean label and
+    compares (and hashes) as its code, so `{% if status in OPEN_STATES %}` works against a set constant."""
+
+    __slots__ = ("code", "label")
+
+    def __init__(self, code, label):
+        self.code = code
+        self.label = label
+
+    def __str__(self):
+        return self.label
+
+    def __eq__(self, other):
+        if isinstance(other, Label):
+            return self.code == other.code
+        return self.code == other
+
+    def __hash__(self):
+        return hash(self.code)
+
+    def __repr__(self):
+        return f"Label({self.code!r}, {self.label!r})"
+
+
+MISSING = object()  # a required fact the app did not give
+
+
+def _absent(name):
+    return PolicyInputError(name, "필요한 사실이 없습니다")
+
+
+def _describe(value):
+    if type(value) is str and len(value) > 60:  # a huge text is not copied whole into repr()
+        value = value[:60]
+        return repr(value)[:57] + "..."
+    try:
+        text = repr(value)
+    except Exception:  # a value that cannot even show itself
+        return f"<{type(value).__name__} 값>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_bool(name, value):
+    if value is True or value is False:
+        return value
+    if value is MISSING:
+        raise _absent(name)
+    raise PolicyInputError(name, f"참/거짓(true/false)이어야 합니다: {_describe(value)}")
+
+
+def check_enum(name, value, allowed):
+    if type(value) is str and value in allowed:
+        return value
+    if value is MISSING:
+        raise _absent(name)
+    if issubclass(type(value), str):
+        raise PolicyInputError(name, f"알 수 없는 값 {_describe(value)} (가능한 값: {', '.join(allowed)})")
+    raise PolicyInputError(name, f"문자열 값이어야 합니다 (가능한 값: {', '.join(allowed)}): {_describe(value)}")
+
+
+# The one timestamp text every engine reads alike (the SQL back end uses this pattern):
+# YYYY-MM-DD, T or a space, HH:MM, optionally :SS and .f (1 to 6 digits), then Z or
+# +HH:MM / -HH:MM, ASCII digits only. Python's fromisoformat reads more (week dates,
+# 20230703T1400, a comma, any separator, 7+ fraction digits, +0900); those are turned
+# down so that `policyc batch` and decide() never disagree about a row.
+ISO_TEXT = _re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", _re.ASCII)
+
+# the same shapes with every digit written 0: one C call (bytes.translate) and a set
+# lookup tell whether a string has one of them, where the regex costs three times as much
+_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+
+_ISO_SHAPES = frozenset(f"0000-00-00{sep}00:00{sec}{tz}".encode()
+                        for sep in "T " for sec in ("", ":00", *(":00." + "0" * k for k in range(1, 7)))
+                        for tz in ("Z", "+00:00", "-00:00"))
+
+_fromiso = _dt.datetime.fromisoformat
+
+
+def iso_shaped(v):
+    """Whether a string has the shape of ISO_TEXT (offset minutes under 60: Python reads
+    +09:60 as +10:00, the SQL engines do not agree): C calls, no regex. The generated
+    decide() inlines this test."""
+    return (v.isascii() and v.encode().translate(_ZEROS) in _ISO_SHAPES
+            and (v[-1] == "Z" or v[-2] < "6"))
+
+
+def check_timestamp(name, value):
+    if type(value) is str:
+        if iso_shaped(value):  # then fromisoformat reads it, with its offset, or it is no date
+            try:
+                return _fromiso(value)
+            except ValueError:
+                raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}") from None
+        if not ISO_TEXT.fullmatch(value):
+            if _re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?", value):
+                raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: {value}+09:00): {_describe(value)}")
+            raise PolicyInputError(name, f"ISO 8601 시각이 아닙니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+        raise PolicyInputError(name, f"없는 날짜나 시각입니다: {_describe(value)}")
+    if isinstance(value, _dt.datetime):
+        return _instant(name, value)
+    if value is MISSING:
+        raise _absent(name)
+    raise PolicyInputError(name, f"시각은 UTC 기준 차이가 있는 ISO 8601 문자열이나 datetime 이어야 합니다: {_describe(value)}")
+
+
+_FIELDS = tuple(getattr(_dt.datetime, a).__get__ for a in ("year", "month", "day", "hour", "minute", "second",
+                                                            "microsecond"))
+
+_ZERO = _dt.timedelta(0)
+
+
+def _instant(name, value):
+    """A datetime as the instant it is, in a plain datetime with a fixed UTC offset.
+
+    Python subtracts and compares two datetimes that share a tzinfo by their wall-clock
+    times: across a DST change in ZoneInfo("America/New_York") that is an hour off, and a
+    `fold=1` time compares as its twin. The offset is asked of the tzinfo once (honouring
+    `fold`) and fixed; the fields are read with datetime's own getters, so a subclass
+    cannot change what they say, nor bring its own `__sub__` or `__ge__`."""
+    if type(value) is _dt.datetime and type(value.tzinfo) is _dt.timezone:
+        return value  # already a fixed offset (what fromisoformat gives)
+    try:
+        offset = _dt.datetime.utcoffset(value)
+    except Exception:  # a tzinfo that cannot say its offset
+        offset = None
+    if offset is None:
+        raise PolicyInputError(name, f"UTC 기준 차이가 없는 시각입니다 (예: 2023-07-03T14:00:00+09:00): {_describe(value)}")
+    offset = _dt.timedelta.__add__(_ZERO, offset)  # an exact timedelta, whatever came back
+    zone = _dt.timezone(offset) if offset else _dt.timezone.utc
+    return _dt.datetime(*[get(value) for get in _FIELDS], tzinfo=zone)
+
+
+_LONGEST_NAME = 100  # a longer unknown name is shown cut short and gets no suggestion
+
+
+def unknown_name(name, known, noun):
+    import difflib
+
+    short = type(name) is str and len(name) <= _LONGEST_NAME
+    plain = short and name.isprintable() and name.strip() == name and name != ""
+    key = name if plain else _describe(name)  # an empty, invisible or huge name is shown quoted, cut short
+    # difflib is quadratic: a 50 MB key would take seconds, and no policy name is that long
+    close = difflib.get_close_matches(name, known, n=1) if short else []
+    hint = f" (혹시 {close[0]}?)" if close else ""
+    return PolicyInputError(key, f"알 수 없는 {noun} 이름입니다{hint}")
+
+
+def read_mapping(what, value, known, noun):
+    """`value` as a dict whose keys are all in `known` (a frozenset), or PolicyInputError
+    naming the culprit."""
+    if type(value) is dict:
+        given = value
+    elif isinstance(value, _Mapping):
+        try:
+            given = dict(value)
+        except Exception:
+            raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
+    else:
+        raise PolicyInputError(what, f"{noun}은(는) 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
+    if not known.issuperset(given):
+        for key in given:
+            if key not in known:
+                raise unknown_name(key, sorted(known), noun)
+    return given
+
+
+_PHONE_RAW = _re.compile(r"\+?[0-9][0-9 \-().]{6,22}")
+
+_PHONE_FORMS = (
+    (_re.compile(r"(01[016789])(\d{3,4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(050\d)(\d{4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(070)(\d{4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(02)(\d{3,4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(0[3-6][1-5])(\d{3,4})(\d{4})"), "{}-{}-{}"),
+    (_re.compile(r"(1[5-8]\d\d)(\d{4})"), "{}-{}"),
+)
+
+
+def format_phone(name, value):
+    """A Korean phone number in its usual spelling (010-1234-5678, 0504-1234-5678).
+
+    The raw text is checked strictly first, so `010-1234-567a` is an error rather
+    than some other number."""
+    if not isinstance(value, str) or not _PHONE_RAW.fullmatch(value.strip()):
+        raise PolicyInputError(name, f"전화번호가 아닙니다: {_describe(value)}")
+    digits = _re.sub(r"[ \-().]", "", value.strip())
+    if digits.startswith("+82"):
+        digits = "0" + digits[3:].lstrip("0")
+    elif digits.startswith("+"):
+        raise PolicyInputError(name, f"한국 전화번호가 아닙니다: {_describe(value)}")
+    for pattern, form in _PHONE_FORMS:
+        match = pattern.fullmatch(digits)
+        if match:
+            return form.format(*match.groups())
+    raise PolicyInputError(name, f"한국 전화번호가 아닙니다: {_describe(value)}")
+
+
+def check_text(name, value):
+    if isinstance(value, str) and value.strip() and value.isprintable():
+        return value.strip()
+    raise PolicyInputError(name, f"비어 있지 않은 한 줄 문자열이어야 합니다: {_describe(value)}")
+
+
+_TRAILING_PAREN = _re.compile(r"\([^()]*\)$")
+
+_PHONE_LIKE = _re.compile(r"[0-9]+(-[0-9]+)+")
+
+
+def josa(value, particle):
+    """`value` followed by the particle that agrees with its last sound.
+
+    `particle` is written "받침 있을 때/없을 때": 은/는, 이/가, 을/를, 과/와, 으로/로, 이라고/라고, 이나/나.
+    Uses hangulpy, with three fixes: a trailing parenthesis is skipped (서울(본사)은),
+    a phone-like number is read digit by digit (…5678은), and 과/와 is accepted."""
+    text = str(value)
+    if not text:
+        raise PolicyInputError("josa", "빈 값 뒤에는 조사를 붙일 수 없습니다")
+    word = text
+    while _TRAILING_PAREN.search(word) and _TRAILING_PAREN.sub("", word):
+        word = _TRAILING_PAREN.sub("", word)
+    if _PHONE_LIKE.fullmatch(word):
+        word = word[-1]
+    pick = "와/과" if particle == "과/와" else particle
+    from hangulpy.josa import josa_pick
+
+    try:
+        return text + josa_pick(word, pick)
+    except Exception:  # an unknown particle or a word hangulpy cannot read
+        raise PolicyInputError("josa", f"조사를 고를 수 없습니다: {_describe(text)} {particle}") from None
+
+
+def whole_days(value):
+    """A duration as a number of days: 14 for 14일, 3.5 for 84시간."""
+    if not isinstance(value, _dt.timedelta):
+        raise PolicyInputError("days", f"기간이 아닙니다: {_describe(value)}")
+    days = _Decimal(value // _dt.timedelta(microseconds=1)) / _Decimal(86_400_000_000)
+    return int(days) if days == days.to_integral_value() else days.normalize()
+
+
+def make_environment(loader, filters):
+    """The one Jinja2 environment replies render in: sandboxed, StrictUndefined, no
+    globals (a reply sees only what the policy hands it), only `filters`, block tags
+    trimmed so `{% if %}` lines leave no blank line behind."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.globals.clear()
+    env.filters.clear()
+    env.filters.update(filters)
+    # Arithmetic is not part of a reply (the compiler turns it down); intercepted, Jinja never
+    # folds it at compile time either, and at render time it is an error
+    env.intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
+    env.intercepted_unops = frozenset(("+", "-"))
+    env.call_binop = env.call_unop = _no_arithmetic
+    return env
+
+
+def _no_arithmetic(*args):
+    from jinja2.exceptions import SecurityError
+
+    raise SecurityError("답변 문구에서는 계산할 수 없습니다")
+
+
+class Templates:
+    """A policy's reply templates and snippets by name, compiled by the installed jinja2
+    on first use (so the module does not depend on the jinja2 that built it)."""
+
+    def __init__(self, sources, filters):
+        self._sources = sources
+        self._filters = filters
+        self._cache = {}
+        self._env = None
+
+    def get(self, name):
+        found = self._cache.get(name)
+        if found is None:
+            if self._env is None:
+                import jinja2
+
+                templates = self
+
+                class _Loader(jinja2.BaseLoader):
+                    def load(self, environment, name, globals=None):
+                        return templates.get(name)
+
+                self._env = make_environment(_Loader(), self._filters)
+            found = self._cache[name] = self._env.from_string(self._sources[name])
+        return found
+
+
+def finish_reply(text):
+    """Trailing spaces off every line, no run of blank lines, no blank start or end."""
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    out = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out)
+
+
+# ── built from the support above, once, at import ──
+
+_LABELS = {
+    'request': {'driver_phone': Label('driver_phone', '연락처'), 'vehicle_plate': Label('vehicle_plate', '차량번호'), 'driver_name': Label('driver_name', '이름'), 'account_number': Label('account_number', '계좌번호')},
+    'trip_status': {'in_progress': Label('in_progress', '운행중'), 'completed': Label('completed', '운행완료'), 'cancelled_before_dispatch': Label('cancelled_before_dispatch', '배차 전 취소'), 'cancelled_after_dispatch': Label('cancelled_after_dispatch', '배차 후 취소'), 'stopped_by_passenger_report': Label('stopped_by_passenger_report', '승객 신고로 중단'), 'stopped_by_driver_report': Label('stopped_by_driver_report', '기사 신고로 중단')},
+    'reason': {'lost_item': Label('lost_item', '분실물'), 'accident': Label('accident', '운행 중 사고'), 'fare_unpaid': Label('fare_unpaid', '운임 지급'), 'custom_reservation': Label('custom_reservation', '맞춤예약'), 'other': Label('other', '기타'), 'unknown': Label('unknown', '사유 파악 불가')},
+}
+_CONTEXT_CHECKS = {'phone': format_phone, 'text': check_text}
+_FILTERS = {'days': whole_days, 'josa': josa}
+_TEMPLATES = Templates(_TEMPLATE_SOURCES, _FILTERS)

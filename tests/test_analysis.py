@@ -40,7 +40,7 @@ def test_shipped_policy_checks_clean_with_invariants_proven(driver_policy):
 def test_catch_all_removed_shows_a_gap(tmp_path, driver_info):
     result = changed(tmp_path, "  otherwise refuse\n", "")
     gaps = [d for d in result.diagnostics if d.code == "E0400"]
-    assert len(gaps) == 1 and "reply" in gaps[0].message
+    assert len(gaps) == 1 and gaps[0].about["decision"] == "reply"
     example = gaps[0].example
     # facts the shipped module accepts, where the shipped policy only had its catch-all left
     assert driver_info.decide(example).rule == "otherwise"
@@ -54,7 +54,7 @@ def test_phone_after_three_days_breaks_the_invariant(tmp_path):
              '    then disclose_driver_phone\n\n  rule 연락처_안심연결')
     result = changed(tmp_path, "  rule 연락처_안심연결", extra)
     broken = [d for d in result.diagnostics if d.code == "E0606"]
-    assert [d.message.split("`")[1] for d in broken] == ["연락처_공개_조건"]
+    assert [d.about["invariant"] for d in broken] == ["연락처_공개_조건"]
     [finding] = broken
     assert finding.related and "연락처_분실물_직접" in Path(tmp_path / "driver_info.policy").read_text(
         encoding="utf-8").splitlines()[finding.related[0].span.line - 1]

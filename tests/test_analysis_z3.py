@@ -147,18 +147,18 @@ def z3_findings(policy: ir.Policy) -> set[tuple[str, str]]:
 
 
 def partition_findings(policy: ir.Policy) -> set[tuple[str, str]]:
+    """The analysis's findings, read from each diagnostic's structured `data`."""
     out = set()
     for d in analyze(policy):
+        about = d.about
         if d.code == "E0400":
-            out.add((d.code, d.message.split("`")[1]))
-        elif d.code in ("E0601", "E0602", "E0606"):
-            out.add((d.code, d.message.split("`")[1 if d.code != "E0602" else 5]))
+            out.add((d.code, about["decision"]))
+        elif d.code in ("E0601", "E0602"):
+            out.add((d.code, about["rule"]))
+        elif d.code == "E0606":
+            out.add((d.code, about["invariant"]))
         elif d.code == "W0604":
-            rule_name = d.message.split("`")[1]
-            rule = next(r for dec in policy.decisions for r in dec.rules if r.name == rule_name)
-            k = list(rule.parts).index((d.span.file, d.span.line, d.span.column, d.span.end_line, d.span.end_column)) \
-                if rule.parts else 0
-            out.add((d.code, f"{rule_name}#{k}"))
+            out.add((d.code, f"{about['rule']}#{about['part']}"))
     return out
 
 

@@ -9,7 +9,9 @@ rule took:
   - under `unique`, a rule that shares facts with an earlier one is an error (E0602);
   - a part of a rule's `and` that is true wherever the rest holds inside R is implied
     (W0604);
-  - without `otherwise`, what is left of R at the end is a gap (E0400).
+  - without `otherwise`, what is left of R at the end is a gap (E0400);
+  - a table lookup `M[key]` in what a rule yields misses when some value of `key` that M
+    lacks can reach that rule (E0307).
 Then every invariant is proven over all regions, or refuted with the facts and the rule
 that breaks it (E0606). `overlaps=True` lists, under `first`, where a later rule with
 another result also matches (W0603). Every finding about a region carries an example:
@@ -23,6 +25,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, Related
 from ..middle import ir
 from ..middle.evaluate import Env, requirements_hold
+from ..middle.names import quoted
 from ..runtime.support import josa
 from .encode import Encoder
 from .mdd import FALSE, TRUE
@@ -40,8 +43,9 @@ class _Analysis:
         self._index: dict[str, list[list[ir.Rule]]] = {}
         self._position: dict[str, dict[int, int]] = {}
 
-    def error(self, code, span, message, help_=None, label=None, related=(), notes=(), example=None):
-        self.diags.append(Diagnostic(code, span, message, help_, label, tuple(related), tuple(notes), example))
+    def error(self, code, span, message, help_=None, label=None, related=(), notes=(), example=None, **about):
+        self.diags.append(Diagnostic(code, span, message, help_, label, tuple(related), tuple(notes), example,
+                                     tuple(about.items())))
 
     def run(self) -> list[Diagnostic]:
         if self.space.problem:
@@ -101,7 +105,8 @@ class _Analysis:
     # ── decisions ──
     def _decision(self, d: ir.Decision) -> None:
         m, enc = self.enc.mdd, self.enc
-        need_fires = self.overlaps or (d.yields_outcome and bool(self.policy.invariants))
+        lookups = [[x for x in ir.walk(rule.output) if isinstance(x, ir.Lookup)] for rule in d.rules]
+        need_fires = self.overlaps or (d.yields_outcome and bool(self.policy.invariants)) or any(lookups)
         remaining = enc.valid  # valid facts no earlier rule took
         taken = FALSE  # facts some earlier rule matches (for unique)
         conds: list[int] = []
@@ -145,15 +150,45 @@ class _Analysis:
             if d.hit_policy == "unique":
                 taken = m.or_(taken, cond)
         self.fires[d.name] = fires
+        for rule, found, region in zip(d.rules, lookups, fires):
+            for lookup in found:
+                self._lookup(d, rule, lookup, region)
         if d.rules and d.rules[-1].cond is not None and remaining != FALSE:
             example, sentence = self._example(remaining, lambda typed: not _any_rule(self.policy, d, typed))
             self.error("E0400", d.span, f"결정 `{d.name}` 에 맞는 규칙이 없는 경우가 있습니다",
                        "그 경우를 다루는 규칙을 더하거나, 결정 끝에 `otherwise 결과` 를 두세요",
                        "여기에 맞는 규칙이 없는 사실이 들어올 수 있습니다",
                        notes=(f"{sentence}일 때 어느 규칙에도 맞지 않습니다",),
-                       example=example)
+                       example=example, decision=d.name)
         if self.overlaps and d.hit_policy == "first":
             self._first_overlaps(d, conds, fires)
+
+    def _lookup(self, d: ir.Decision, rule: ir.Rule, lookup: ir.Lookup, region: int) -> None:
+        """E0307: the values of the lookup's key that reach this rule and the table lacks."""
+        m = self.enc.mdd
+        table = self.policy.const(lookup.map)
+        keys = {k for k, _ in table.value}
+        var = self.space.index.get(lookup.key.name)
+        if var is None:  # the key fact is tested nowhere: every value reaches the rule
+            codes = self.policy.fact(lookup.key.name).codes
+            missing = [c for c in codes if c not in keys] if region != FALSE else []
+            reach = {c: region for c in missing}
+        else:
+            values = self.space.dims[var].values
+            reach = {c: m.and_(region, m.var_in(var, [i])) for i, c in enumerate(values) if c not in keys}
+            reach = {c: r for c, r in reach.items() if r != FALSE}
+            missing = list(reach)
+        if not missing:
+            return
+        example, sentence = self._example(reach[missing[0]], lambda typed: self._rule_at(d, typed) is rule
+                                          and typed[lookup.key.name] not in keys)
+        self.error("E0307", lookup.span,
+                   f"`{lookup.map}` 에 없는 {lookup.key.name} 값이 여기 올 수 있습니다: {', '.join(missing)}",
+                   f"`{lookup.map}` 에 {', '.join(missing)} 를 더하거나, 앞선 규칙에서 먼저 처리하세요",
+                   "표에 없는 값으로 찾을 수 있음",
+                   notes=(f"{sentence}일 때 규칙 {quoted(rule.name, '이/가')} 표 `{lookup.map}` 에서 값을 찾습니다",)
+                   if sentence else (),
+                   example=example, decision=d.name, rule=rule.name, table=lookup.map, missing=tuple(missing))
 
     def _dead(self, d: ir.Decision, i: int, cond: int, boxes) -> None:
         m = self.enc.mdd
@@ -162,7 +197,7 @@ class _Analysis:
         if reachable == FALSE:
             self.error("E0601", rule.span, f"규칙 `{rule.name}` 의 조건은 어떤 올바른 사실에도 맞지 않습니다",
                        "조건끼리 서로 모순됩니다 (require 조건도 함께 봅니다). 조건을 고치거나 규칙을 지우세요",
-                       "절대 맞지 않는 규칙")
+                       "절대 맞지 않는 규칙", decision=d.name, rule=rule.name)
             return
         mine = boxes[i]
         position = self._position[d.name]
@@ -175,10 +210,11 @@ class _Analysis:
                     if j < i and d.rules[j].cond is not None and _boxes_meet(mine, boxes[j])
                     and m.meets(reachable, self.enc.cond(d.rules[j].cond))]
         example, sentence = self._example(reachable, lambda typed: self._rule_at(d, typed) is not rule)
-        self.error("E0601", rule.span, f"규칙 `{rule.name}` 은(는) 결과를 정할 일이 없습니다: 앞선 규칙들이 먼저 맞습니다",
+        self.error("E0601", rule.span, f"규칙 {quoted(rule.name, '은/는')} 결과를 정할 일이 없습니다: 앞선 규칙들이 먼저 맞습니다",
                    "이 규칙을 덮는 규칙보다 앞으로 옮기거나, 조건을 고치거나, 지우세요", "절대 쓰이지 않는 규칙",
                    [Related(r.span, "이 규칙이 먼저 맞습니다") for r in covering],
-                   (f"예: {sentence}일 때 이 규칙의 조건은 맞지만 앞선 규칙이 결과를 정합니다",), example)
+                   (f"예: {sentence}일 때 이 규칙의 조건은 맞지만 앞선 규칙이 결과를 정합니다",), example,
+                   decision=d.name, rule=rule.name, covered_by=tuple(r.name for r in covering))
 
     def _unique_overlap(self, d: ir.Decision, i: int, cond: int, taken: int) -> None:
         m = self.enc.mdd
@@ -191,15 +227,16 @@ class _Analysis:
         other = next((r for r in d.rules[:i] if r.cond is not None and _holds(self.policy, r.cond, typed)), None)
         example, sentence = self._example(both, lambda t: other is not None and _holds(self.policy, rule.cond, t))
         related = [Related(other.span, "이 규칙도 맞습니다")] if other else []
-        self.error("E0602", rule.span, f"`unique` 결정 `{d.name}` 에서 규칙 `{rule.name}` 이(가) 앞선 규칙과 겹칩니다",
+        self.error("E0602", rule.span, f"`unique` 결정 `{d.name}` 에서 규칙 {quoted(rule.name, '이/가')} 앞선 규칙과 겹칩니다",
                    "두 규칙의 조건이 겹치지 않게 나누거나, 순서가 뜻을 가지면 `(first)` 를 쓰세요", "겹치는 규칙",
-                   related, (f"{sentence}일 때 두 규칙이 모두 맞습니다",), example)
+                   related, (f"{sentence}일 때 두 규칙이 모두 맞습니다",), example,
+                   decision=d.name, rule=rule.name, other=other.name if other else None)
 
     def _implied(self, d: ir.Decision, i: int, remaining: int) -> None:
         m, enc = self.enc.mdd, self.enc
         rule = d.rules[i]
-        parts = list(rule.cond.operands) if isinstance(rule.cond, ir.And) else [rule.cond]
-        spans = list(rule.parts) if len(rule.parts) == len(parts) else [rule.span] * len(parts)
+        parts = list(rule.conjuncts)
+        spans = [p.span for p in parts]
         nodes = [enc.cond(p) for p in parts]
         firsts = [enc.box(p).get(0) for p in parts]  # each part's own limit on the first variable
         width = m.sizes[0] if m.sizes else 0
@@ -228,7 +265,8 @@ class _Analysis:
                        "빼도 결정이 같습니다. 지워서 규칙을 짧게 하세요" if not whole else
                        "앞선 규칙에 맞지 않은 모든 사실에 이 규칙이 맞습니다. `otherwise` 로 바꾸세요",
                        "이미 참인 조건", example=example,
-                       notes=(f"이 규칙이 결과를 정하는 경우의 예: {sentence}",) if sentence else ())
+                       notes=(f"이 규칙이 결과를 정하는 경우의 예: {sentence}",) if sentence else (),
+                       decision=d.name, rule=rule.name, part=k)
 
     def _first_overlaps(self, d: ir.Decision, conds: list[int], fires: list[int]) -> None:
         m = self.enc.mdd
@@ -243,10 +281,11 @@ class _Analysis:
                 example, sentence = self._example(both, lambda t: self._rule_at(d, t) is earlier
                                                   and _holds(self.policy, later.cond, t))
                 self.error("W0603", later.span,
-                           f"규칙 `{later.name}` 도 맞지만 앞선 규칙 `{earlier.name}` 이(가) 먼저 맞아 다른 결과가 납니다",
+                           f"규칙 `{later.name}` 도 맞지만 앞선 규칙 {quoted(earlier.name, '이/가')} 먼저 맞아 다른 결과가 납니다",
                            "의도한 순서라면 그대로 두세요", "가려지는 규칙",
                            [Related(earlier.span, "먼저 맞는 규칙")],
-                           (f"{sentence}일 때: {_show(earlier.output)} (이 규칙이라면 {_show(later.output)})",), example)
+                           (f"{sentence}일 때: {_show(earlier.output)} (이 규칙이라면 {_show(later.output)})",), example,
+                           decision=d.name, rule=later.name, earlier=earlier.name)
 
     # ── invariants ──
     def _invariant(self, inv: ir.Invariant) -> None:
@@ -276,7 +315,8 @@ class _Analysis:
             message = f"깨진 불변식 `{inv.name}`: 불변식의 조건 밖에서도 {happening} 일어납니다"
         self.error("E0606", inv.span, message, "규칙이나 불변식을 고치세요", "지켜지지 않는 불변식",
                    [Related(culprit.span, "이 규칙이 그때 결과를 정합니다")],
-                   (f"{sentence}일 때 규칙 `{culprit.name}` 이(가) 결과 `{culprit.output.value}` 를 정합니다",), example)
+                   (f"{sentence}일 때 규칙 {quoted(culprit.name, '이/가')} 결과 {quoted(culprit.output.value, '을/를')} 정합니다",), example,
+                   invariant=inv.name, rule=culprit.name)
 
 
 def _subject_label(policy: ir.Policy, inv: ir.Invariant) -> str:

@@ -14,14 +14,14 @@ from itertools import compress
 from typing import Any
 
 from ..middle import ir
+from ..middle.values import DAY, HOUR, MINUTE, SECOND, duration_text, from_micros, instant_text, korean_duration, \
+    to_number
 from ..runtime.support import josa
 from .mdd import FALSE, MDD, TRUE
-from .space import EPOCH, US, Axis, Space, form_text, rank, to_number
-
-_DAY, _HOUR, _MIN, _SEC = 86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000
+from .space import Axis, Space, form_text, rank
 
 
-class Encoder:
+class Encoder(ir.Visitor):
     def __init__(self, space: Space) -> None:
         self.space = space
         self.mdd = MDD([len(d.values) for d in space.dims])
@@ -39,28 +39,35 @@ class Encoder:
         return found
 
     def _cond(self, e: ir.Expr) -> int:
-        m, sp = self.mdd, self.space
-        if isinstance(e, ir.And):
-            return m.all_of(self.cond(x) for x in e.operands)
-        if isinstance(e, ir.Or):
-            return m.any_of(self.cond(x) for x in e.operands)
-        if isinstance(e, ir.Not):
-            return m.not_(self.cond(e.operand))
-        if isinstance(e, ir.FactRef):  # a bool fact on its own
-            return m.var_in(sp.index[e.name], [1])
-        if isinstance(e, ir.ConstRef):
-            return TRUE if sp.consts[e.name].value else FALSE
-        if isinstance(e, ir.Value):
-            return TRUE if e.value else FALSE
-        if isinstance(e, ir.In):
-            codes = self._set(e.set)
-            var = sp.index[e.item.name]
-            inside = [i for i, code in enumerate(sp.dims[var].values) if code in codes]
-            node = m.var_in(var, inside)
-            return m.not_(node) if e.negated else node
-        if isinstance(e, ir.Cmp):
-            return self._cmp(e)
-        raise TypeError(e)  # pragma: no cover
+        return self.visit(e)
+
+    def visit_And(self, e: ir.And) -> int:
+        return self.mdd.all_of(self.cond(x) for x in e.operands)
+
+    def visit_Or(self, e: ir.Or) -> int:
+        return self.mdd.any_of(self.cond(x) for x in e.operands)
+
+    def visit_Not(self, e: ir.Not) -> int:
+        return self.mdd.not_(self.cond(e.operand))
+
+    def visit_FactRef(self, e: ir.FactRef) -> int:  # a bool fact on its own
+        return self.mdd.var_in(self.space.index[e.name], [1])
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> int:
+        return TRUE if self.space.consts[e.name].value else FALSE
+
+    def visit_Value(self, e: ir.Value) -> int:
+        return TRUE if e.value else FALSE
+
+    def visit_In(self, e: ir.In) -> int:
+        codes = self._set(e.set)
+        var = self.space.index[e.item.name]
+        inside = [i for i, code in enumerate(self.space.dims[var].values) if code in codes]
+        node = self.mdd.var_in(var, inside)
+        return self.mdd.not_(node) if e.negated else node
+
+    def visit_Cmp(self, e: ir.Cmp) -> int:
+        return self._cmp(e)
 
     def box(self, e: ir.Expr | None) -> dict[int, frozenset[int]]:
         """An over-approximation of a condition as allowed values per variable, read off
@@ -148,7 +155,7 @@ class Encoder:
         numeric = _solve(sp, targets, self._plan)
         for f in sp.policy.facts:
             if f.type.kind in ("timestamp", "duration", "number"):
-                typed[f.name] = _typed(f.type.kind, numeric.get(f.name, _default(f.type.kind, sp)), sp.offset)
+                typed[f.name] = from_micros(f.type.kind, numeric.get(f.name, _default(f.type.kind, sp)), sp.offset)
         return {k: _jsonable(v) for k, v in typed.items()}, typed
 
     def describe(self, box: dict[int, frozenset[int]]) -> str:
@@ -197,7 +204,7 @@ def _declared_order(space: Space, var: int) -> int:
 # ── choosing plain representatives ──
 
 def _units(axis: Axis) -> list[int]:
-    return [_DAY, _HOUR, _MIN, _SEC, 1] if axis.integral else [1]
+    return [DAY, HOUR, MINUTE, SECOND, 1] if axis.integral else [1]
 
 
 def _representative(axis: Axis, index: int) -> Fraction:
@@ -289,15 +296,6 @@ def _plan(space: Space, forms: tuple) -> tuple[list[str], list[list[Fraction]], 
     return names, [row[n:] for row in a], extra
 
 
-def _typed(kind: str, value: Fraction, offset) -> Any:
-    if kind == "timestamp":
-        micro = round(value)
-        return (EPOCH + micro * US).astimezone(offset)
-    if kind == "duration":
-        return round(value) * US
-    return int(value) if value.denominator == 1 else float(value)
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
@@ -306,40 +304,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def duration_text(value: dt.timedelta) -> str:
-    """A duration in the policy language's own spelling: 3d12h, 90s, 1d500000us."""
-    micro = value // US
-    if micro == 0:
-        return "0s"
-    out = []
-    for unit, name in ((_DAY, "d"), (_HOUR, "h"), (_MIN, "m"), (_SEC, "s"), (1, "us")):
-        amount, micro = divmod(micro, unit)
-        if amount:
-            out.append(f"{amount}{name}")
-    return "".join(out)
-
-
-def korean_duration(micro: Fraction) -> str:
-    micro = int(micro)
-    if micro == 0:
-        return "0초"
-    sign = "-" if micro < 0 else ""
-    micro = abs(micro)
-    out = []
-    for unit, name in ((_DAY, "일"), (_HOUR, "시간"), (_MIN, "분"), (_SEC, "초"), (1, "마이크로초")):
-        amount, micro = divmod(micro, unit)
-        if amount:
-            out.append(f"{amount}{name}")
-    return sign + " ".join(out)
-
-
 def _show(axis: Axis, t: Fraction) -> str:
     if axis.kind == "timestamp" and axis.integral and len(axis.form) == 1:
-        when = (EPOCH + int(t) * US).astimezone(axis.offset)
-        text = when.strftime("%Y-%m-%d %H:%M")
-        if when.second or when.microsecond:
-            text = when.isoformat(sep=" ")[:26]
-        return f"{text} ({when.strftime('%z')[:3]}:{when.strftime('%z')[3:]})"
+        return instant_text(from_micros("timestamp", t, axis.offset))
     if axis.integral:
         return korean_duration(t)
     return str(int(t)) if t.denominator == 1 else str(float(t))

@@ -16,29 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
 from ..middle import ir
+from ..middle.values import to_number
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-US = dt.timedelta(microseconds=1)
-_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "=", "!=": "!="}
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
-
-
-def to_number(value: Any) -> Fraction:
-    """Any numeric IR value as an exact rational (instants and durations in microseconds)."""
-    if isinstance(value, dt.datetime):
-        return Fraction((value - EPOCH) // US)
-    if isinstance(value, dt.timedelta):
-        return Fraction(value // US)
-    if isinstance(value, bool):
-        raise TypeError(value)
-    if isinstance(value, (int, Decimal, float)):
-        return Fraction(value)
-    raise TypeError(value)
 
 
 Form = tuple[tuple[str, Fraction], ...]  # sorted (fact, coefficient), no zero coefficients
@@ -132,9 +115,8 @@ class Space:
 
     def __init__(self, policy: ir.Policy) -> None:
         self.policy = policy
-        self.facts = {f.name: f for f in policy.facts}
-        self.derived = {d.name: d for d in policy.derived}
-        self.consts = {c.name: c for c in policy.consts}
+        self.facts = policy.facts_by_name
+        self.consts = policy.consts_by_name
         self.axes: dict[Form, Axis] = {}
         self.problem: str | None = None
         tz = next((c.value.tzinfo for c in policy.consts if c.type.kind == "timestamp"), dt.timezone.utc)
@@ -170,71 +152,33 @@ class Space:
             if inv.cond is not None:
                 yield inv.cond
 
-    def _collect(self, e: ir.Expr, uses: dict[str, int]) -> None:
-        if isinstance(e, (ir.And, ir.Or)):
-            for x in e.operands:
-                self._collect(x, uses)
-        elif isinstance(e, ir.Not):
-            self._collect(e.operand, uses)
-        elif isinstance(e, ir.In):
-            if isinstance(e.item, ir.FactRef):
-                uses[e.item.name] = uses.get(e.item.name, 0) + 1
-        elif isinstance(e, ir.FactRef):
-            uses[e.name] = uses.get(e.name, 0) + 1
-        elif isinstance(e, ir.Cmp):
-            atom = self.numeric(e)
-            if atom is None:
-                for side in (e.left, e.right):
-                    if isinstance(side, ir.FactRef):
-                        uses[side.name] = uses.get(side.name, 0) + 1
-                return
-            axis, op, t = atom
-            if axis is not None:
-                axis.thresholds.append(t)
-                uses[form_text(axis.form)] = uses.get(form_text(axis.form), 0) + 1
-
-    def kind_of(self, e: ir.Expr) -> str | None:
-        if isinstance(e, ir.FactRef):
-            return self.facts[e.name].type.kind
-        if isinstance(e, ir.DerivedRef):
-            return self.derived[e.name].type.kind
-        if isinstance(e, ir.ConstRef):
-            return self.consts[e.name].type.kind
-        if isinstance(e, ir.Value):
-            v = e.value
-            if isinstance(v, bool):
-                return "bool"
-            if isinstance(v, dt.datetime):
-                return "timestamp"
-            if isinstance(v, dt.timedelta):
-                return "duration"
-            if isinstance(v, (int, Decimal, float)):
-                return "number"
-            return "other"
-        if isinstance(e, ir.Arith):  # numeric whatever the exact kind: that is all callers ask
-            return self.kind_of(e.left)
-        return None
+    def _collect(self, cond: ir.Expr, uses: dict[str, int]) -> None:
+        """Count how often each fact or axis is tested, and note every threshold."""
+        for atom in ir.atoms(cond):
+            if isinstance(atom, ir.In):
+                if isinstance(atom.item, ir.FactRef):
+                    uses[atom.item.name] = uses.get(atom.item.name, 0) + 1
+            elif isinstance(atom, ir.FactRef):
+                uses[atom.name] = uses.get(atom.name, 0) + 1
+            elif isinstance(atom, ir.Cmp):
+                found = self.numeric(atom)
+                if found is None:
+                    for side in (atom.left, atom.right):
+                        if isinstance(side, ir.FactRef):
+                            uses[side.name] = uses.get(side.name, 0) + 1
+                elif found[0] is not None:
+                    axis, _, t = found
+                    axis.thresholds.append(t)
+                    uses[form_text(axis.form)] = uses.get(form_text(axis.form), 0) + 1
 
     def linear(self, e: ir.Expr) -> Linear:
-        if isinstance(e, ir.FactRef):
-            return Linear(((e.name, Fraction(1)),), Fraction(0))
-        if isinstance(e, ir.DerivedRef):
-            return self.linear(self.derived[e.name].expr)
-        if isinstance(e, ir.ConstRef):
-            return Linear((), to_number(self.consts[e.name].value))
-        if isinstance(e, ir.Value):
-            return Linear((), to_number(e.value))
-        if isinstance(e, ir.Arith):
-            left, right = self.linear(e.left), self.linear(e.right)
-            return left + right if e.op == "+" else left - right
-        raise TypeError(e)
+        return _Linear(self.policy).visit(e)
 
     def numeric(self, e: ir.Cmp):
         """(axis or None, op, threshold) for a numeric comparison; axis None means the
         comparison does not depend on the facts (`op` then holds for `threshold` vs 0).
         None when the comparison is not numeric."""
-        kind = self.kind_of(e.left)
-        if kind not in ("timestamp", "duration", "number"):
+        if not e.left.type.numeric:
             return None
         diff = self.linear(e.left) - self.linear(e.right)  # diff op 0
         op = e.op
@@ -278,6 +222,30 @@ class Space:
             forms = ", ".join(a.label for a in self.axes.values())
             return f"비교하는 수치들({forms})이 서로 독립이 아니어서 사실 공간을 정확히 나눌 수 없습니다"
         return None
+
+
+class _Linear(ir.Visitor):
+    """A numeric expression as a linear form over the numeric facts (derived values
+    written out, constants as numbers)."""
+
+    def __init__(self, policy: ir.Policy) -> None:
+        self.policy = policy
+
+    def visit_FactRef(self, e: ir.FactRef) -> Linear:
+        return Linear(((e.name, Fraction(1)),), Fraction(0))
+
+    def visit_DerivedRef(self, e: ir.DerivedRef) -> Linear:
+        return self.visit(self.policy.derived_by_name[e.name].expr)
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> Linear:
+        return Linear((), to_number(self.policy.consts_by_name[e.name].value))
+
+    def visit_Value(self, e: ir.Value) -> Linear:
+        return Linear((), to_number(e.value))
+
+    def visit_Arith(self, e: ir.Arith) -> Linear:
+        left, right = self.visit(e.left), self.visit(e.right)
+        return left + right if e.op == "+" else left - right
 
 
 def form_text(form: Form) -> str:

@@ -7,42 +7,18 @@ from ..diagnostics import Diagnostic
 from ..middle import ir
 
 
-def names_in(e: ir.Expr | None, out: set[str]) -> None:
-    if e is None:
-        return
-    if isinstance(e, (ir.FactRef, ir.DerivedRef, ir.ConstRef)):
-        out.add(e.name)
-    elif isinstance(e, (ir.Arith, ir.Cmp)):
-        names_in(e.left, out)
-        names_in(e.right, out)
-    elif isinstance(e, ir.In):
-        names_in(e.item, out)
-        names_in(e.set, out)
-    elif isinstance(e, ir.Not):
-        names_in(e.operand, out)
-    elif isinstance(e, (ir.And, ir.Or)):
-        for x in e.operands:
-            names_in(x, out)
-    elif isinstance(e, ir.Lookup):
-        out.add(e.map)
-        names_in(e.key, out)
-    elif isinstance(e, ir.TupleOf):
-        for x in e.items:
-            names_in(x, out)
-
-
 def unused(policy: ir.Policy) -> list[Diagnostic]:
     used: set[str] = set()
     for d in policy.derived:
-        names_in(d.expr, used)
+        used.update(ir.names_in(d.expr))
     for r in policy.requires:
-        names_in(r.cond, used)
+        used.update(ir.names_in(r.cond))
     for d in policy.decisions:
         for rule in d.rules:
-            names_in(rule.cond, used)
-            names_in(rule.output, used)
+            used.update(ir.names_in(rule.cond))
+            used.update(ir.names_in(rule.output))
     for inv in policy.invariants:
-        names_in(inv.cond, used)
+        used.update(ir.names_in(inv.cond))
         used.add(inv.subject)
     for o in policy.outcomes:
         used.update(o.reply.uses)

@@ -3,22 +3,23 @@
     generate(policy) -> str
 
 The module offers decide(facts) -> Decision, render(decision, context) -> str,
-OUTCOMES, FACTS_SCHEMA, PolicyInputError and SOURCE_SHA256. It imports only the
-standard library, jinja2 and hangulpy; the runtime helpers (compiler/runtime/support.py)
-are copied in verbatim. Output is byte-identical for the same IR and is passed
-through compile() before anyone writes it.
+OUTCOMES, FACTS_SCHEMA, PolicyInputError, SOURCE and SOURCE_SHA256. Read top to bottom it
+is the policy first (its tables, Decision, decide(), the replies and render()), then the
+runtime support it uses (cut from compiler/runtime/support.py by runtime_code.py: only
+what this policy needs), then the few objects built from that support. It imports only the
+standard library, jinja2 and hangulpy (the last two on first use), does not depend on the
+jinja2 that built it, is byte-identical for the same IR, and is passed through compile()
+before anyone writes it.
 """
 
 from __future__ import annotations
 
 import keyword
-from importlib import resources
-
-import jinja2
 
 from .. import __version__
-from ..runtime import support
 from ..middle import ir
+from ..runtime import support
+from .runtime_code import support_code
 from .writer import CodeWriter, comment_text, literal, pretty
 
 _CMP = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -27,10 +28,10 @@ _JSON_TYPES = {"bool": {"type": "boolean"},
                "duration": {"type": "string", "pattern": r"^(\d+(일|시간|분|초|ms|us|d|h|m|s))+$"},
                "timestamp": {"type": "string", "format": "date-time",
                              "pattern": f"^{support.ISO_TEXT.pattern}$"}}  # what decide() reads
-
-
-def support_source() -> str:
-    return resources.files("compiler").joinpath("runtime/support.py").read_text(encoding="utf-8").rstrip("\n")
+_CHECKS = {"enum": "check_enum", "bool": "check_bool", "timestamp": "check_timestamp",
+           "number": "check_number", "duration": "check_duration"}
+_CONTEXT_CHECKS = {"text": "check_text", "phone": "format_phone", "number": "check_number"}
+_FILTER_FUNCTIONS = {name: fn.__name__ for name, fn in support.FILTERS.items()}
 
 
 def _ident(prefix: str, name: str, index: int) -> str:
@@ -67,6 +68,55 @@ def facts_schema(policy: ir.Policy) -> dict:
     }
 
 
+class _Expr(ir.Visitor):
+    """An IR expression as Python source over the module's own variables."""
+
+    def __init__(self, gen: "_Gen") -> None:
+        self.g = gen
+
+    def visit_FactRef(self, e: ir.FactRef) -> str:
+        return self.g.var[e.name]
+
+    visit_DerivedRef = visit_FactRef
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> str:
+        return self.g.const[e.name]
+
+    def visit_Value(self, e: ir.Value) -> str:
+        return literal(e.value)  # a set is a tuple of codes, in the order written
+
+    def visit_Arith(self, e: ir.Arith) -> str:
+        return f"{self.visit(e.left)} {e.op} {self.visit(e.right)}"
+
+    def visit_Cmp(self, e: ir.Cmp) -> str:
+        return f"{self.visit(e.left)} {_CMP[e.op]} {self.visit(e.right)}"
+
+    def visit_In(self, e: ir.In) -> str:
+        return f"{self.visit(e.item)} {'not in' if e.negated else 'in'} {self.visit(e.set)}"
+
+    def visit_Not(self, e: ir.Not) -> str:
+        inner = self.visit(e.operand)
+        return f"not ({inner})" if isinstance(e.operand, (ir.And, ir.Or, ir.Cmp, ir.In)) else f"not {inner}"
+
+    def _joined(self, e, joiner: str) -> str:
+        return joiner.join(f"({self.visit(x)})" if isinstance(x, (ir.And, ir.Or)) else self.visit(x)
+                           for x in e.operands)
+
+    def visit_And(self, e: ir.And) -> str:
+        return self._joined(e, " and ")
+
+    def visit_Or(self, e: ir.Or) -> str:
+        return self._joined(e, " or ")
+
+    def visit_Lookup(self, e: ir.Lookup) -> str:
+        return f"{self.g.const[e.map]}[{self.visit(e.key)}]"
+
+    def visit_TupleOf(self, e: ir.TupleOf) -> str:
+        if not e.items:
+            return literal(())
+        return "(" + ", ".join(self.visit(x) for x in e.items) + ("," if len(e.items) == 1 else "") + ")"
+
+
 class _Gen:
     def __init__(self, policy: ir.Policy) -> None:
         self.p = policy
@@ -77,39 +127,14 @@ class _Gen:
         for i, d in enumerate(policy.derived):
             self.var[d.name] = _ident("d_", d.name, i)
         self.const = {c.name: _ident("C_", c.name, i) for i, c in enumerate(policy.consts)}
-        self.enum_order = {f.name: f.codes for f in policy.facts if f.type.kind == "enum"}
-        self.all_codes = tuple(c for f in policy.facts for c in f.codes)
         self.where = comment_text(policy.source_path)
         self.dn = {d.name: _ident("", d.name, i) for i, d in enumerate(policy.decisions)}
+        self.expr = _Expr(self).visit
+        self.roots = {"PolicyInputError", "read_mapping", "MISSING"}  # the support decide() needs
 
-    # ── expressions ──
-    def expr(self, e: ir.Expr, top: bool = False) -> str:
-        if isinstance(e, (ir.FactRef, ir.DerivedRef)):
-            return self.var[e.name]
-        if isinstance(e, ir.ConstRef):
-            return self.const[e.name]
-        if isinstance(e, ir.Value):
-            if isinstance(e.value, frozenset):  # an inline set: a tuple in enum order
-                return literal(tuple(sorted(e.value, key=self.all_codes.index)))
-            return literal(e.value)
-        if isinstance(e, ir.Arith):
-            return f"{self.expr(e.left)} {e.op} {self.expr(e.right)}"
-        if isinstance(e, ir.Cmp):
-            return f"{self.expr(e.left)} {_CMP[e.op]} {self.expr(e.right)}"
-        if isinstance(e, ir.In):
-            return f"{self.expr(e.item)} {'not in' if e.negated else 'in'} {self.expr(e.set)}"
-        if isinstance(e, ir.Not):
-            inner = self.expr(e.operand)
-            return f"not ({inner})" if isinstance(e.operand, (ir.And, ir.Or, ir.Cmp, ir.In)) else f"not {inner}"
-        if isinstance(e, (ir.And, ir.Or)):
-            joiner = " and " if isinstance(e, ir.And) else " or "
-            parts = [f"({self.expr(x)})" if isinstance(x, (ir.And, ir.Or)) else self.expr(x) for x in e.operands]
-            return joiner.join(parts)
-        if isinstance(e, ir.Lookup):
-            return f"{self.const[e.map]}[{self.expr(e.key)}]"
-        if isinstance(e, ir.TupleOf):
-            return literal(()) if not e.items else "(" + ", ".join(self.expr(x) for x in e.items) + ("," if len(e.items) == 1 else "") + ")"
-        raise TypeError(e)  # pragma: no cover
+    def at(self, decl) -> str:
+        """`policy/x.policy:LINE` of a declaration."""
+        return f"{self.where}:{decl.decl_span.line}"
 
     def condition(self, keyword_: str, e: ir.Expr) -> None:
         """`if`/`elif` over a condition, one conjunct per line when it is long."""
@@ -127,11 +152,11 @@ class _Gen:
     # ── the module ──
     def run(self) -> str:
         self.header()
-        self.support()
         self.tables()
         self.decision_class()
         self.decide()
         self.render()
+        self.support()
         return self.w.getvalue()
 
     def header(self) -> None:
@@ -145,6 +170,7 @@ class _Gen:
         w.line("    render(decision, context) -> str the Korean reply for the decision's outcome")
         w.line("")
         w.line("Invalid input raises PolicyInputError (a ValueError) naming the fact; nothing else escapes.")
+        w.line("The policy comes first below; the runtime support it uses follows it.")
         w.line('"""')
         w.blank()
         w.line("import datetime")
@@ -160,10 +186,6 @@ class _Gen:
         w.line(f"SOURCE_SHA256 = {literal(p.source_sha256)}")
         w.blank()
 
-    def support(self) -> None:
-        self.w.lines(support_source())
-        self.w.blank(2)
-
     def tables(self) -> None:
         p, w = self.p, self.w
         w.line("# ── outcomes, facts and constants of the policy ──")
@@ -178,19 +200,14 @@ class _Gen:
             if f.type.kind == "enum":
                 w.line(f"_CODES_{self.var[f.name][2:]} = {literal(f.codes)}")
                 w.line(f"_SET_{self.var[f.name][2:]} = frozenset(_CODES_{self.var[f.name][2:]})")
-        w.line("_LABELS = {")
-        with w.indent():
-            for f in p.facts:
-                if f.type.kind == "enum":
-                    pairs = ", ".join(f"{literal(v.code)}: Label({literal(v.code)}, {literal(v.label)})" for v in f.values)
-                    w.line(f"{literal(f.name)}: {{{pairs}}},")
-        w.line("}")
         w.blank()
         for c in p.consts:
-            w.line(f"# {self.where}:{c.line}  {comment_text(c.label)}")
-            value = dict(c.value) if c.type.kind == "map" else c.value
-            order = self.enum_order.get(c.type.enum or "", ())
-            w.line(f"{self.const[c.name]} = {literal(value, order)}")
+            w.line(f"# {self.at(c)}  {comment_text(c.label)}")
+            if c.type.kind == "set":  # written in the order the policy declares them
+                value = literal(frozenset(c.value), c.value)
+            else:
+                value = literal(dict(c.value) if c.type.kind == "map" else c.value)
+            w.line(f"{self.const[c.name]} = {value}")
         w.blank()
         w.line("_OUTCOME_ATTRS = {")
         with w.indent():
@@ -203,7 +220,7 @@ class _Gen:
                 w.line(f"_RULES_{self.dn[d.name]} = (")
                 with w.indent():
                     for r in d.rules:
-                        w.line(f"({literal(r.name)}, {literal(f'{p.source_path}:{r.line}')}, {literal(r.output.value)}) "
+                        w.line(f"({literal(r.name)}, {literal(p.source_of(r))}, {literal(r.output.value)}) "
                                f"+ _OUTCOME_ATTRS[{literal(r.output.value)}],")
                 w.line(")")
             else:
@@ -217,8 +234,7 @@ class _Gen:
             w.line('"""What the policy decided (immutable). `facts` are the validated facts (defaults filled')
             w.line("in), `derived` the values computed from them, `trace` the rule each decision took.\"\"\"")
             w.blank()
-            main = p.main
-            if main is not None:
+            if p.main is not None:
                 w.line("outcome: str")
             for d in p.decisions:
                 if not d.yields_outcome:
@@ -255,6 +271,8 @@ class _Gen:
             v = self.var[f.name]
             name = literal(f.name)
             fallback = literal(f.default) if f.has_default else "MISSING"
+            check = _CHECKS[f.type.kind]
+            self.roots.add(check)
             w.line(f"{v} = given.get({name}, {fallback})")
             # the common case inline; the check function only runs to raise or convert
             if f.type.kind == "enum":
@@ -266,6 +284,7 @@ class _Gen:
                 with w.indent():
                     w.line(f"{v} = check_bool({name}, {v})")
             elif f.type.kind == "timestamp":  # support.iso_shaped, inline (measured: 0.15 us a fact)
+                self.roots.update(("_ZEROS", "_ISO_SHAPES", "_fromiso"))
                 w.line(f"if (type({v}) is str and {v}.isascii() and {v}.encode().translate(_ZEROS) in _ISO_SHAPES")
                 w.line(f"        and ({v}[-1] == 'Z' or {v}[-2] < '6')):")
                 with w.indent():
@@ -279,19 +298,19 @@ class _Gen:
                 with w.indent():
                     w.line(f"{v} = check_timestamp({name}, {v})")
             else:
-                w.line(f"{v} = check_{f.type.kind}({name}, {v})")
+                w.line(f"{v} = {check}({name}, {v})")
         # derived values before the requirements, which may read them (the SQL back end
         # and the reference evaluator keep the same order)
         if p.derived:
             w.line("try:")
             with w.indent():
                 for d in p.derived:
-                    w.line(f"{self.var[d.name]} = {self.expr(d.expr)}  # {self.where}:{d.line}")
+                    w.line(f"{self.var[d.name]} = {self.expr(d.expr)}  # {self.at(d)}")
             w.line("except (OverflowError, ValueError):")
             with w.indent():
                 w.line('raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None')
         for r in p.requires:
-            w.line(f"# {self.where}:{r.line}")
+            w.line(f"# {self.where}:{r.span.line}")
             w.line(f"if not ({self.expr(r.cond)}):")
             with w.indent():
                 w.line(f"raise PolicyInputError({literal(', '.join(r.facts))}, {literal(r.message)})")
@@ -328,7 +347,7 @@ class _Gen:
         w.blank()
         w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rule wins) ──")
         for i, r in enumerate(d.rules):
-            w.line(f"# {self.where}:{r.line}  {comment_text(r.name)}")
+            w.line(f"# {self.at(r)}  {comment_text(r.name)}")
             if r.cond is None:
                 w.line("else:" if i else "if True:")
             else:
@@ -352,24 +371,23 @@ class _Gen:
             with w.indent():
                 w.line('"""This policy decides values only; it has no outcome and so no reply."""')
                 w.line('raise PolicyInputError("decision", "이 정책에는 결과(outcome)를 내는 결정이 없어 답변이 없습니다")')
+            w.blank(2)
             return
+        self.roots.update(("Templates", "finish_reply", "_describe", "Label"))
+        self.roots.update(_CONTEXT_CHECKS[c.kind] for c in p.contexts)
         w.line("# ── replies ──")
         w.blank()
         sources = {name: text for name, text in p.snippets}
         sources.update({f"reply:{o.name}": o.reply.template for o in p.outcomes})
         w.line(f"_TEMPLATE_SOURCES = {pretty(sources)}")
-        w.line("# the templates compiled to Python by jinja2 at build time (used when the same jinja2 is installed)")
-        w.line(f"_JINJA2_BUILT_WITH = {literal(jinja2.__version__)}")
-        w.line(f"_TEMPLATE_CODE = {pretty(precompile(sources))}")
-        w.line("_TEMPLATES = Templates(_TEMPLATE_SOURCES, _TEMPLATE_CODE, _JINJA2_BUILT_WITH)")
         w.line("_REPLY_NEEDS = {")
         with w.indent():
             for o in p.outcomes:
-                w.line(f"{literal(o.name)}: {literal(o.reply.needs)},  # {comment_text(o.reply.origin)}")
+                origin = f"{o.reply.origin.file}:{o.reply.origin.line}"
+                w.line(f"{literal(o.name)}: {literal(o.reply.needs)},  # {comment_text(origin)}")
         w.line("}")
         kinds = {c.name: c.kind for c in p.contexts}
         w.line(f"_CONTEXT_KINDS = {literal(kinds)}")
-        w.line("_CONTEXT_CHECKS = {\"text\": check_text, \"phone\": format_phone, \"number\": check_number}")
         consts = ", ".join(f"{literal(c.name)}: {self.const[c.name]}" for c in p.consts)
         w.line(f"_CONSTANTS = {{{consts}}}")
         w.line("_EMPTY = MappingProxyType({})")
@@ -422,12 +440,32 @@ class _Gen:
             w.line("except Exception as error:  # hostile context (a value whose methods raise): fail closed")
             with w.indent():
                 w.line('raise PolicyInputError("context", f"답변 값을 읽을 수 없습니다: {type(error).__name__}") from None')
+        w.blank(2)
 
-
-def precompile(sources: dict[str, str]) -> dict[str, str]:
-    """Each template as the Python source jinja2 compiles it to (deterministic; checked)."""
-    env = support.make_environment(jinja2.DictLoader(sources))
-    return {name: env.compile(text, name=name, raw=True) for name, text in sources.items()}
+    def support(self) -> None:
+        """The runtime support this policy uses, then what is built from it at import."""
+        w, p = self.w, self.p
+        filters = sorted({f for o in p.outcomes for f in o.reply.filters})
+        self.roots.update(_FILTER_FUNCTIONS[f] for f in filters)
+        w.line("# ── policyc runtime support: the part of compiler/runtime/support.py this policy uses ──")
+        w.blank()
+        w.lines(support_code(self.roots))
+        w.blank(2)
+        w.line("# ── built from the support above, once, at import ──")
+        w.blank()
+        if p.main is None:
+            return
+        w.line("_LABELS = {")
+        with w.indent():
+            for f in p.facts:
+                if f.type.kind == "enum":
+                    pairs = ", ".join(f"{literal(v.code)}: Label({literal(v.code)}, {literal(v.label)})" for v in f.values)
+                    w.line(f"{literal(f.name)}: {{{pairs}}},")
+        w.line("}")
+        used = dict.fromkeys(c.kind for c in p.contexts)
+        w.line("_CONTEXT_CHECKS = {" + ", ".join(f"{literal(k)}: {_CONTEXT_CHECKS[k]}" for k in used) + "}")
+        w.line("_FILTERS = {" + ", ".join(f"{literal(f)}: {_FILTER_FUNCTIONS[f]}" for f in filters) + "}")
+        w.line("_TEMPLATES = Templates(_TEMPLATE_SOURCES, _FILTERS)")
 
 
 def generate(policy: ir.Policy) -> str:

@@ -25,8 +25,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ..analysis.space import to_number
 from ..middle import ir
+from ..middle.values import offset_micros, to_number
 from ..runtime.support import ISO_TEXT
 
 # Timestamp text: the generated module's shape (one definition, runtime/support.py), and
@@ -192,10 +192,9 @@ class _Sql:
                  types: dict[str, str] | None = None) -> None:
         self.d = dialect
         self.p = policy
-        self.facts = {f.name: f for f in policy.facts}
-        self.derived = {d.name: d for d in policy.derived}
-        self.consts = {c.name: c for c in policy.consts}
+        self.consts = policy.consts_by_name
         self.columns = list(columns)
+        self.expr = _Expr(self).visit
         # every input column gets an internal name as it is read; an optional fact the
         # input lacks is a NULL column of its own (its default)
         self.cols = {c: d_ident for c, d_ident in zip(columns, (dialect.ident(f"__in{i}") for i in range(len(columns))))}
@@ -296,76 +295,28 @@ class _Sql:
             return self.d.text(v)
         raise TypeError(v)
 
-    def expr(self, e: ir.Expr) -> str:
-        if isinstance(e, ir.FactRef):
-            return self.d.ident(f"__f_{e.name}")
-        if isinstance(e, ir.DerivedRef):
-            return f"({self.expr(self.derived[e.name].expr)})"
-        if isinstance(e, ir.ConstRef):
-            return self.literal(self.consts[e.name].value)
-        if isinstance(e, ir.Value):
-            if isinstance(e.value, frozenset):
-                return "(" + ", ".join(self.d.text(c) for c in sorted(e.value)) + ")"
-            return self.literal(e.value)
-        if isinstance(e, ir.Arith):
-            return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
-        if isinstance(e, ir.Cmp):
-            return f"({self.expr(e.left)} {_CMP[e.op]} {self.expr(e.right)})"
-        if isinstance(e, ir.In):
-            codes = e.set.value if isinstance(e.set, ir.Value) else self.consts[e.set.name].value
-            inside = ", ".join(self.d.text(c) for c in sorted(codes)) or "NULL"
-            return f"({self.expr(e.item)} {'NOT IN' if e.negated else 'IN'} ({inside}))"
-        if isinstance(e, ir.Not):
-            return f"(NOT {self.expr(e.operand)})"
-        if isinstance(e, (ir.And, ir.Or)):
-            joiner = " AND " if isinstance(e, ir.And) else " OR "
-            return "(" + joiner.join(self.expr(x) for x in e.operands) + ")"
-        if isinstance(e, ir.Lookup):
-            pairs = " ".join(f"WHEN {self.d.text(k)} THEN {self.literal(v)}" for k, v in self.consts[e.map].value)
-            return f"(CASE {self.expr(e.key)} {pairs} END)"
-        if isinstance(e, ir.TupleOf):
-            return self.d.array([self.expr(x) for x in e.items])
-        raise TypeError(e)
-
     def strings(self, e: ir.Expr) -> list[str] | None:
         """Every text a value expression can yield, in first-seen order (None: not a closed
         set of texts, e.g. a number)."""
-        if isinstance(e, ir.Value):
-            return [e.value] if isinstance(e.value, str) else None
-        if isinstance(e, ir.ConstRef):
-            value = self.consts[e.name].value
-            return [value] if isinstance(value, str) else None
-        if isinstance(e, ir.Lookup):
-            values = [v for _, v in self.consts[e.map].value]
-            return values if all(isinstance(v, str) for v in values) else None
-        if isinstance(e, ir.DerivedRef):
-            return self.strings(self.derived[e.name].expr)
-        if isinstance(e, ir.FactRef) and self.facts[e.name].type.kind == "enum":
-            return list(self.facts[e.name].codes)
-        if isinstance(e, ir.TupleOf):
-            parts = [self.strings(x) for x in e.items]
-            return None if any(x is None for x in parts) else [v for x in parts for v in x]
-        return None
+        if e.type.kind not in ("string", "tuple"):
+            return None
+        out: list[str] = []
+        for node in ir.walk(e):
+            if isinstance(node, ir.Value) and isinstance(node.value, str):
+                out.append(node.value)
+            elif isinstance(node, ir.ConstRef) and isinstance(self.consts[node.name].value, str):
+                out.append(self.consts[node.name].value)
+            elif isinstance(node, ir.Lookup):
+                out += [v for _, v in self.consts[node.map].value]
+            elif not isinstance(node, (ir.TupleOf, ir.FactRef)):
+                return None
+        return out
 
     def output(self, e: ir.Expr, enum: str | None) -> str:
         """A value expression whose texts come out as `enum` (from `strings`)."""
         if enum is None:
             return self.expr(e)
-        if isinstance(e, ir.Value):
-            return self.d.enum_literal(e.value, enum)
-        if isinstance(e, ir.ConstRef):
-            return self.d.enum_literal(self.consts[e.name].value, enum)
-        if isinstance(e, ir.Lookup):
-            pairs = " ".join(f"WHEN {self.d.text(k)} THEN {self.d.enum_literal(v, enum)}"
-                             for k, v in self.consts[e.map].value)
-            return f"(CASE {self.expr(e.key)} {pairs} END)"
-        if isinstance(e, ir.DerivedRef):
-            return self.output(self.derived[e.name].expr, enum)
-        if isinstance(e, ir.FactRef):
-            return f"CAST({self.expr(e)} AS {enum})"
-        if isinstance(e, ir.TupleOf):
-            return self.d.array([self.output(x, enum) for x in e.items])
-        raise TypeError(e)
+        return _Output(self, enum).visit(e)
 
     def case(self, d: ir.Decision, pick) -> str:
         whens = []
@@ -377,81 +328,20 @@ class _Sql:
         return "CASE " + " ".join(whens) + " END"
 
     # ── arithmetic the module cannot do: a derived instant outside Python's years ──
-    def kind(self, e: ir.Expr) -> str:
-        if isinstance(e, ir.FactRef):
-            return self.facts[e.name].type.kind
-        if isinstance(e, ir.DerivedRef):
-            return self.derived[e.name].type.kind
-        if isinstance(e, ir.ConstRef):
-            return self.consts[e.name].type.kind
-        if isinstance(e, ir.Value):
-            v = e.value
-            return ("timestamp" if isinstance(v, dt.datetime) else "duration" if isinstance(v, dt.timedelta)
-                    else "number")
-        if isinstance(e, ir.Arith):
-            left, right = self.kind(e.left), self.kind(e.right)
-            if "timestamp" in (left, right):
-                return "duration" if left == right else "timestamp"
-            return left
-        raise TypeError(e)
-
-    def offset(self, e: ir.Expr) -> str:
-        """The UTC offset, in microseconds, of a timestamp expression: the generated module
-        adds durations to an instant's local time (and turns down a result outside years 1 to
-        9999 there), so the SQL needs the offset the instant was given with."""
-        if isinstance(e, ir.FactRef):
-            f = self.facts[e.name]
-            if f.name in self.direct:  # a typed instant: given in UTC
-                text_offset = "0"
-            else:
-                col = self.raw(f)
-                text_offset = (f"(CASE WHEN substr({col}, -1, 1) = 'Z' THEN 0 ELSE "
-                               f"(CASE WHEN substr({col}, -6, 1) = '-' THEN -1 ELSE 1 END) * "
-                               f"(CAST(substr({col}, -5, 2) AS BIGINT) * 60 + CAST(substr({col}, -2, 2) AS BIGINT))"
-                               f" * 60000000 END)")
-            if f.has_default:
-                return f"(CASE WHEN {self.col(f)} IS NULL THEN {_offset_micros(f.default)} ELSE {text_offset} END)"
-            return text_offset
-        if isinstance(e, ir.DerivedRef):
-            return self.offset(self.derived[e.name].expr)
-        if isinstance(e, ir.ConstRef):
-            return str(_offset_micros(self.consts[e.name].value))
-        if isinstance(e, ir.Value):
-            return str(_offset_micros(e.value))
-        if isinstance(e, ir.Arith):  # timestamp ± duration keeps the timestamp's offset
-            return self.offset(e.left if self.kind(e.left) == "timestamp" else e.right)
-        raise TypeError(e)
-
     def overflows(self) -> list[str]:
         """One SQL condition per sum or difference in a derived value that the module
         cannot compute (OverflowError, reported as "계산할 수 없는 범위"): an instant whose
         local time leaves years 1 to 9999. Every derived value is computed for every row,
-        as decide() computes them all. Durations cannot overflow here: `_bounded` keeps
-        every one within BIGINT, far inside a timedelta's range."""
+        as decide() computes them all. Durations cannot overflow here: `query` keeps every
+        one within BIGINT, far inside a timedelta's range."""
         out = []
+        offset = _Offset(self).visit
         for d in self.p.derived:
-            stack = [d.expr]
-            while stack:
-                e = stack.pop()
-                if isinstance(e, ir.Arith):
-                    stack += [e.left, e.right]
-                    if self.kind(e) == "timestamp":
-                        local = f"({self.expr(e)} + {self.offset(e)})"
-                        out.append(f"NOT COALESCE({local} BETWEEN {_LOCAL[0]} AND {_LOCAL[1]}, FALSE)")
+            for e in ir.walk(d.expr):
+                if isinstance(e, ir.Arith) and e.type.kind == "timestamp":
+                    local = f"({self.expr(e)} + {offset(e)})"
+                    out.append(f"NOT COALESCE({local} BETWEEN {_LOCAL[0]} AND {_LOCAL[1]}, FALSE)")
         return out
-
-    def bound(self, e: ir.Expr) -> int:
-        """An upper bound of |e| in microseconds for instants and durations (instants as
-        local or UTC times within years 0 to 10000)."""
-        if isinstance(e, ir.Arith):
-            return self.bound(e.left) + self.bound(e.right)
-        if isinstance(e, ir.DerivedRef):
-            return self.bound(self.derived[e.name].expr)
-        if isinstance(e, ir.ConstRef):
-            return abs(int(to_number(self.consts[e.name].value)))
-        if isinstance(e, ir.Value):
-            return abs(int(to_number(e.value)))
-        return _INSTANT_BOUND
 
     def query(self, source: str) -> str:
         p, d_ = self.p, self.d
@@ -459,8 +349,9 @@ class _Sql:
         missing = [f.name for f in p.facts if not f.has_default and f.name not in columns]
         if missing:
             raise ValueError(f"입력에 사실 열이 없습니다: {', '.join(missing)}")
+        bound = _Bound(self.p).visit
         for d in p.derived:
-            if d.type.kind in ("timestamp", "duration") and self.bound(d.expr) > _BIGINT:
+            if d.type.kind in ("timestamp", "duration") and bound(d.expr) > _BIGINT:
                 raise ValueError(f"파생값 `{d.name}` 은(는) SQL 에서 계산할 수 없을 만큼 큰 시각이나 기간이 될 수 있습니다")
         # every input column under an internal name (`__in<i>`), read once from the source;
         # optional facts absent from the input are NULL columns, that is their defaults
@@ -522,11 +413,6 @@ def _in_python_range(micros: str) -> str:
     return f"COALESCE({micros} BETWEEN {_INSTANTS[0]} AND {_INSTANTS[1]}, FALSE)"
 
 
-def _offset_micros(value) -> int:
-    """The UTC offset of a constant instant, in microseconds."""
-    return value.utcoffset() // dt.timedelta(microseconds=1) if isinstance(value, dt.datetime) else 0
-
-
 def output_columns(policy: ir.Policy) -> list[str]:
     """The columns the query adds to the input's."""
     out = ["policy_error"]
@@ -568,9 +454,137 @@ def check_columns(policy: ir.Policy, columns: list[str]) -> None:
 
 
 def _constant(e: ir.Expr) -> bool:
-    if isinstance(e, (ir.Value, ir.ConstRef)):
-        return True
-    return isinstance(e, ir.TupleOf) and all(_constant(x) for x in e.items)
+    """Whether a rule's output is the same for every row (no fact read, no table looked up)."""
+    return not any(isinstance(x, (ir.FactRef, ir.DerivedRef, ir.Lookup)) for x in ir.walk(e))
+
+
+class _Expr(ir.Visitor):
+    """An IR expression in the engine's SQL, over the typed fact columns (`__f_<fact>`)."""
+
+    def __init__(self, q: _Sql) -> None:
+        self.q = q
+
+    def visit_FactRef(self, e: ir.FactRef) -> str:
+        return self.q.d.ident(f"__f_{e.name}")
+
+    def visit_DerivedRef(self, e: ir.DerivedRef) -> str:
+        return f"({self.visit(self.q.p.derived_by_name[e.name].expr)})"
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> str:
+        return self.q.literal(self.q.consts[e.name].value)
+
+    def visit_Value(self, e: ir.Value) -> str:
+        if e.type.kind == "set":
+            return "(" + ", ".join(self.q.d.text(c) for c in e.value) + ")"
+        return self.q.literal(e.value)
+
+    def visit_Arith(self, e: ir.Arith) -> str:
+        return f"({self.visit(e.left)} {e.op} {self.visit(e.right)})"
+
+    def visit_Cmp(self, e: ir.Cmp) -> str:
+        return f"({self.visit(e.left)} {_CMP[e.op]} {self.visit(e.right)})"
+
+    def visit_In(self, e: ir.In) -> str:
+        codes = e.set.value if isinstance(e.set, ir.Value) else self.q.consts[e.set.name].value
+        inside = ", ".join(self.q.d.text(c) for c in codes) or "NULL"  # in the order written
+        return f"({self.visit(e.item)} {'NOT IN' if e.negated else 'IN'} ({inside}))"
+
+    def visit_Not(self, e: ir.Not) -> str:
+        return f"(NOT {self.visit(e.operand)})"
+
+    def visit_And(self, e: ir.And) -> str:
+        return "(" + " AND ".join(self.visit(x) for x in e.operands) + ")"
+
+    def visit_Or(self, e: ir.Or) -> str:
+        return "(" + " OR ".join(self.visit(x) for x in e.operands) + ")"
+
+    def visit_Lookup(self, e: ir.Lookup) -> str:
+        pairs = " ".join(f"WHEN {self.q.d.text(k)} THEN {self.q.literal(v)}" for k, v in self.q.consts[e.map].value)
+        return f"(CASE {self.visit(e.key)} {pairs} END)"
+
+    def visit_TupleOf(self, e: ir.TupleOf) -> str:
+        return self.q.d.array([self.visit(x) for x in e.items])
+
+
+class _Output(_Expr):
+    """A rule's output with its texts typed as the engine's enum `enum`."""
+
+    def __init__(self, q: _Sql, enum: str) -> None:
+        super().__init__(q)
+        self.enum = enum
+
+    def visit_Value(self, e: ir.Value) -> str:
+        return self.q.d.enum_literal(e.value, self.enum)
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> str:
+        return self.q.d.enum_literal(self.q.consts[e.name].value, self.enum)
+
+    def visit_Lookup(self, e: ir.Lookup) -> str:
+        pairs = " ".join(f"WHEN {self.q.d.text(k)} THEN {self.q.d.enum_literal(v, self.enum)}"
+                         for k, v in self.q.consts[e.map].value)
+        return f"(CASE {self.q.expr(e.key)} {pairs} END)"
+
+    def visit_FactRef(self, e: ir.FactRef) -> str:
+        return f"CAST({self.q.expr(e)} AS {self.enum})"
+
+
+class _Offset(ir.Visitor):
+    """The UTC offset, in microseconds, of a timestamp expression: the generated module
+    adds durations to an instant's local time (and turns down a result outside years 1 to
+    9999 there), so the SQL needs the offset the instant was given with."""
+
+    def __init__(self, q: _Sql) -> None:
+        self.q = q
+
+    def visit_FactRef(self, e: ir.FactRef) -> str:
+        q = self.q
+        f = q.p.fact(e.name)
+        if f.name in q.direct:  # a typed instant: given in UTC
+            text_offset = "0"
+        else:
+            col = q.raw(f)
+            text_offset = (f"(CASE WHEN substr({col}, -1, 1) = 'Z' THEN 0 ELSE "
+                           f"(CASE WHEN substr({col}, -6, 1) = '-' THEN -1 ELSE 1 END) * "
+                           f"(CAST(substr({col}, -5, 2) AS BIGINT) * 60 + CAST(substr({col}, -2, 2) AS BIGINT))"
+                           f" * 60000000 END)")
+        if f.has_default:
+            return f"(CASE WHEN {q.col(f)} IS NULL THEN {offset_micros(f.default)} ELSE {text_offset} END)"
+        return text_offset
+
+    def visit_DerivedRef(self, e: ir.DerivedRef) -> str:
+        return self.visit(self.q.p.derived_by_name[e.name].expr)
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> str:
+        return str(offset_micros(self.q.consts[e.name].value))
+
+    def visit_Value(self, e: ir.Value) -> str:
+        return str(offset_micros(e.value))
+
+    def visit_Arith(self, e: ir.Arith) -> str:  # timestamp ± duration keeps the timestamp's offset
+        return self.visit(e.left if e.left.type.kind == "timestamp" else e.right)
+
+
+class _Bound(ir.Visitor):
+    """An upper bound of |e| in microseconds for instants and durations (instants as
+    local or UTC times within years 0 to 10000)."""
+
+    def __init__(self, policy: ir.Policy) -> None:
+        self.p = policy
+
+    def visit_Arith(self, e: ir.Arith) -> int:
+        return self.visit(e.left) + self.visit(e.right)
+
+    def visit_DerivedRef(self, e: ir.DerivedRef) -> int:
+        return self.visit(self.p.derived_by_name[e.name].expr)
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> int:
+        return abs(int(to_number(self.p.const(e.name).value)))
+
+    def visit_Value(self, e: ir.Value) -> int:
+        return abs(int(to_number(e.value)))
+
+    def visit_FactRef(self, e: ir.FactRef) -> int:
+        return _INSTANT_BOUND
 
 
 _UNEXPLAINED = "policyc 내부 오류: 이 행의 사실을 검사하지 못했습니다 (결정하지 않았습니다)"

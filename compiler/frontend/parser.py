@@ -9,8 +9,10 @@ Never raises for any input text.
 from __future__ import annotations
 
 import functools
+import threading
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -41,9 +43,43 @@ def grammar_text() -> str:
     return resources.files("grammar").joinpath("policy.lark").read_text(encoding="utf-8")
 
 
+class Comment(NamedTuple):
+    line: int
+    column: int
+    text: str  # from `#` to the end of the line, trailing spaces dropped
+
+
+class _Parser:
+    """The one Lark parser of the language. Comments are ignored by the grammar; the lexer
+    hands each one to `_comment`, which keeps it for the parse in progress (one parse at a
+    time: the lock keeps two threads' comments apart)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._comments: list[Token] = []
+        self.lark = Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                         lexer_callbacks={"COMMENT": self._comment})
+
+    def _comment(self, token: Token) -> Token:
+        self._comments.append(token)
+        return token
+
+    def parse(self, text: str):
+        with self._lock:
+            self._comments = []
+            try:
+                return self.lark.parse(text), [Comment(c.line, c.column, str(c).rstrip()) for c in self._comments]
+            finally:
+                self._comments = []
+
+
 @functools.lru_cache(maxsize=1)
+def _parser() -> _Parser:
+    return _Parser()
+
+
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return _parser().lark
 
 
 @functools.lru_cache(maxsize=1)
@@ -111,12 +147,19 @@ def _translate(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
     raise err  # pragma: no cover
 
 
-def parse(source: SourceFile) -> tuple[nodes.Module | None, list[Diagnostic]]:
-    """Parse one policy file. On a syntax error: (None, [that error])."""
+def parse_with_comments(source: SourceFile) -> tuple[nodes.Module | None, list[Comment], list[Diagnostic]]:
+    """Parse one policy file; the module, its comments in order, and diagnostics. On a
+    syntax error: (None, [], [that error]). Never raises for any input text."""
     try:
-        tree = _lark().parse(source.text)
+        tree, comments = _parser().parse(source.text)
     except UnexpectedInput as err:
-        return None, [_translate(source, err)]
+        return None, [], [_translate(source, err)]
     builder = ToAst(source.path)
     module = builder.build(tree)
-    return module, builder.diagnostics
+    return module, comments, builder.diagnostics
+
+
+def parse(source: SourceFile) -> tuple[nodes.Module | None, list[Diagnostic]]:
+    """Parse one policy file. On a syntax error: (None, [that error])."""
+    module, _, diags = parse_with_comments(source)
+    return module, diags

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 import yaml
 
 from ..diagnostics import Diagnostic
-from ..source import SourceFile
-from .nodes import Ident, StringLit
+from ..source import Named, SourceFile, Text
 from .yaml_source import load_yaml, node_at, node_span
 
 
 @dataclass(frozen=True)
 class RepliesFile:
     path: str
-    snippets: tuple[tuple[Ident, StringLit], ...]
-    replies: tuple[tuple[Ident, StringLit], ...]
+    snippets: tuple[tuple[Named, Text], ...]
+    replies: tuple[tuple[Named, Text], ...]
 
 
 def _text_start(node: yaml.ScalarNode) -> int:
@@ -42,7 +41,7 @@ def load_replies(source: SourceFile) -> tuple[RepliesFile | None, list[Diagnosti
         out = []
         mapping = node_at(root, [section]) if section in data else None
         for k, v in (mapping.value if isinstance(mapping, yaml.MappingNode) else []):
-            out.append((Ident(k.value, node_span(path, k)), StringLit(v.value, _text_start(v), node_span(path, k))))
+            out.append((Named(k.value, node_span(path, k)), Text(v.value, _text_start(v), node_span(path, k))))
         return tuple(out)
 
     return RepliesFile(path, entries("snippets"), entries("replies")), []

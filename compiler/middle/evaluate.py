@@ -20,9 +20,10 @@ _CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le
         ">": operator.gt, ">=": operator.ge}
 
 
-class Env:
+class Env(ir.Visitor):
     """The facts (defaults filled in), constants and derived values of one input, and
     `eval(expr)` over them. The analysis and the tools evaluate conditions with it too."""
+
     def __init__(self, policy: ir.Policy, facts: Mapping[str, Any]):
         self.policy = policy
         self.facts = {f.name: facts[f.name] if f.name in facts else f.default for f in policy.facts}
@@ -31,34 +32,45 @@ class Env:
         for d in policy.derived:
             self.derived[d.name] = self.eval(d.expr)
 
-    def eval(self, e: ir.Expr) -> Any:
-        if isinstance(e, ir.FactRef):
-            return self.facts[e.name]
-        if isinstance(e, ir.DerivedRef):
-            return self.derived[e.name]
-        if isinstance(e, ir.ConstRef):
-            return self.consts[e.name]
-        if isinstance(e, ir.Value):
-            return e.value
-        if isinstance(e, ir.Arith):
-            left, right = self.eval(e.left), self.eval(e.right)
-            return left + right if e.op == "+" else left - right
-        if isinstance(e, ir.Cmp):
-            return _CMP[e.op](self.eval(e.left), self.eval(e.right))
-        if isinstance(e, ir.In):
-            found = self.eval(e.item) in self.eval(e.set)
-            return not found if e.negated else found
-        if isinstance(e, ir.Not):
-            return not self.eval(e.operand)
-        if isinstance(e, ir.And):
-            return all(self.eval(x) for x in e.operands)
-        if isinstance(e, ir.Or):
-            return any(self.eval(x) for x in e.operands)
-        if isinstance(e, ir.Lookup):
-            return dict(self.consts[e.map])[self.eval(e.key)]
-        if isinstance(e, ir.TupleOf):
-            return tuple(self.eval(x) for x in e.items)
-        raise TypeError(e)
+    eval = ir.Visitor.visit
+
+    def visit_FactRef(self, e: ir.FactRef) -> Any:
+        return self.facts[e.name]
+
+    def visit_DerivedRef(self, e: ir.DerivedRef) -> Any:
+        return self.derived[e.name]
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> Any:
+        return self.consts[e.name]
+
+    def visit_Value(self, e: ir.Value) -> Any:
+        return e.value
+
+    def visit_Arith(self, e: ir.Arith) -> Any:
+        left, right = self.eval(e.left), self.eval(e.right)
+        return left + right if e.op == "+" else left - right
+
+    def visit_Cmp(self, e: ir.Cmp) -> bool:
+        return _CMP[e.op](self.eval(e.left), self.eval(e.right))
+
+    def visit_In(self, e: ir.In) -> bool:
+        found = self.eval(e.item) in self.eval(e.set)
+        return not found if e.negated else found
+
+    def visit_Not(self, e: ir.Not) -> bool:
+        return not self.eval(e.operand)
+
+    def visit_And(self, e: ir.And) -> bool:
+        return all(self.eval(x) for x in e.operands)
+
+    def visit_Or(self, e: ir.Or) -> bool:
+        return any(self.eval(x) for x in e.operands)
+
+    def visit_Lookup(self, e: ir.Lookup) -> Any:
+        return dict(self.consts[e.map])[self.eval(e.key)]
+
+    def visit_TupleOf(self, e: ir.TupleOf) -> tuple:
+        return tuple(self.eval(x) for x in e.items)
 
 
 def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
@@ -82,7 +94,7 @@ def evaluate(policy: ir.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
         value = env.eval(rule.output)
         if decision.yields_outcome:
             outcome = policy.outcome(value)
-            result.update(outcome=value, rule=rule.name, source=f"{policy.source_path}:{rule.line}",
+            result.update(outcome=value, rule=rule.name, source=policy.source_of(rule),
                           discloses=frozenset(outcome.discloses), actions=frozenset(outcome.actions))
         else:
             result[decision.name] = value

@@ -1,17 +1,28 @@
-"""The decision-table IR: plain frozen data, no behaviour beyond small helpers.
+"""The decision-table IR: plain frozen data, typed and spanned, with its indexes built once.
 
-A `Policy` is what every back end and analysis reads: its facts (with types and
-defaults), derived values, constants, reply values, outcomes with their replies, and
-its decisions, each an ordered table of rules (`cond` -> `output`) under a hit policy.
+A `Policy` is what every analysis, back end and tool reads: its facts (with types and
+defaults), derived values, constants, reply values, actions, outcomes with their replies,
+and its decisions, each an ordered table of rules (`cond` -> `output`) under a hit policy.
+
+Every expression carries its `type` and the `span` of the source it came from; both are
+left out of equality, so a test can write an expected tree without them, and two spellings
+of one condition are one key in a cache. Declarations carry `span` (their name, where a
+diagnostic points) and `decl_span` (the whole declaration; its first line is the
+`policy/x.policy:LINE` of generated code and reports).
+
 Values are Python values: str for enum codes, bool, int/Decimal, datetime.timedelta,
-aware datetime.datetime, frozenset[str] for sets, tuple[(key, value), ...] for maps.
+aware datetime.datetime, a tuple of codes for a set (in the order written), a tuple of
+(key, value) pairs for a map (in enum order).
+
+Walking expressions: `children`, `walk`, `transform` and `Visitor` below; nothing else
+should need an `isinstance` ladder over these node classes (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Union
+from typing import Any, Callable, Iterator, Union
 
 from ..source import NO_SPAN, Span
 
@@ -19,10 +30,12 @@ from ..source import NO_SPAN, Span
 def _span() -> Any:
     return field(default=NO_SPAN, compare=False, repr=False)
 
+
 # ── types ──────────────────────────────────────────────────────────────
 # kind: "enum" (with `enum`, the declaring fact's name), "bool", "timestamp",
 # "duration", "number", "string", "set" (of enum `enum`), "map" (enum -> value kind
-# in `item`), "tuple" (of strings), "outcome".
+# in `item`), "tuple" (of strings; `item` is the length), "outcome", "?" (not known:
+# only in hand-built trees).
 
 
 @dataclass(frozen=True)
@@ -40,33 +53,58 @@ class Type:
             return f"{self.enum} -> {self.item} 표"
         return self.kind
 
+    @property
+    def numeric(self) -> bool:
+        """Ordered and measured on one axis: instants, durations, numbers."""
+        return self.kind in ("timestamp", "duration", "number")
+
 
 BOOL, TIMESTAMP, DURATION, NUMBER, STRING = (Type("bool"), Type("timestamp"), Type("duration"),
                                              Type("number"), Type("string"))
+UNKNOWN = Type("?")
 FACT_KINDS = ("bool", "timestamp", "duration", "number")  # plus enum, declared inline
 CONTEXT_KINDS = ("text", "phone", "number")
 
 
+def _type() -> Any:
+    return field(default=UNKNOWN, compare=False, repr=False)
+
+
 # ── expressions ────────────────────────────────────────────────────────
+# Each class names its child expressions in `_kids` (a field holding a tuple of them is
+# marked with a trailing "*"): `children`, `walk` and `transform` need nothing else.
+
 
 @dataclass(frozen=True)
 class FactRef:
     name: str
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ()
 
 
 @dataclass(frozen=True)
 class DerivedRef:
     name: str
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ()
 
 
 @dataclass(frozen=True)
 class ConstRef:
     name: str
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ()
 
 
 @dataclass(frozen=True)
 class Value:
     value: Any
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +112,9 @@ class Arith:
     op: str  # "+" | "-"
     left: "Expr"
     right: "Expr"
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ("left", "right")
 
 
 @dataclass(frozen=True)
@@ -81,42 +122,153 @@ class Cmp:
     op: str  # "=" "!=" "<" "<=" ">" ">="
     left: "Expr"
     right: "Expr"
+    type: Type = field(default=BOOL, compare=False, repr=False)
+    span: Span = _span()
+    _kids = ("left", "right")
 
 
 @dataclass(frozen=True)
 class In:
     item: "Expr"
-    set: "Expr"  # ConstRef to a set, or Value(frozenset)
+    set: "Expr"  # ConstRef to a set, or Value(tuple of codes)
     negated: bool = False
+    type: Type = field(default=BOOL, compare=False, repr=False)
+    span: Span = _span()
+    _kids = ("item", "set")
 
 
 @dataclass(frozen=True)
 class Not:
     operand: "Expr"
+    type: Type = field(default=BOOL, compare=False, repr=False)
+    span: Span = _span()
+    _kids = ("operand",)
 
 
 @dataclass(frozen=True)
 class And:
     operands: tuple["Expr", ...]
+    type: Type = field(default=BOOL, compare=False, repr=False)
+    span: Span = _span()
+    _kids = ("operands*",)
 
 
 @dataclass(frozen=True)
 class Or:
     operands: tuple["Expr", ...]
+    type: Type = field(default=BOOL, compare=False, repr=False)
+    span: Span = _span()
+    _kids = ("operands*",)
 
 
 @dataclass(frozen=True)
 class Lookup:
     map: str  # a map constant
     key: "Expr"
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ("key",)
 
 
 @dataclass(frozen=True)
 class TupleOf:
     items: tuple["Expr", ...]
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ("items*",)
 
 
 Expr = Union[FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf]
+NAMED = (FactRef, DerivedRef, ConstRef)  # the references to a declaration by name
+
+
+# ── walking expressions ────────────────────────────────────────────────
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    """The direct child expressions of `e`, in order."""
+    out: list[Expr] = []
+    for kid in e._kids:
+        if kid[-1] == "*":
+            out.extend(getattr(e, kid[:-1]))
+        else:
+            out.append(getattr(e, kid))
+    return tuple(out)
+
+
+def walk(e: Expr | None) -> Iterator[Expr]:
+    """`e` and every expression inside it, parents before children, left to right; no
+    recursion, so a deep expression cannot overflow the stack."""
+    if e is None:
+        return
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node._kids:
+            stack.extend(reversed(children(node)))
+
+
+def transform(e: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:
+    """A copy of `e` rebuilt bottom-up: each node, with its children already transformed,
+    is passed to `fn`, whose result (or the node, when it returns None) takes its place."""
+    rebuilt: dict[str, Any] = {}
+    for kid in e._kids:
+        if kid[-1] == "*":
+            rebuilt[kid[:-1]] = tuple(transform(x, fn) for x in getattr(e, kid[:-1]))
+        else:
+            rebuilt[kid] = transform(getattr(e, kid), fn)
+    node = dataclasses.replace(e, **rebuilt) if rebuilt else e
+    out = fn(node)
+    return node if out is None else out
+
+
+def atoms(cond: Expr | None) -> Iterator[Expr]:
+    """The tests a condition combines with and/or/not (comparisons, `in`, bool values),
+    left to right; what is inside a test is not visited."""
+    if cond is None:
+        return
+    stack = [cond]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (And, Or, Not)):
+            stack.extend(reversed(children(node)))
+        else:
+            yield node
+
+
+def names_in(e: Expr | None) -> list[str]:
+    """The names of the facts, derived values, constants and tables `e` reads, in order."""
+    out: list[str] = []
+    for node in walk(e):
+        if isinstance(node, NAMED):
+            out.append(node.name)
+        elif isinstance(node, Lookup):
+            out.append(node.map)
+    return out
+
+
+NODES = (FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf)
+
+
+class Visitor:
+    """Dispatch on the node's class, as Jinja's NodeVisitor does: `visit(e)` calls
+    `visit_<Class>(e)`. A back end or an analysis that computes something per kind of node
+    subclasses it; a new kind of node then fails loudly in every visitor that lacks it.
+    The table from class to method is built once per subclass."""
+
+    _table: dict = {}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._table = {node: getattr(cls, "visit_" + node.__name__) for node in NODES
+                      if hasattr(cls, "visit_" + node.__name__)}
+
+    def visit(self, e: Expr) -> Any:
+        try:
+            method = self._table[type(e)]
+        except KeyError:
+            raise TypeError(f"{type(self).__name__} cannot visit {type(e).__name__}") from None
+        return method(self, e)
 
 
 # ── declarations ───────────────────────────────────────────────────────
@@ -135,12 +287,15 @@ class Fact:
     values: tuple[EnumValue, ...] = ()  # enum facts only
     default: Any = None
     has_default: bool = False
-    line: int = 0
     span: Span = _span()
+    decl_span: Span = _span()
 
-    @cached_property
+    @property
     def codes(self) -> tuple[str, ...]:
         return tuple(v.code for v in self.values)
+
+    def label_of(self, code: str) -> str:
+        return next(v.label for v in self.values if v.code == code)
 
 
 @dataclass(frozen=True)
@@ -149,8 +304,8 @@ class Derived:
     label: str
     type: Type
     expr: Expr
-    line: int = 0
     span: Span = _span()
+    decl_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -159,8 +314,8 @@ class Const:
     label: str
     type: Type
     value: Any
-    line: int = 0
     span: Span = _span()
+    decl_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -168,7 +323,7 @@ class Require:
     cond: Expr
     message: str
     facts: tuple[str, ...]  # the facts it reads, named in the error
-    line: int = 0
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -191,8 +346,9 @@ class Action:
 class Reply:
     template: str
     needs: tuple[str, ...]  # context values the reply shows
-    origin: str  # "path:line" of the template's first line
+    origin: Span = _span()  # the template's first line, in the policy or its YAML file
     uses: tuple[str, ...] = field(default=(), compare=False)  # every value it reads, snippets included
+    filters: tuple[str, ...] = field(default=(), compare=False)  # every filter it applies, snippets included
 
 
 @dataclass(frozen=True)
@@ -202,8 +358,8 @@ class Outcome:
     discloses: tuple[str, ...]
     actions: tuple[str, ...]
     reply: Reply
-    line: int = 0
     span: Span = _span()
+    decl_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -212,9 +368,15 @@ class Rule:
     label: str
     cond: Expr | None  # None: the catch-all `otherwise`
     output: Expr  # Value(outcome name) for outcome decisions, else a value expression
-    line: int
     span: Span = _span()
-    parts: tuple[Span, ...] = field(default=(), compare=False, repr=False)  # spans of top-level `and` parts
+    decl_span: Span = _span()
+
+    @property
+    def conjuncts(self) -> tuple[Expr, ...]:
+        """The top-level `and` parts of the condition, each with its own span."""
+        if self.cond is None:
+            return ()
+        return self.cond.operands if isinstance(self.cond, And) else (self.cond,)
 
 
 @dataclass(frozen=True)
@@ -224,8 +386,8 @@ class Decision:
     hit_policy: str
     rules: tuple[Rule, ...]
     yields_outcome: bool
-    line: int = 0
     span: Span = _span()
+    decl_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -238,8 +400,12 @@ class Invariant:
     subject_kind: str  # "discloses" | "outcome" | "action"
     subject: str
     cond: Expr | None
-    line: int = 0
     span: Span = _span()
+    decl_span: Span = _span()
+
+
+def _index() -> Any:
+    return field(init=False, compare=False, repr=False, default=None)
 
 
 @dataclass(frozen=True)
@@ -258,17 +424,40 @@ class Policy:
     snippets: tuple[tuple[str, str], ...]
     decisions: tuple[Decision, ...]
     invariants: tuple[Invariant, ...] = ()
+    # indexes, built in __post_init__ (so `dataclasses.replace` rebuilds them too)
+    facts_by_name: dict[str, Fact] = _index()
+    derived_by_name: dict[str, Derived] = _index()
+    consts_by_name: dict[str, Const] = _index()
+    contexts_by_name: dict[str, ContextValue] = _index()
+    actions_by_name: dict[str, Action] = _index()
+    outcomes_by_name: dict[str, Outcome] = _index()
+    decisions_by_name: dict[str, Decision] = _index()
+    main: Decision | None = _index()  # the decision whose results are outcomes (at most one)
 
-    @property
-    def main(self) -> Decision | None:
-        """The decision whose results are outcomes (at most one)."""
-        return next((d for d in self.decisions if d.yields_outcome), None)
+    def __post_init__(self) -> None:
+        def by_name(items) -> dict:
+            return {x.name: x for x in items}
+
+        for attr, items in (("facts_by_name", self.facts), ("derived_by_name", self.derived),
+                            ("consts_by_name", self.consts), ("contexts_by_name", self.contexts),
+                            ("actions_by_name", self.actions), ("outcomes_by_name", self.outcomes),
+                            ("decisions_by_name", self.decisions)):
+            object.__setattr__(self, attr, by_name(items))
+        object.__setattr__(self, "main", next((d for d in self.decisions if d.yields_outcome), None))
 
     def fact(self, name: str) -> Fact:
-        return next(f for f in self.facts if f.name == name)
+        return self.facts_by_name[name]
 
     def outcome(self, name: str) -> Outcome:
-        return next(o for o in self.outcomes if o.name == name)
+        return self.outcomes_by_name[name]
 
     def const(self, name: str) -> Const:
-        return next(c for c in self.consts if c.name == name)
+        return self.consts_by_name[name]
+
+    def rule_outcome(self, rule: Rule) -> Outcome:
+        """The outcome a rule of the main decision yields."""
+        return self.outcomes_by_name[rule.output.value]
+
+    def source_of(self, decl) -> str:
+        """`policy/x.policy:LINE` of a declaration (a rule, a constant...)."""
+        return f"{self.source_path}:{decl.decl_span.line}"

@@ -1,4 +1,5 @@
-"""Checked pieces -> the decision-table IR `Policy` (ir.py). No checks happen here."""
+"""Checked pieces -> the decision-table IR `Policy` (ir.py). No checks happen here, and
+no AST is read: the resolver and the template checker hand over plain data."""
 
 from __future__ import annotations
 
@@ -6,17 +7,10 @@ from . import ir
 from .resolve import Resolved
 
 
-def _label(text: str | None, name: str) -> str:
-    return text if text else name
-
-
-def lower(resolved: Resolved, replies: dict[str, ir.Reply], snippets, source_path: str, sha256: str) -> ir.Policy:
-    outcomes = tuple(
-        ir.Outcome(o.name.name, _label(o.label.value if o.label else None, o.name.name),
-                   tuple(dict.fromkeys(i.name for i in o.discloses)),
-                   tuple(dict.fromkeys(i.name for i in o.actions)),
-                   replies[o.name.name], o.span.line, o.name.span)
-        for o in resolved.outcomes)
+def lower(resolved: Resolved, replies: dict[str, ir.Reply], snippets: tuple[tuple[str, str], ...],
+          source_path: str, sha256: str) -> ir.Policy:
+    outcomes = tuple(ir.Outcome(o.name, o.label, o.discloses, o.actions, replies[o.name], o.span, o.decl_span)
+                     for o in resolved.outcomes)
     return ir.Policy(
         name=resolved.name,
         label=resolved.label or resolved.name,

@@ -1,12 +1,15 @@
-"""Names and types: AST -> typed IR pieces, plus diagnostics.
+"""Names and types: AST -> typed, spanned IR pieces, plus diagnostics. The AST stops here:
+what later passes need (outcomes and their inline replies, snippets, reply files) leaves
+as plain records (`OutcomeSpec`, `source.Named`, `source.Text`).
 
-    resolve(module, policy_name) -> (Resolved, [Diagnostic])
+    resolve(module, policy_name, path) -> (Resolved, [Diagnostic])
 
 Checks: duplicate names, unknown names (with a suggestion), fact and reply-value
 types, type mismatches in conditions and derived values, sets and maps of enum
 values, outcome attributes, decision shape (hit policy, catch-all, one kind of
-result per decision, at most one decision of outcomes), map lookups that could
-miss a value. Reply templates are checked afterwards (templates.py).
+result per decision, at most one decision of outcomes). Whether a table lookup can
+miss a value is proven by the analysis (E0307, analysis/checks.py); reply templates are
+checked afterwards (templates.py).
 """
 
 from __future__ import annotations
@@ -19,20 +22,37 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, Related
 from ..frontend import nodes as n
-from ..source import Span
+from ..source import Named, Span, Text
 from . import ir
 from .ir import BOOL, DURATION, NUMBER, STRING, TIMESTAMP, Type
-from .names import suggest
+from .names import particle, quoted, suggest
 
 RESERVED_FIELDS = ("outcome", "discloses", "actions", "rule", "source", "facts", "derived", "trace", "count", "index")
-_ORDERED = ("timestamp", "duration", "number")
 _LITERAL_TYPES = {n.StringLit: STRING, n.NumberLit: NUMBER, n.DurationLit: DURATION,
                   n.TimestampLit: TIMESTAMP, n.BoolLit: BOOL}
+_ARITH = {("timestamp", "-", "timestamp"): DURATION, ("timestamp", "+", "duration"): TIMESTAMP,
+          ("timestamp", "-", "duration"): TIMESTAMP, ("duration", "+", "duration"): DURATION,
+          ("duration", "-", "duration"): DURATION, ("number", "+", "number"): NUMBER,
+          ("number", "-", "number"): NUMBER}
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """An outcome as declared: its reply comes later (inline here, or from a YAML file)."""
+
+    name: str
+    label: str
+    discloses: tuple[str, ...]
+    actions: tuple[str, ...]
+    reply: Text | None
+    span: Span
+    decl_span: Span
 
 
 @dataclass
 class Resolved:
-    """What the later passes need: the IR pieces and the AST nodes of replies."""
+    """What the later passes need, in plain data: the IR pieces, the outcomes whose
+    replies are still to be checked, the snippets and the reply files the policy names."""
 
     name: str
     label: str
@@ -42,15 +62,19 @@ class Resolved:
     requires: list[ir.Require] = field(default_factory=list)
     contexts: list[ir.ContextValue] = field(default_factory=list)
     actions: list[ir.Action] = field(default_factory=list)
-    outcomes: list[n.OutcomeDecl] = field(default_factory=list)
-    snippets: list[n.SnippetDecl] = field(default_factory=list)
-    replies_files: list[n.RepliesDecl] = field(default_factory=list)
+    outcomes: list[OutcomeSpec] = field(default_factory=list)
+    snippets: list[tuple[Named, Text]] = field(default_factory=list)
+    replies_files: list[Text] = field(default_factory=list)
     decisions: list[ir.Decision] = field(default_factory=list)
     invariants: list[ir.Invariant] = field(default_factory=list)
 
 
 def _text(label: n.StringLit | None) -> str:
     return label.value if label else ""
+
+
+def _as_text(lit: n.StringLit) -> Text:
+    return Text(lit.value, lit.first_line, lit.span)
 
 
 class Resolver:
@@ -73,7 +97,7 @@ class Resolver:
         if ident.name in table:
             first = table[ident.name]
             first_span = first if isinstance(first, Span) else first[2]
-            self.error("E0200", ident.span, f"{what} `{ident.name}` 이(가) 이미 선언되어 있습니다",
+            self.error("E0200", ident.span, f"{what} {quoted(ident.name, '이/가')} 이미 선언되어 있습니다",
                        "둘 중 하나의 이름을 바꾸세요", "두 번째 선언",
                        (Related(first_span, "처음 선언한 곳"),))
             return False
@@ -98,8 +122,9 @@ class Resolver:
                 self._require(item)
         self._contexts_and_actions(items)
         self._outcomes(items)
-        self.out.snippets = [i for i in items if isinstance(i, n.SnippetDecl)]
-        self.out.replies_files = [i for i in items if isinstance(i, n.RepliesDecl)]
+        self.out.snippets = [(Named(i.name.name, i.name.span), _as_text(i.text))
+                             for i in items if isinstance(i, n.SnippetDecl)]
+        self.out.replies_files = [_as_text(i.path) for i in items if isinstance(i, n.RepliesDecl)]
         self._decisions([i for i in items if isinstance(i, n.DecisionDecl)])
         self._invariants([i for i in items if isinstance(i, n.InvariantDecl)])
         return self.out
@@ -109,7 +134,7 @@ class Resolver:
         valid = re.fullmatch(r"[a-z][a-z0-9_]*", name) is not None
         if not valid:
             span = headers[0].name.span if headers else Span(self.path, 1, 1, 1, 2)
-            self.error("E0510", span, f"정책 파일 이름 `{name}` 은(는) 파이썬 모듈 이름이 될 수 없습니다",
+            self.error("E0510", span, f"정책 파일 이름 {quoted(name, '은/는')} 파이썬 모듈 이름이 될 수 없습니다",
                        "영문 소문자로 시작하고 소문자, 숫자, _ 만 쓰는 파일 이름으로 바꾸세요 (예: driver_info.policy)")
         for h in headers[1:]:
             self.error("E0200", h.span, "`policy` 선언이 두 번 있습니다", "하나만 남기세요",
@@ -117,8 +142,9 @@ class Resolver:
         if headers:
             h = headers[0]
             if valid and h.name.name != name:
-                self.error("E0510", h.name.span, f"정책 이름 `{h.name.name}` 이(가) 파일 이름 `{name}` 과(와) 다릅니다",
-                           f"`policy {name}` 으로 고치거나 파일 이름을 `{h.name.name}.policy` 로 바꾸세요")
+                self.error("E0510", h.name.span,
+                           f"정책 이름 {quoted(h.name.name, '이/가')} 파일 이름 {quoted(name, '과/와')} 다릅니다",
+                           f"`policy {name}` {particle(name, '으로/로')} 고치거나 파일 이름을 `{h.name.name}.policy` 로 바꾸세요")
             self.out.label = _text(h.label)
 
     # ── facts ──
@@ -137,23 +163,23 @@ class Resolver:
                            "enum { ... }, bool, timestamp, duration, number 중 하나를 쓰세요")
                 return
             values, typ = [], Type(kind)
-        fact = ir.Fact(d.name.name, _text(d.label) or d.name.name, typ, tuple(values), line=d.span.line)
+        fact = ir.Fact(d.name.name, _text(d.label) or d.name.name, typ, tuple(values), span=d.name.span,
+                       decl_span=d.span)
         if typ.kind == "enum":
             self.enums[fact.name] = fact
         default, has_default = None, False
         if d.default is not None:
             got = self._operand(d.default, typ)
             if got is not None:
-                expr, got_type = got
-                if got_type != typ or not isinstance(expr, (ir.Value, ir.ConstRef)):
-                    self.error("E0305", d.default.span, f"기본값의 종류({got_type})가 사실의 종류({typ})와 다릅니다",
+                if got.type != typ or not isinstance(got, (ir.Value, ir.ConstRef)):
+                    self.error("E0305", d.default.span, f"기본값의 종류({got.type})가 사실의 종류({typ})와 다릅니다",
                                "사실과 같은 종류의 값을 기본값으로 쓰세요")
                 else:
-                    default = expr.value if isinstance(expr, ir.Value) else self.const_values[expr.name]
+                    default = got.value if isinstance(got, ir.Value) else self.const_values[got.name]
                     has_default = True
         if self._declare(self.values, d.name, "이름", ("fact", typ, d.name.span)):
             self.out.facts.append(ir.Fact(fact.name, fact.label, typ, fact.values, default, has_default,
-                                          d.span.line, d.name.span))
+                                          d.name.span, d.span))
 
     # ── constants ──
     def _const(self, d: n.ConstDecl) -> None:
@@ -161,19 +187,18 @@ class Resolver:
             got = self._map(d.value)
         else:
             got = self._operand(d.value, None)
-            if got is not None and not isinstance(got[0], ir.Value):
+            if got is not None and not isinstance(got, ir.Value):
                 self.error("E0201", d.value.span, "기준의 값은 값 그대로 적어야 합니다",
                            "다른 기준이나 사실을 가리킬 수 없습니다")
                 got = None
         if got is None:
             return
-        (expr, typ) = got
-        if self._declare(self.values, d.name, "이름", ("const", typ, d.name.span)):
-            self.const_values[d.name.name] = expr.value
-            self.out.consts.append(ir.Const(d.name.name, _text(d.label) or d.name.name, typ, expr.value,
-                                            d.span.line, d.name.span))
+        if self._declare(self.values, d.name, "이름", ("const", got.type, d.name.span)):
+            self.const_values[d.name.name] = got.value
+            self.out.consts.append(ir.Const(d.name.name, _text(d.label) or d.name.name, got.type, got.value,
+                                            d.name.span, d.span))
 
-    def _map(self, m: n.MapLit):
+    def _map(self, m: n.MapLit) -> ir.Value | None:
         keys = [e.key for e in m.entries]
         enum = self._enum_of([k.name for k in keys], m.span)
         if enum is None:
@@ -183,15 +208,14 @@ class Resolver:
         for e in m.entries:
             if not self._declare(seen, e.key, "표의 항목", e.key.span):
                 continue
-            typ = _LITERAL_TYPES[type(e.value)]
-            kinds.add(typ.kind)
+            kinds.add(_LITERAL_TYPES[type(e.value)].kind)
             entries.append((e.key.name, e.value.value))
         if len(kinds) > 1:
             self.error("E0304", m.span, "표의 값은 모두 같은 종류여야 합니다", "모두 문자열이나 모두 숫자로 적으세요")
             return None
         order = {v.code: i for i, v in enumerate(self.enums[enum].values)}
         entries.sort(key=lambda kv: order[kv[0]])
-        return ir.Value(tuple(entries)), Type("map", enum, kinds.pop() if kinds else "string")
+        return ir.Value(tuple(entries), Type("map", enum, kinds.pop() if kinds else "string"), m.span)
 
     def _enum_of(self, codes: list[str], span: Span) -> str | None:
         """The one enum that has all of `codes`, or None after reporting why not."""
@@ -215,43 +239,48 @@ class Resolver:
 
     # ── derived values and requirements ──
     def _let(self, d: n.LetDecl) -> None:
-        got = self._arith(d.expr)
-        if got is None:
+        expr = self._arith(d.expr)
+        if expr is None:
             return
-        expr, typ = got
-        if self._declare(self.values, d.name, "이름", ("derived", typ, d.name.span)):
-            self.out.derived.append(ir.Derived(d.name.name, _text(d.label) or d.name.name, typ, expr, d.span.line,
-                                               d.name.span))
+        if self._declare(self.values, d.name, "이름", ("derived", expr.type, d.name.span)):
+            self.out.derived.append(ir.Derived(d.name.name, _text(d.label) or d.name.name, expr.type, expr,
+                                               d.name.span, d.span))
 
-    def _arith(self, e: n.Expr):
+    def _arith(self, e: n.Expr) -> ir.Expr | None:
         if not isinstance(e, n.Binary):
             return self._operand(e, None)
         left, right = self._arith(e.left), self._arith(e.right)
         if left is None or right is None:
             return None
-        lt, rt = left[1].kind, right[1].kind
-        result = {("timestamp", "-", "timestamp"): DURATION, ("timestamp", "+", "duration"): TIMESTAMP,
-                  ("timestamp", "-", "duration"): TIMESTAMP, ("duration", "+", "duration"): DURATION,
-                  ("duration", "-", "duration"): DURATION, ("number", "+", "number"): NUMBER,
-                  ("number", "-", "number"): NUMBER}.get((lt, e.op, rt))
+        result = _ARITH.get((left.type.kind, e.op, right.type.kind))
         if result is None:
-            self.error("E0303", e.span, f"{left[1]} {e.op} {right[1]} 은(는) 계산할 수 없습니다",
+            self.error("E0303", e.span, f"{left.type} {e.op} {right.type}{particle(str(right.type), '은/는')} 계산할 수 없습니다",
                        "시각 - 시각, 시각 ± 기간, 기간 ± 기간, 숫자 ± 숫자 만 됩니다")
             return None
-        return ir.Arith(e.op, left[0], right[0]), result
+        return ir.Arith(e.op, left, right, result, e.span)
 
     def _require(self, d: n.RequireDecl) -> None:
         cond = self._cond(d.cond)
         if cond is not None:
-            facts = tuple(dict.fromkeys(_facts_read(cond, self.out.derived)))
-            self.out.requires.append(ir.Require(cond, d.message.value, facts, d.span.line))
+            self.out.requires.append(ir.Require(cond, d.message.value, tuple(self._facts_read(cond)), d.span))
+
+    def _facts_read(self, e: ir.Expr) -> list[str]:
+        """The facts an expression reads, in order, through derived values, each once."""
+        derived = {x.name: x.expr for x in self.out.derived}
+        out: dict[str, None] = {}
+        for node in ir.walk(e):
+            if isinstance(node, ir.FactRef):
+                out[node.name] = None
+            elif isinstance(node, ir.DerivedRef):
+                out.update(dict.fromkeys(self._facts_read(derived[node.name])))
+        return list(out)
 
     # ── operands and conditions ──
-    def _operand(self, e: n.Operand, expect: Type | None):
-        """(ir expr, type) or None after reporting. A bare name that is not a fact,
-        derived value or constant is read as a value of `expect`'s enum."""
+    def _operand(self, e: n.Operand, expect: Type | None) -> ir.Expr | None:
+        """The typed IR expression, or None after reporting. A bare name that is not a
+        fact, derived value or constant is read as a value of `expect`'s enum."""
         if type(e) in _LITERAL_TYPES:
-            return ir.Value(e.value), _LITERAL_TYPES[type(e)]
+            return ir.Value(e.value, _LITERAL_TYPES[type(e)], e.span)
         if isinstance(e, n.SetLit):
             codes = [i.name for i in e.items]
             if expect is not None and expect.kind == "enum":
@@ -264,16 +293,16 @@ class Resolver:
                 enum = self._enum_of(codes, e.span)
                 if enum is None:
                     return None
-            return ir.Value(frozenset(codes)), Type("set", enum)
+            return ir.Value(tuple(dict.fromkeys(codes)), Type("set", enum), e.span)  # in the order written
         if isinstance(e, n.NameRef):
             name = e.name.name
             if name in self.values:
                 kind, typ, _ = self.values[name]
-                ref = {"fact": ir.FactRef, "derived": ir.DerivedRef, "const": ir.ConstRef}[kind](name)
-                return ref, typ
+                ref = {"fact": ir.FactRef, "derived": ir.DerivedRef, "const": ir.ConstRef}[kind]
+                return ref(name, typ, e.span)
             if expect is not None and expect.kind == "enum":
                 if name in self.enums[expect.enum].codes:
-                    return ir.Value(name), expect
+                    return ir.Value(name, expect, e.span)
                 self._unknown_value(e.name, expect.enum)
                 return None
             self.error("E0201", e.span, f"알 수 없는 이름: `{name}`",
@@ -294,15 +323,13 @@ class Resolver:
             return isinstance(e, n.NameRef) and e.name.name not in self.values
         if standalone(left) and not standalone(right):
             r = self._operand(right, None)
-            l = self._operand(left, r[1]) if r else None
-        else:
-            l = self._operand(left, None)
-            r = self._operand(right, l[1]) if l else None
-        if l is None or r is None:
-            return None
-        return l, r
+            lt = self._operand(left, r.type) if r else None
+            return None if lt is None else (lt, r)
+        lt = self._operand(left, None)
+        r = self._operand(right, lt.type) if lt else None
+        return None if r is None else (lt, r)
 
-    def _cond(self, c: n.Cond):
+    def _cond(self, c: n.Cond) -> ir.Expr | None:
         if isinstance(c, (n.And, n.Or)):
             parts = [self._cond(x) for x in c.operands]
             if any(x is None for x in parts):
@@ -311,55 +338,54 @@ class Resolver:
             ops = []
             for part in parts:
                 ops.extend(part.operands if isinstance(part, cls) else (part,))
-            return cls(tuple(ops))
+            return cls(tuple(ops), span=c.span)
         if isinstance(c, n.Not):
             inner = self._cond(c.operand)
-            return None if inner is None else ir.Not(inner)
+            return None if inner is None else ir.Not(inner, span=c.span)
         if isinstance(c, n.Truth):
             got = self._operand(c.operand, None)
             if got is None:
                 return None
-            if got[1] != BOOL:
-                hint = ("`사실 = 값` 처럼 비교하세요" if got[1].kind == "enum"
+            if got.type != BOOL:
+                hint = ("`사실 = 값` 처럼 비교하세요" if got.type.kind == "enum"
                         else "비교 연산자(=, <, <= …)로 비교하세요")
-                self.error("E0302", c.span, f"조건은 참이나 거짓이어야 하는데 {got[1]} 입니다", hint)
+                self.error("E0302", c.span, f"조건은 참이나 거짓이어야 하는데 {got.type} 입니다", hint)
                 return None
-            return got[0]
+            return got
         if isinstance(c, n.Compare):
             pair = self._pair(c.left, c.right)
             if pair is None:
                 return None
-            (le, lt), (re_, rt) = pair
+            le, re_ = pair
+            lt, rt = le.type, re_.type
             if lt != rt:
-                self.error("E0300", c.span, f"{lt} 와(과) {rt} 은(는) 비교할 수 없습니다",
+                self.error("E0300", c.span, f"{lt}{particle(str(lt), '과/와')} {rt}{particle(str(rt), '은/는')} 비교할 수 없습니다",
                            "같은 종류의 값끼리 비교하세요", "종류가 다른 비교")
                 return None
-            if c.op not in ("=", "!=") and lt.kind not in _ORDERED:
+            if c.op not in ("=", "!=") and not lt.numeric:
                 self.error("E0301", c.span, f"{lt} 에는 크기 비교 `{c.op}` 를 쓸 수 없습니다",
                            "= 나 != 로 비교하세요" + (", 여러 값이면 `in {...}`" if lt.kind == "enum" else ""))
                 return None
             if lt.kind in ("set", "map", "tuple"):
-                self.error("E0301", c.span, f"{lt} 은(는) 비교할 수 없습니다", "`값 in 집합` 으로 쓰세요")
+                self.error("E0301", c.span, f"{lt}{particle(str(lt), '은/는')} 비교할 수 없습니다", "`값 in 집합` 으로 쓰세요")
                 return None
-            return ir.Cmp(c.op, le, re_)
+            return ir.Cmp(c.op, le, re_, span=c.span)
         if isinstance(c, n.InSet):
             item = self._operand(c.item, None)
             if item is None:
                 return None
-            ie, it = item
-            if it.kind != "enum":
-                self.error("E0301", c.span, f"`in` 은 열거형 사실에만 쓸 수 있는데 {it} 입니다",
+            if item.type.kind != "enum":
+                self.error("E0301", c.span, f"`in` 은 열거형 사실에만 쓸 수 있는데 {item.type} 입니다",
                            "열거형 사실을 `사실 in {값, 값}` 처럼 쓰세요")
                 return None
-            got = self._operand(c.set, it)
+            got = self._operand(c.set, item.type)
             if got is None:
                 return None
-            se, st = got
-            if st != Type("set", it.enum):
-                self.error("E0300", c.set.span, f"{it} 의 값이 {st} 에 있는지 볼 수 없습니다",
-                           f"{it.enum} 의 값으로 만든 집합을 쓰세요")
+            if got.type != Type("set", item.type.enum):
+                self.error("E0300", c.set.span, f"{item.type} 의 값이 {got.type} 에 있는지 볼 수 없습니다",
+                           f"{item.type.enum} 의 값으로 만든 집합을 쓰세요")
                 return None
-            return ir.In(ie, se, c.negated)
+            return ir.In(item, got, c.negated, span=c.span)
         raise TypeError(c)  # pragma: no cover
 
     # ── reply values, actions, outcomes ──
@@ -398,7 +424,10 @@ class Resolver:
                 if ident.name not in actions:
                     self.error("E0509", ident.span, f"선언되지 않은 조치: `{ident.name}`",
                                suggest(ident.name, actions) or "먼저 `action 이름 \"설명\"` 으로 선언하세요")
-            self.out.outcomes.append(d)
+            self.out.outcomes.append(OutcomeSpec(
+                d.name.name, _text(d.label) or d.name.name, tuple(dict.fromkeys(i.name for i in d.discloses)),
+                tuple(dict.fromkeys(i.name for i in d.actions)), None if d.reply is None else _as_text(d.reply),
+                d.name.span, d.span))
 
     # ── decisions ──
     def _decisions(self, decisions: list[n.DecisionDecl]) -> None:
@@ -413,10 +442,10 @@ class Resolver:
             if not self._declare(seen, d.name, "결정", d.name.span):
                 continue
             if d.name.name in RESERVED_FIELDS:
-                self.error("E0403", d.name.span, f"`{d.name.name}` 은(는) 결정 이름으로 쓸 수 없습니다",
+                self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 결정 이름으로 쓸 수 없습니다",
                            "Decision 의 다른 필드와 겹칩니다. 다른 이름을 쓰세요")
             elif not _field_name_ok(d.name.name):
-                self.error("E0403", d.name.span, f"`{d.name.name}` 은(는) 결정 이름으로 쓸 수 없습니다",
+                self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 결정 이름으로 쓸 수 없습니다",
                            "결정 이름은 Decision 의 필드 이름이 됩니다. 파이썬 예약어가 아니고 _ 로 시작하지 않는 이름을 쓰세요")
             if d.hit_policy.name not in ("first", "unique"):
                 self.error("E0401", d.hit_policy.span, f"지원하지 않는 적중 정책: `{d.hit_policy.name}`",
@@ -436,14 +465,15 @@ class Resolver:
     def _invariants(self, invariants: list[n.InvariantDecl]) -> None:
         seen: dict = {}
         known = {"discloses": {c.name for c in self.out.contexts if c.personal},
-                 "outcome": {o.name.name for o in self.out.outcomes},
+                 "outcome": {o.name for o in self.out.outcomes},
                  "action": {a.name for a in self.out.actions}}
         what = {"discloses": "personal 로 선언한 개인정보", "outcome": "결과(outcome)", "action": "조치(action)"}
         for inv in invariants:
             self._declare(seen, inv.name, "불변식", inv.name.span)
             if inv.subject.name not in known[inv.subject_kind]:
                 self.error("E0509", inv.subject.span, f"{what[inv.subject_kind]} 중에 없는 이름: `{inv.subject.name}`",
-                           suggest(inv.subject.name, known[inv.subject_kind]) or f"먼저 {what[inv.subject_kind]} 을(를) 선언하세요")
+                           suggest(inv.subject.name, known[inv.subject_kind])
+                           or f"먼저 {what[inv.subject_kind]}{particle(what[inv.subject_kind], '을/를')} 선언하세요")
                 continue
             cond = None
             if inv.cond is not None:
@@ -451,36 +481,30 @@ class Resolver:
                 if cond is None:
                     continue
             self.out.invariants.append(ir.Invariant(inv.name.name, _text(inv.label) or inv.name.name,
-                                                    inv.subject_kind, inv.subject.name, cond, inv.span.line,
-                                                    inv.name.span))
+                                                    inv.subject_kind, inv.subject.name, cond, inv.name.span, inv.span))
 
     def _decision(self, d: n.DecisionDecl) -> ir.Decision | None:
         rule_names: dict = {}
         rules: list[ir.Rule] = []
         kinds: list[tuple[Type, Span]] = []
         ok = True
-        prior: list[tuple[str, frozenset[str]]] = []  # earlier rules that are one test of one enum fact
         for r in d.rules:
             self._declare(rule_names, r.name, "규칙", r.name.span)
             cond = self._cond(r.cond)
-            out = self._output(r.output, cond, prior)
+            out = self._output(r.output)
             if cond is None or out is None:
                 ok = False
                 continue
-            parts = tuple(c.span for c in _conjuncts(r.cond))
-            rules.append(ir.Rule(r.name.name, _text(r.label), cond, out[0], r.span.line, r.name.span, parts))
+            rules.append(ir.Rule(r.name.name, _text(r.label), cond, out[0], r.name.span, r.span))
             kinds.append((out[1], r.output.span))
-            single = _single_test(cond, self.enums, self.const_values)
-            if single:
-                prior.append(single)
         # Without `otherwise`, the static analysis (compiler/analysis) proves the rules
         # cover every valid input, or reports the gap (E0400) with an example.
         if d.otherwise is not None:
-            out = self._output(d.otherwise.output, None, prior)
+            out = self._output(d.otherwise.output)
             if out is None:
                 ok = False
             else:
-                rules.append(ir.Rule("otherwise", "", None, out[0], d.otherwise.span.line, d.otherwise.span))
+                rules.append(ir.Rule("otherwise", "", None, out[0], d.otherwise.span, d.otherwise.span))
                 kinds.append((out[1], d.otherwise.output.span))
         if not ok or not kinds:
             return None
@@ -492,41 +516,44 @@ class Resolver:
                            (Related(first_span, "첫 규칙의 결과"),))
                 return None
         return ir.Decision(d.name.name, _text(d.label), d.hit_policy.name, tuple(rules),
-                           first_type.kind == "outcome", d.span.line, d.name.span)
+                           first_type.kind == "outcome", d.name.span, d.span)
 
-    def _output(self, o: n.Output, cond, prior):
+    def _output(self, o: n.Output) -> tuple[ir.Expr, Type] | None:
         if isinstance(o, n.NameOutput):
             name = o.name.name
-            if any(x.name.name == name for x in self.out.outcomes):
-                return ir.Value(name), Type("outcome")
+            if any(x.name == name for x in self.out.outcomes):
+                return ir.Value(name, Type("outcome"), o.span), Type("outcome")
             if name in self.values and self.values[name][0] == "const":
-                return ir.ConstRef(name), self.values[name][1]
+                typ = self.values[name][1]
+                return ir.ConstRef(name, typ, o.span), typ
             self.error("E0201", o.span, f"알 수 없는 결과: `{name}`",
-                       suggest(name, [x.name.name for x in self.out.outcomes]) or
+                       suggest(name, [x.name for x in self.out.outcomes]) or
                        "먼저 `outcome 이름 \"설명\" { ... }` 로 선언하세요", "선언되지 않은 결과")
             return None
         if isinstance(o, n.ValueOutput):
-            return ir.Value(o.value.value), _LITERAL_TYPES[type(o.value)]
+            typ = _LITERAL_TYPES[type(o.value)]
+            return ir.Value(o.value.value, typ, o.span), typ
         items = []
         for item in o.items:
             if isinstance(item, n.Lookup):
-                got = self._lookup(item, cond, prior)
+                got = self._lookup(item)
             elif isinstance(item, n.Ident):
                 got = self._operand(n.NameRef(item, item.span), None)
-                if got is not None and not isinstance(got[0], ir.ConstRef):
+                if got is not None and not isinstance(got, ir.ConstRef):
                     self.error("E0306", item.span, "묶음에는 문자열, 문자열 기준, 표[사실] 만 쓸 수 있습니다")
                     got = None
             else:
-                got = ir.Value(item.value), _LITERAL_TYPES[type(item)]
+                got = ir.Value(item.value, _LITERAL_TYPES[type(item)], item.span)
             if got is None:
                 return None
-            if got[1] != STRING:
-                self.error("E0306", item.span, f"묶음의 값은 문자열이어야 하는데 {got[1]} 입니다")
+            if got.type != STRING:
+                self.error("E0306", item.span, f"묶음의 값은 문자열이어야 하는데 {got.type} 입니다")
                 return None
-            items.append(got[0])
-        return ir.TupleOf(tuple(items)), Type("tuple", item=str(len(items)))
+            items.append(got)
+        typ = Type("tuple", item=str(len(items)))
+        return ir.TupleOf(tuple(items), typ, o.span), typ
 
-    def _lookup(self, lk: n.Lookup, cond, prior):
+    def _lookup(self, lk: n.Lookup) -> ir.Expr | None:
         entry = self.values.get(lk.map.name)
         if entry is None or entry[0] != "const" or entry[1].kind != "map":
             self.error("E0201", lk.map.span, f"표(map) 기준이 아닙니다: `{lk.map.name}`",
@@ -536,90 +563,19 @@ class Resolver:
         key = self._operand(n.NameRef(lk.key, lk.key.span), None)
         if key is None:
             return None
-        ke, kt = key
-        if kt != Type("enum", mtype.enum) or not isinstance(ke, ir.FactRef):
-            self.error("E0300", lk.key.span, f"`{lk.map.name}` 은(는) {mtype.enum} 의 값으로 찾는 표인데 {kt} 입니다",
+        if key.type != Type("enum", mtype.enum) or not isinstance(key, ir.FactRef):
+            self.error("E0300", lk.key.span,
+                       f"{quoted(lk.map.name, '은/는')} {mtype.enum} 의 값으로 찾는 표인데 {key.type} 입니다",
                        f"`{lk.map.name}[{mtype.enum}]` 처럼 쓰세요")
             return None
-        possible = set(self.enums[mtype.enum].codes)
-        if cond is not None:
-            possible &= _allowed_by(cond, ke.name, self.enums, self.const_values)
-        for fact, codes in prior:
-            if fact == ke.name:
-                possible -= codes
-        keys = {k for k, _ in self.const_values[lk.map.name]}
-        missing = [c for c in self.enums[mtype.enum].codes if c in possible and c not in keys]
-        if missing:
-            self.error("E0307", lk.span, f"`{lk.map.name}` 에 없는 {ke.name} 값이 여기 올 수 있습니다: {', '.join(missing)}",
-                       f"`{lk.map.name}` 에 {', '.join(missing)} 를 더하거나, 앞선 규칙에서 먼저 처리하세요")
-            return None
-        return ir.Lookup(lk.map.name, ke), Type(mtype.item or "string")
-
-
-def _conjuncts(c: n.Cond) -> list[n.Cond]:
-    """The top-level `and` parts of a condition, left to right (as ir.And flattens them)."""
-    if isinstance(c, n.And):
-        return [x for part in c.operands for x in _conjuncts(part)]
-    return [c]
+        # whether every value that can reach this lookup has an entry is proven by the analysis (E0307)
+        return ir.Lookup(lk.map.name, key, Type(mtype.item or "string"), lk.span)
 
 
 def _field_name_ok(name: str) -> bool:
     """A decision name becomes a Python attribute: an identifier that Python keeps as written."""
     return (name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
             and unicodedata.normalize("NFKC", name) == name)
-
-
-def _set_value(expr, consts) -> frozenset | None:
-    if isinstance(expr, ir.Value):
-        return expr.value
-    if isinstance(expr, ir.ConstRef):
-        return consts.get(expr.name)
-    return None
-
-
-def _single_test(cond, enums, consts) -> tuple[str, frozenset[str]] | None:
-    """(fact, codes) when `cond` is exactly one `fact = v` or `fact in S` test."""
-    if isinstance(cond, ir.Cmp) and cond.op == "=" and isinstance(cond.left, ir.FactRef) \
-            and isinstance(cond.right, ir.Value) and cond.left.name in enums:
-        return cond.left.name, frozenset([cond.right.value])
-    if isinstance(cond, ir.In) and not cond.negated and isinstance(cond.item, ir.FactRef):
-        codes = _set_value(cond.set, consts)
-        if codes is not None:
-            return cond.item.name, frozenset(codes)
-    return None
-
-
-def _allowed_by(cond, fact: str, enums, consts) -> set[str]:
-    """The values of enum `fact` that a rule's top-level tests let through (a superset)."""
-    allowed = set(enums[fact].codes)
-    parts = cond.operands if isinstance(cond, ir.And) else (cond,)
-    for p in parts:
-        if isinstance(p, ir.Cmp) and isinstance(p.left, ir.FactRef) and p.left.name == fact \
-                and isinstance(p.right, ir.Value):
-            allowed = allowed & {p.right.value} if p.op == "=" else allowed - {p.right.value}
-        elif isinstance(p, ir.In) and isinstance(p.item, ir.FactRef) and p.item.name == fact:
-            codes = _set_value(p.set, consts)
-            if codes is not None:
-                allowed = allowed - codes if p.negated else allowed & codes
-    return allowed
-
-
-def _facts_read(expr, derived: list[ir.Derived]):
-    """Names of the facts an expression reads, in order, through derived values."""
-    if isinstance(expr, ir.FactRef):
-        yield expr.name
-    elif isinstance(expr, ir.DerivedRef):
-        yield from _facts_read(next(d.expr for d in derived if d.name == expr.name), derived)
-    elif isinstance(expr, (ir.Arith, ir.Cmp)):
-        yield from _facts_read(expr.left, derived)
-        yield from _facts_read(expr.right, derived)
-    elif isinstance(expr, ir.In):
-        yield from _facts_read(expr.item, derived)
-    elif isinstance(expr, ir.Not):
-        yield from _facts_read(expr.operand, derived)
-    elif isinstance(expr, (ir.And, ir.Or)):
-        for op in expr.operands:
-            yield from _facts_read(op, derived)
 
 
 def resolve(module: n.Module, policy_name: str, path: str) -> tuple[Resolved, list[Diagnostic]]:

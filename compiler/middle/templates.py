@@ -18,19 +18,18 @@ import jinja2
 from jinja2 import nodes as jn
 
 from ..diagnostics import Diagnostic, Related
-from ..frontend import nodes as n
 from ..frontend.replies_yaml import RepliesFile
 from ..runtime import support
-from ..source import SourceFile, Span
+from ..source import SourceFile, Span, Text
 from . import ir
-from .names import suggest
+from .names import quoted, suggest
 from .resolve import Resolved
 
 
 @dataclass(frozen=True)
 class _Template:
     name: str
-    text: n.StringLit
+    text: Text
     file: str
     name_span: Span | None = None
 
@@ -45,6 +44,7 @@ class _Checker:
                       + [c.name for c in resolved.consts] + [c.name for c in resolved.contexts])
         self.contexts = {c.name: c for c in resolved.contexts}
         self.uses: dict[str, set[str]] = {}      # template -> variables
+        self.filters: dict[str, set[str]] = {}   # template -> filters
         self.includes: dict[str, set[str]] = {}  # template -> snippets it includes
 
     def error(self, code, span, message, help_=None, label=None, related=()):
@@ -71,26 +71,28 @@ class _Checker:
     def run(self):
         snippets = self._gather_snippets()
         replies = self._gather_replies()
-        env = support.make_environment(jinja2.DictLoader({name: t.text.value for name, t in snippets.items()}))
+        env = support.make_environment(jinja2.DictLoader({name: t.text.value for name, t in snippets.items()}),
+                                       support.FILTERS)
         for t in list(snippets.values()) + list(replies.values()):
             self._check_template(env, t, snippets)
         out: dict[str, ir.Reply] = {}
         for o in self.r.outcomes:
-            t = replies.get(o.name.name)
+            t = replies.get(o.name)
             if t is None or t.name not in self.uses:
                 continue
-            used = self._closure(t.name)
-            disclosed = {i.name for i in o.discloses}
+            used = self._closure(t.name, self.uses)
             for var in sorted(used):
                 ctx = self.contexts.get(var)
-                if ctx is not None and ctx.personal and var not in disclosed:
+                if ctx is not None and ctx.personal and var not in o.discloses:
                     self.error("E0505", self._find(t, var),
-                               f"결과 `{o.name.name}` 의 답변이 개인정보 `{var}` 를 보여 주지만 공개한다고 선언하지 않았습니다",
+                               f"결과 `{o.name}` 의 답변이 개인정보 {quoted(var, '을/를')} 보여 주지만 공개한다고 선언하지 않았습니다",
                                f"결과 선언에 `discloses {var}` 를 더하거나, 답변에서 `{var}` 를 빼세요",
                                "공개 선언 없이 보여 주는 개인정보",
-                               (Related(o.name.span, "이 결과"),))
+                               (Related(o.span, "이 결과"),))
             needs = tuple(c.name for c in self.r.contexts if c.name in used)
-            out[o.name.name] = ir.Reply(t.text.value, needs, f"{t.file}:{t.text.first_line}", tuple(sorted(used)))
+            origin = self._line_span(t, 1)
+            out[o.name] = ir.Reply(t.text.value, needs, origin, tuple(sorted(used)),
+                                   tuple(sorted(self._closure(t.name, self.filters))))
         self._unused_snippets(snippets, replies)
         return out, tuple((name, t.text.value) for name, t in snippets.items())
 
@@ -123,25 +125,26 @@ class _Checker:
                                              f"값에 따라 조사가 달라집니다: {{{{ {m.group('expr').strip()} | josa(\"{pair}\") }}}}",
                                              "직접 쓴 조사"))
 
-    def _closure(self, name: str, seen=None) -> set[str]:
+    def _closure(self, name: str, table: dict[str, set[str]], seen=None) -> set[str]:
+        """What `table` says a template uses, with what the snippets it includes use."""
         seen = seen if seen is not None else set()
         if name in seen:
             return set()
         seen.add(name)
-        used = set(self.uses.get(name, ()))
+        used = set(table.get(name, ()))
         for inc in self.includes.get(name, ()):
-            used |= self._closure(f"snippet:{inc}", seen)
+            used |= self._closure(f"snippet:{inc}", table, seen)
         return used
 
     def _gather_snippets(self) -> dict[str, _Template]:
         out: dict[str, _Template] = {}
         spans: dict[str, Span] = {}
-        found = [(d.name, d.text, d.span.file) for d in self.r.snippets]
+        found = [(name, text, name.span.file) for name, text in self.r.snippets]
         for f in self.yaml_files:
             found += [(k, v, f.path) for k, v in f.snippets]
         for ident, text, file in found:
             if ident.name in spans:
-                self.error("E0200", ident.span, f"조각 `{ident.name}` 이(가) 이미 있습니다", "둘 중 하나의 이름을 바꾸세요",
+                self.error("E0200", ident.span, f"조각 {quoted(ident.name, '이/가')} 이미 있습니다", "둘 중 하나의 이름을 바꾸세요",
                            related=(Related(spans[ident.name], "처음 정의한 곳"),))
                 continue
             spans[ident.name] = ident.span
@@ -149,13 +152,13 @@ class _Checker:
         return out
 
     def _gather_replies(self) -> dict[str, _Template]:
-        outcomes = {o.name.name: o for o in self.r.outcomes}
+        outcomes = {o.name: o for o in self.r.outcomes}
         out: dict[str, _Template] = {}
         where: dict[str, Span] = {}
         for o in self.r.outcomes:
             if o.reply is not None:
-                out[o.name.name] = _Template(f"reply:{o.name.name}", o.reply, o.span.file)
-                where[o.name.name] = o.reply.span
+                out[o.name] = _Template(f"reply:{o.name}", o.reply, o.span.file)
+                where[o.name] = o.reply.span
         for f in self.yaml_files:
             for ident, text in f.replies:
                 if ident.name not in outcomes:
@@ -169,8 +172,8 @@ class _Checker:
                 out[ident.name] = _Template(f"reply:{ident.name}", text, f.path)
                 where[ident.name] = ident.span
         for o in self.r.outcomes:
-            if o.name.name not in out:
-                self.error("E0500", o.name.span, f"결과 `{o.name.name}` 에 답변이 없습니다",
+            if o.name not in out:
+                self.error("E0500", o.span, f"결과 `{o.name}` 에 답변이 없습니다",
                            "결과 안에 `reply \"\"\"...\"\"\"` 를 쓰거나 답변 YAML 의 replies 에 더하세요", "답변 없는 결과")
         return out
 
@@ -191,6 +194,7 @@ class _Checker:
             return
         ok = True
         variables: set[str] = set()
+        filters: set[str] = set()
         includes = set()
         # Only what the language documents, checked before Jinja compiles anything (its
         # compiler folds constants, so `{{ 9 ** (9 ** 9) }}` would run at build time):
@@ -211,6 +215,8 @@ class _Checker:
                 self.error("E0506", self._line_span(t, node.lineno, node.name), f"알 수 없는 필터: `{node.name}`",
                            suggest(node.name, support.FILTERS) or f"쓸 수 있는 필터: {', '.join(sorted(support.FILTERS))}")
                 ok = False
+            elif isinstance(node, jn.Filter):
+                filters.add(node.name)
             elif isinstance(node, jn.Include):
                 target = node.template
                 if not isinstance(target, jn.Const) or not isinstance(target.value, str):
@@ -230,7 +236,7 @@ class _Checker:
             elif isinstance(node, jn.Name):
                 if node.name not in self.names:  # also Jinja's own `self`, `loop`, `super`, ...
                     self.error("E0504", self._find(t, node.name),
-                               f"답변 문구의 값 `{node.name}` 을(를) 어디에서도 주지 않습니다",
+                               f"답변 문구의 값 {quoted(node.name, '을/를')} 어디에서도 주지 않습니다",
                                suggest(node.name, self.names)
                                or "사실, 파생값, 기준, 또는 `context`/`personal` 로 선언한 답변 값만 쓸 수 있습니다",
                                "알 수 없는 값")
@@ -238,6 +244,7 @@ class _Checker:
                 variables.add(node.name)
         if ok:
             self.uses[t.name] = variables
+            self.filters[t.name] = filters
             self.includes[t.name] = includes
             self._particles(t)
 

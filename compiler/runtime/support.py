@@ -1,9 +1,14 @@
-# ── policyc runtime support ────────────────────────────────────────────
-# This file is copied verbatim into every generated module, so a generated module
-# needs only the standard library, jinja2 and hangulpy. It is also imported by the
-# compiler (templates are checked with the same filters) and tested on its own.
-# Keep it free of compiler imports. jinja2 and hangulpy are imported on first use:
-# an app that only calls decide() never pays for them.
+"""policyc runtime support: what generated modules run on.
+
+Each generated module carries the part of this file its policy uses, copied statement by
+statement (backend/runtime_code.py picks them, with the comments just above each), so it
+needs only the standard library, jinja2 and hangulpy. The compiler imports this file too
+(templates are checked with the same filters) and it is tested on its own. Keep it free of
+compiler imports, and keep each top-level statement self-explaining: it may travel alone.
+jinja2 and hangulpy are imported on first use: an app that only calls decide() never pays
+for them.
+"""
+
 import datetime as _dt
 import math as _math
 import re as _re
@@ -305,10 +310,10 @@ def whole_hours(value):
 FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours}
 
 
-def make_environment(loader):
+def make_environment(loader, filters):
     """The one Jinja2 environment replies render in: sandboxed, StrictUndefined, no
-    globals (a reply sees only what the policy hands it), block tags trimmed so
-    `{% if %}` lines leave no blank line behind."""
+    globals (a reply sees only what the policy hands it), only `filters`, block tags
+    trimmed so `{% if %}` lines leave no blank line behind."""
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -322,7 +327,8 @@ def make_environment(loader):
         auto_reload=False,
     )
     env.globals.clear()
-    env.filters.update(FILTERS)
+    env.filters.clear()
+    env.filters.update(filters)
     # Arithmetic is not part of a reply (the compiler turns it down); intercepted, Jinja never
     # folds it at compile time either, and at render time it is an error
     env.intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
@@ -338,42 +344,29 @@ def _no_arithmetic(*args):
 
 
 class Templates:
-    """A policy's reply templates and snippets by name. Each was compiled to Python by
-    jinja2 when the module was built (`code`); it becomes a Template on first use, or is
-    compiled from `sources` when the installed jinja2 is not the one that built it."""
+    """A policy's reply templates and snippets by name, compiled by the installed jinja2
+    on first use (so the module does not depend on the jinja2 that built it)."""
 
-    def __init__(self, sources, code, built_with):
+    def __init__(self, sources, filters):
         self._sources = sources
-        self._code = code
-        self._built_with = built_with
+        self._filters = filters
         self._cache = {}
         self._env = None
-
-    def environment(self):
-        if self._env is None:
-            import jinja2
-
-            templates = self
-
-            class _Loader(jinja2.BaseLoader):
-                def load(self, environment, name, globals=None):
-                    return templates.get(name)
-
-            self._env = make_environment(_Loader())
-        return self._env
 
     def get(self, name):
         found = self._cache.get(name)
         if found is None:
-            import jinja2
+            if self._env is None:
+                import jinja2
 
-            env = self.environment()
-            if jinja2.__version__ == self._built_with and name in self._code:
-                code = compile(self._code[name], f"<policy reply {name}>", "exec")
-                found = env.template_class.from_code(env, code, env.make_globals(None), None)
-            else:
-                found = env.from_string(self._sources[name])
-            self._cache[name] = found
+                templates = self
+
+                class _Loader(jinja2.BaseLoader):
+                    def load(self, environment, name, globals=None):
+                        return templates.get(name)
+
+                self._env = make_environment(_Loader(), self._filters)
+            found = self._cache[name] = self._env.from_string(self._sources[name])
         return found
 
 

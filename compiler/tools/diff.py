@@ -16,11 +16,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis.encode import Encoder, fires
-from ..analysis.mdd import FALSE, TRUE
-from ..analysis.space import Space
+from ..analysis.regions import Region, Regions
 from ..middle import ir
 from ..middle.evaluate import requirements_hold
+from ..middle.names import quoted
 
 
 @dataclass
@@ -55,48 +54,13 @@ def facts_differ(old: ir.Policy, new: ir.Policy) -> list[str]:
     o = {f.name: f for f in old.facts}
     n = {f.name: f for f in new.facts}
     for name in sorted(o.keys() - n.keys()):
-        problems.append(f"사실 `{name}` 이(가) 없어졌습니다")
+        problems.append(f"사실 {quoted(name, '이/가')} 없어졌습니다")
     for name in sorted(n.keys() - o.keys()):
-        problems.append(f"사실 `{name}` 이(가) 새로 생겼습니다")
+        problems.append(f"사실 {quoted(name, '이/가')} 새로 생겼습니다")
     for name in sorted(o.keys() & n.keys()):
         if o[name].type != dataclasses.replace(n[name].type, enum=o[name].type.enum) or o[name].codes != n[name].codes:
             problems.append(f"사실 `{name}` 의 종류나 값 목록이 바뀌었습니다")
     return problems
-
-
-def _inline(e: ir.Expr | None, policy: ir.Policy) -> ir.Expr | None:
-    """Constants and derived values written out, so both versions share one space."""
-    if e is None:
-        return None
-    consts = {c.name: c.value for c in policy.consts}
-    derived = {d.name: d.expr for d in policy.derived}
-
-    def go(x):
-        if isinstance(x, ir.ConstRef):
-            return ir.Value(consts[x.name])
-        if isinstance(x, ir.DerivedRef):
-            return go(derived[x.name])
-        if isinstance(x, (ir.Arith, ir.Cmp)):
-            return type(x)(x.op, go(x.left), go(x.right))
-        if isinstance(x, ir.In):
-            return ir.In(go(x.item), go(x.set), x.negated)
-        if isinstance(x, ir.Not):
-            return ir.Not(go(x.operand))
-        if isinstance(x, (ir.And, ir.Or)):
-            return type(x)(tuple(go(y) for y in x.operands))
-        return x
-    return go(e)
-
-
-def _merged(old: ir.Policy, new: ir.Policy) -> ir.Policy:
-    decisions = []
-    for tag, p in (("old", old), ("new", new)):
-        for d in p.decisions:
-            rules = tuple(dataclasses.replace(r, name=f"{tag}:{r.name}", cond=_inline(r.cond, p)) for r in d.rules)
-            decisions.append(dataclasses.replace(d, name=f"{tag}:{d.name}", rules=rules))
-    requires = tuple(dataclasses.replace(r, cond=_inline(r.cond, p)) for p in (old, new) for r in p.requires)
-    # the constants stay only so examples show instants in the policy's own offset
-    return dataclasses.replace(new, requires=requires, decisions=tuple(decisions), invariants=())
 
 
 def sample_context(policy: ir.Policy) -> dict[str, Any]:
@@ -118,56 +82,30 @@ def _side(policy: ir.Policy, module, typed: dict) -> Side:
 
 
 def diff_policies(old: ir.Policy, new: ir.Policy, old_module, new_module) -> list[Change]:
-    merged = _merged(old, new)
-    space = Space(merged)
-    if space.problem:
-        raise ValueError(space.problem)
-    enc = Encoder(space)
-    m = enc.mdd
-    by_name = {d.name: d for d in merged.decisions}
-    fired = {name: fires(enc, d) for name, d in by_name.items()}
+    regions = Regions.of_versions(old, new)  # ValueError when the two cannot share one exact space
+    fired = {d.name: regions.rule_regions(d) for d in regions.policy.decisions}
     changes: dict[tuple, Change] = {}
     # walk the pairs of (old rule, new rule) of the first decision of each version, then
     # split each meeting region by the other decisions' rules, so every decision is compared
-    names = [d.name for d in old.decisions]
-    regions = [TRUE]
-    for name in names:
-        if f"new:{name}" not in by_name:
+    pieces: list[Region] = [regions.everything]
+    for name in (d.name for d in old.decisions):
+        if f"new:{name}" not in fired:
             continue
-        split = []
-        for region in regions:
-            for fo in fired[f"old:{name}"]:
-                part = m.and_(region, fo)
-                if part == FALSE:
-                    continue
-                for fn in fired[f"new:{name}"]:
-                    both = m.and_(part, fn)
-                    if both != FALSE:
-                        split.append(both)
-        regions = split
-    for region in regions:
-        for box in _boxes_by_lookup_keys(enc, region, old, new):
-            as_json, typed = enc.example(box)
+        pieces = [both for piece in pieces for before in fired[f"old:{name}"] if (part := piece & before)
+                  for after in fired[f"new:{name}"] if (both := part & after)]
+    # tables may differ by key: one piece per value of every enum fact a table lookup reads
+    keys = sorted({x.key.name for p in (old, new) for d in p.decisions for r in d.rules
+                   for x in ir.walk(r.output) if isinstance(x, ir.Lookup)})
+    for piece in pieces:
+        for part in piece.split(keys):
+            as_json, typed = part.example()
             if not requirements_hold(new, typed) or not requirements_hold(old, typed):
                 continue
             before, after = _side(old, old_module, typed), _side(new, new_module, typed)
-            change = _compare(before, after, enc.describe(box), as_json)
+            change = _compare(before, after, part.describe(), as_json)
             if change is not None and change.key not in changes:
                 changes[change.key] = change
     return sorted(changes.values(), key=lambda c: (not c.widens, c.kind != "outcome", str(c.key)))
-
-
-def _boxes_by_lookup_keys(enc: Encoder, region: int, old: ir.Policy, new: ir.Policy):
-    """One box per value of every enum fact a table lookup reads (tables may differ by key)."""
-    keys = sorted({item.key.name for p in (old, new) for d in p.decisions for r in d.rules
-                   if isinstance(r.output, ir.TupleOf) for item in r.output.items if isinstance(item, ir.Lookup)})
-    parts = [region]
-    for key in keys:
-        var = enc.space.index[key]
-        parts = [m_part for part in parts for v in range(len(enc.space.dims[var].values))
-                 if (m_part := enc.mdd.and_(part, enc.mdd.var_in(var, [v]))) != FALSE]
-    for part in parts:
-        yield enc.mdd.cube(part)
 
 
 def _compare(before: Side, after: Side, situation: str, example: dict) -> Change | None:

@@ -17,13 +17,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from ..analysis.encode import Encoder, fires, korean_duration
-from ..analysis.mdd import FALSE
-from ..analysis.space import Space
+from ..analysis.regions import Regions
 from ..middle import ir
+from ..middle.values import instant_text, korean_duration
 from ..pipeline import Result
 from .diff import sample_context
-from .fmt import parse_with_comments
 
 _OPS = {"<": "미만", "<=": "이하", ">": "초과", ">=": "이상", "=": "정확히", "!=": "아님"}
 
@@ -41,14 +39,13 @@ class Doc:
     sections: list[Section]
 
 
-class _Words:
+class _Words(ir.Visitor):
     """Conditions and values in the policy's own labels."""
 
     def __init__(self, policy: ir.Policy) -> None:
         self.p = policy
-        self.facts = {f.name: f for f in policy.facts}
-        self.derived = {d.name: d for d in policy.derived}
-        self.consts = {c.name: c for c in policy.consts}
+        self.facts = policy.facts_by_name
+        self.consts = policy.consts_by_name
 
     def value(self, v) -> str:
         if isinstance(v, bool):
@@ -56,25 +53,12 @@ class _Words:
         if isinstance(v, dt.timedelta):
             return korean_duration(v // dt.timedelta(microseconds=1))
         if isinstance(v, dt.datetime):
-            return v.strftime("%Y-%m-%d %H:%M") + f" ({v.strftime('%z')[:3]}:{v.strftime('%z')[3:]})"
-        if isinstance(v, frozenset):
-            return ", ".join(sorted(v))
+            return instant_text(v)
         if isinstance(v, tuple) and v and isinstance(v[0], tuple):
             return ", ".join(f"{k}: {x}" for k, x in v)
+        if isinstance(v, tuple):
+            return ", ".join(v)
         return str(v)
-
-    def label_of(self, e) -> str:
-        if isinstance(e, ir.FactRef):
-            return self.facts[e.name].label
-        if isinstance(e, ir.DerivedRef):
-            return self.derived[e.name].label
-        if isinstance(e, ir.ConstRef):
-            return self.const_value(self.consts[e.name])
-        if isinstance(e, ir.Value):
-            return self.value(e.value)
-        if isinstance(e, ir.Arith):
-            return f"{self.label_of(e.left)} {e.op} {self.label_of(e.right)}"
-        return "?"
 
     def const_value(self, c: ir.Const) -> str:
         """A constant in labels: sets and table keys by their enum labels, in enum order."""
@@ -89,49 +73,85 @@ class _Words:
         labels = {v.code: v.label for v in self.facts[fact].values}
         return joiner.join(labels[c] for c in self.facts[fact].codes if c in codes)
 
-    def cond(self, e, top: bool = True) -> str:
+    # values: what a side of a comparison or a derived value reads as
+    def label_of(self, e: ir.Expr) -> str:
+        return self.visit(e)
+
+    def visit_FactRef(self, e: ir.FactRef) -> str:
+        return self.facts[e.name].label
+
+    def visit_DerivedRef(self, e: ir.DerivedRef) -> str:
+        return self.p.derived_by_name[e.name].label
+
+    def visit_ConstRef(self, e: ir.ConstRef) -> str:
+        return self.const_value(self.consts[e.name])
+
+    def visit_Value(self, e: ir.Value) -> str:
+        return self.value(e.value)
+
+    def visit_Arith(self, e: ir.Arith) -> str:
+        return f"{self.visit(e.left)} {e.op} {self.visit(e.right)}"
+
+    def visit_Lookup(self, e: ir.Lookup) -> str:
+        return f"{self.consts[e.map].label}[{self.facts[e.key.name].label}]"
+
+    def visit_TupleOf(self, e: ir.TupleOf) -> str:
+        return " ▶ ".join(self.visit(x) for x in e.items)
+
+    def cond(self, e: ir.Expr | None, top: bool = True) -> str:
         if e is None:
             return "그 밖의 모든 경우"
-        if isinstance(e, ir.And):
-            return " · ".join(self.cond(x, False) for x in e.operands) if top else \
-                "(" + " 그리고 ".join(self.cond(x, False) for x in e.operands) + ")"
-        if isinstance(e, ir.Or):
-            return ("" if top else "(") + " 또는 ".join(self.cond(x, False) for x in e.operands) + ("" if top else ")")
-        if isinstance(e, ir.Not):
-            if isinstance(e.operand, ir.FactRef):
-                return f"{self.facts[e.operand.name].label}: 아니오"
-            return f"아님({self.cond(e.operand, False)})"
-        if isinstance(e, ir.FactRef):
-            return f"{self.facts[e.name].label}: 예"
-        if isinstance(e, ir.In):
-            codes = e.set.value if isinstance(e.set, ir.Value) else self.consts[e.set.name].value
-            named = f" ({self.consts[e.set.name].label})" if isinstance(e.set, ir.ConstRef) else ""
-            text = f"{self.facts[e.item.name].label}: {self.enum_labels(e.item.name, codes)}{named}"
-            return text + (" 아님" if e.negated else "")
-        if isinstance(e, ir.Cmp):
-            if isinstance(e.left, ir.FactRef) and self.facts[e.left.name].type.kind == "enum":
-                text = f"{self.facts[e.left.name].label}: {self.enum_labels(e.left.name, {e.right.value})}"
-                return text + (" 아님" if e.op == "!=" else "")
-            if isinstance(e.left, ir.FactRef) and self.facts[e.left.name].type.kind == "bool":
-                return f"{self.facts[e.left.name].label}: {self.value(e.right.value if e.op == '=' else not e.right.value)}"
-            named = f" ({self.consts[e.right.name].label})" if isinstance(e.right, ir.ConstRef) else ""
-            return f"{self.label_of(e.left)} {self.label_of(e.right)} {_OPS[e.op]}{named}"
-        return "?"
+        return _Conditions(self, top).visit(e)
 
     def output(self, decision: ir.Decision, rule: ir.Rule) -> str:
         if decision.yields_outcome:
-            o = self.p.outcome(rule.output.value)
-            return o.label
-        e = rule.output
-        if isinstance(e, ir.TupleOf):
-            parts = []
-            for item in e.items:
-                if isinstance(item, ir.Lookup):
-                    parts.append(f"{self.consts[item.map].label}[{self.facts[item.key.name].label}]")
-                else:
-                    parts.append(self.label_of(item))
-            return " ▶ ".join(parts)
-        return self.label_of(e)
+            return self.p.rule_outcome(rule).label
+        return self.visit(rule.output)
+
+
+class _Conditions(ir.Visitor):
+    """A condition in labels: `·` between the parts of a rule, 그리고/또는 inside."""
+
+    def __init__(self, words: _Words, top: bool) -> None:
+        self.w = words
+        self.top = top
+
+    def _inner(self, e: ir.Expr) -> str:
+        return _Conditions(self.w, False).visit(e)
+
+    def visit_And(self, e: ir.And) -> str:
+        if self.top:
+            return " · ".join(self._inner(x) for x in e.operands)
+        return "(" + " 그리고 ".join(self._inner(x) for x in e.operands) + ")"
+
+    def visit_Or(self, e: ir.Or) -> str:
+        text = " 또는 ".join(self._inner(x) for x in e.operands)
+        return text if self.top else f"({text})"
+
+    def visit_Not(self, e: ir.Not) -> str:
+        if isinstance(e.operand, ir.FactRef):
+            return f"{self.w.facts[e.operand.name].label}: 아니오"
+        return f"아님({self._inner(e.operand)})"
+
+    def visit_FactRef(self, e: ir.FactRef) -> str:
+        return f"{self.w.facts[e.name].label}: 예"
+
+    def visit_In(self, e: ir.In) -> str:
+        w = self.w
+        codes = e.set.value if isinstance(e.set, ir.Value) else w.consts[e.set.name].value
+        named = f" ({w.consts[e.set.name].label})" if isinstance(e.set, ir.ConstRef) else ""
+        text = f"{w.facts[e.item.name].label}: {w.enum_labels(e.item.name, codes)}{named}"
+        return text + (" 아님" if e.negated else "")
+
+    def visit_Cmp(self, e: ir.Cmp) -> str:
+        w = self.w
+        if e.left.type.kind == "enum" and isinstance(e.left, ir.FactRef):
+            text = f"{w.facts[e.left.name].label}: {w.enum_labels(e.left.name, {e.right.value})}"
+            return text + (" 아님" if e.op == "!=" else "")
+        if e.left.type.kind == "bool" and isinstance(e.left, ir.FactRef):
+            return f"{w.facts[e.left.name].label}: {w.value(e.right.value if e.op == '=' else not e.right.value)}"
+        named = f" ({w.consts[e.right.name].label})" if isinstance(e.right, ir.ConstRef) else ""
+        return f"{w.label_of(e.left)} {w.label_of(e.right)} {_OPS[e.op]}{named}"
 
 
 def _split_fact(policy: ir.Policy) -> str | None:
@@ -139,10 +159,9 @@ def _split_fact(policy: ir.Policy) -> str | None:
     main = policy.main or (policy.decisions[0] if policy.decisions else None)
     counts: dict[str, int] = {}
     for rule in main.rules if main else ():
-        parts = rule.cond.operands if isinstance(rule.cond, ir.And) else ((rule.cond,) if rule.cond else ())
-        for p in parts:
-            item = p.item if isinstance(p, ir.In) else (p.left if isinstance(p, ir.Cmp) else None)
-            if isinstance(item, ir.FactRef) and any(f.name == item.name and f.type.kind == "enum" for f in policy.facts):
+        for part in rule.conjuncts:
+            item = part.item if isinstance(part, ir.In) else (part.left if isinstance(part, ir.Cmp) else None)
+            if isinstance(item, ir.FactRef) and item.type.kind == "enum":
                 counts[item.name] = counts.get(item.name, 0) + 1
     return max(counts, key=counts.get) if counts else None
 
@@ -150,8 +169,7 @@ def _split_fact(policy: ir.Policy) -> str | None:
 def build_doc(result: Result, module) -> Doc:
     policy = result.policy
     words = _Words(policy)
-    space = Space(policy)
-    enc = Encoder(space)
+    regions = Regions(policy)
     sections = []
 
     facts = Section("사실: 상담할 때 확인하는 것")
@@ -185,15 +203,14 @@ def build_doc(result: Result, module) -> Doc:
             rows = []
             for rule in d.rules:
                 if code is not None and rule.cond is not None:
-                    node = m_and(enc, enc.cond(rule.cond), space.index[split], fact_index(policy, split, code))
-                    if node == FALSE:
+                    if not regions.condition(rule.cond) & regions.where(split, code):
                         continue
                 o_attrs = ""
                 if d.yields_outcome:
                     o = policy.outcome(rule.output.value)
                     o_attrs = ", ".join([f"공개: {x}" for x in o.discloses] + [f"조치: {x}" for x in o.actions])
                 rows.append([rule.name if rule.cond is not None else "그 밖", words.cond(rule.cond),
-                             words.output(d, rule), o_attrs, f"{rule.line}행"])
+                             words.output(d, rule), o_attrs, f"{rule.decl_span.line}행"])
             title = f"{words.facts[split].label}: {label}" if code is not None else ""
             if title:
                 sec.blocks.append(("h", title))
@@ -204,10 +221,10 @@ def build_doc(result: Result, module) -> Doc:
     main = policy.main
     if main is not None:
         shown = set()
-        for rule, region in zip(main.rules, fires(enc, main)):
-            if region == FALSE:
+        for rule, region in zip(main.rules, regions.rule_regions(main)):
+            if not region:
                 continue
-            _, typed = enc.example(enc.mdd.cube(region))
+            _, typed = region.example()
             try:
                 decision = module.decide(typed)
                 text = module.render(decision, sample_context(policy))
@@ -238,21 +255,11 @@ def build_doc(result: Result, module) -> Doc:
         sections.append(inv)
 
     notes = Section("정책 작성자의 설명 (정책 파일의 주석)")
-    source = result.sources[policy.source_path]
-    _, comments, _ = parse_with_comments(source)
-    rows = [[f"{line}행", text.lstrip("#").strip()] for line, _, text in comments if text.lstrip("#").strip()
-            and not set(text.lstrip("#").strip()) <= set("─ ")]
+    rows = [[f"{c.line}행", c.text.lstrip("#").strip()] for c in result.comments if c.text.lstrip("#").strip()
+            and not set(c.text.lstrip("#").strip()) <= set("─ ")]
     notes.blocks.append(("table", ["위치", "설명"], rows))
     sections.append(notes)
     return Doc(policy.label, f"{policy.source_path} · SHA-256 {policy.source_sha256[:12]}", sections)
-
-
-def fact_index(policy: ir.Policy, fact: str, code: str) -> int:
-    return next(f for f in policy.facts if f.name == fact).codes.index(code)
-
-
-def m_and(enc: Encoder, node: int, var_name_index: int, value: int) -> int:
-    return enc.mdd.and_(node, enc.mdd.var_in(var_name_index, [value]))
 
 
 # ── the picture ────────────────────────────────────────────────────────

@@ -11,10 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis.encode import korean_duration
-from ..analysis.unused import names_in
 from ..middle import ir
 from ..middle.evaluate import Env
+from ..middle.values import korean_duration
 from ..pipeline import Result
 from ..runtime.support import josa
 from .load import decision_json, jsonable
@@ -51,10 +50,9 @@ def _source_text(result: Result, span) -> str:
 
 
 def show_value(policy: ir.Policy, name: str, value: Any) -> str:
-    fact = next((f for f in policy.facts if f.name == name), None)
+    fact = policy.facts_by_name.get(name)
     if fact is not None and fact.type.kind == "enum":
-        label = next(v.label for v in fact.values if v.code == value)
-        return f"{value} ({label})"
+        return f"{value} ({fact.label_of(value)})"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.timedelta):
@@ -72,18 +70,15 @@ def trace(result: Result, decision) -> list[DecisionTrace]:
     for d in policy.decisions:
         rules = []
         for rule in d.rules:
+            line = rule.decl_span.line
             if rule.name == fired[d.name]:
-                rules.append(RuleTrace(rule.name, rule.label, rule.line, True))
+                rules.append(RuleTrace(rule.name, rule.label, line, True))
                 break
-            parts = list(rule.cond.operands) if isinstance(rule.cond, ir.And) else [rule.cond]
-            spans = list(rule.parts) if len(rule.parts) == len(parts) else [rule.span] * len(parts)
-            for part, span in zip(parts, spans):
+            for part in rule.conjuncts:
                 if not env.eval(part):
-                    names: set[str] = set()
-                    names_in(part, names)
-                    values = {n: env.facts.get(n, env.derived.get(n)) for n in sorted(names)
+                    values = {n: env.facts.get(n, env.derived.get(n)) for n in sorted(set(ir.names_in(part)))
                               if n in env.facts or n in env.derived}
-                    rules.append(RuleTrace(rule.name, rule.label, rule.line, False, _source_text(result, span), values))
+                    rules.append(RuleTrace(rule.name, rule.label, line, False, _source_text(result, part.span), values))
                     break
         value = decision.outcome if d.yields_outcome else getattr(decision, d.name)
         out.append(DecisionTrace(d.name, d.label, rules, value))

@@ -11,46 +11,13 @@ formatting formatted text changes nothing.
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, field
-
-from lark import Lark
-from lark.exceptions import UnexpectedInput
-
 from ..diagnostics import Diagnostic, display_width
 from ..frontend import literals
 from ..frontend import nodes as n
-from ..frontend.parser import _translate, grammar_text
-from ..frontend.transform import ToAst
+from ..frontend.parser import parse_with_comments
 from ..source import SourceFile, Span
 
 WIDTH = 80  # display columns: a Hangul syllable counts two
-
-
-@dataclass
-class _Comments:
-    items: list = field(default_factory=list)
-
-
-_SINK = _Comments()
-
-
-@functools.lru_cache(maxsize=1)
-def _lark_with_comments() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                lexer_callbacks={"COMMENT": lambda token: _SINK.items.append(token)})
-
-
-def parse_with_comments(source: SourceFile):
-    _SINK.items = []
-    try:
-        tree = _lark_with_comments().parse(source.text)
-    except UnexpectedInput as err:
-        return None, [], [_translate(source, err)]
-    builder = ToAst(source.path)
-    module = builder.build(tree)
-    comments = [(c.line, c.column, str(c).rstrip()) for c in _SINK.items]
-    return module, comments, builder.diagnostics
 
 
 # ── printing expressions ───────────────────────────────────────────────

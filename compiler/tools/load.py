@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backend.python import generate
+from ..middle.values import duration_text
 from ..pipeline import Result, compile_policy
 
 
@@ -37,8 +38,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
-        from ..analysis.encode import duration_text
-
         return duration_text(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ..analysis.space import Space
+from ..analysis.regions import Regions
 from ..diagnostics import Diagnostic
 from ..frontend.yaml_source import load_yaml, node_at, node_span
 from ..middle import ir
@@ -61,23 +61,13 @@ class TestRun:
 
 def _numeric_comparisons(policy: ir.Policy):
     """Every comparison of a number, duration or instant in the rules, with its rule."""
-    space = Space(policy)
-
-    def walk(e):
-        if isinstance(e, (ir.And, ir.Or)):
-            for x in e.operands:
-                yield from walk(x)
-        elif isinstance(e, ir.Not):
-            yield from walk(e.operand)
-        elif isinstance(e, ir.Cmp) and space.numeric(e) is not None and space.numeric(e)[0] is not None:
-            yield e
-
+    regions = Regions(policy)
     seen = {}
     for d in policy.decisions:
         for rule in d.rules:
-            if rule.cond is not None:
-                for cmp in walk(rule.cond):
-                    seen.setdefault(cmp, rule)
+            for atom in ir.atoms(rule.cond):
+                if isinstance(atom, ir.Cmp) and regions.numeric(atom):
+                    seen.setdefault(atom, rule)
     return seen
 
 
@@ -120,7 +110,7 @@ def run_file(path: Path, shown: str) -> TestRun:
         return run
     policy = result.policy
     comparisons = _numeric_comparisons(policy)
-    boundaries = {cmp: Boundary(f"{_show_cmp(policy, cmp)} ({policy.source_path}:{rule.line} {rule.name})")
+    boundaries = {cmp: Boundary(f"{_show_cmp(policy, cmp)} ({policy.source_of(rule)} {rule.name})")
                   for cmp, rule in comparisons.items()}
     fired: dict[str, set[str]] = {d.name: set() for d in policy.decisions}
     cases_node = node_at(root, ["cases"])
@@ -147,7 +137,7 @@ def run_file(path: Path, shown: str) -> TestRun:
             if problems:
                 run.failures.append(Failure(case["name"], line, problems, where))
     for d in policy.decisions:
-        run.rules[d.name] = [(r.name, r.line, r.name in fired[d.name]) for r in d.rules]
+        run.rules[d.name] = [(r.name, r.decl_span.line, r.name in fired[d.name]) for r in d.rules]
     run.boundaries = list(boundaries.values())
     return run
 
