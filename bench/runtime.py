@@ -1,6 +1,6 @@
 """Run-time speed of the generated driver-info module, compared in the same run with a
 hand-written if/elif over pre-parsed facts and with zen-engine (GoRules) evaluating the
-same decision table (../shared/anchors/driver_info.jdm.json).
+same decision table (bench/driver_info.jdm.json).
 
     python bench/runtime.py [--n 20000] [--repeat 5]
 
@@ -100,7 +100,7 @@ def main() -> None:
                   "elapsed_hours": (p["asked_at"] - p["ride_at"]).total_seconds() / 3600,
                   "ride_before_2023_07_03_14h": p["ride_at"] < SINCE} for f, p in zip(facts, parsed)]
     # the three agree before anything is timed
-    content = (ROOT.parent / "shared/anchors/driver_info.jdm.json").read_text(encoding="utf-8")
+    content = (ROOT / "bench/driver_info.jdm.json").read_text(encoding="utf-8")
     engine = zen.ZenEngine({"loader": lambda key: content})
     for f, p, z in zip(facts[:2000], parsed, zen_facts):
         ours = m.decide(f).outcome

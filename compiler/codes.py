@@ -121,6 +121,15 @@ CODES: dict[str, tuple[str, str]] = {
               "discloses 에는 personal 로 선언한 개인정보를, actions 에는 action 으로 선언한 조치를 씁니다."),
     "E0510": ("잘못된 정책 이름",
               "정책 파일 이름이 생성될 파이썬 모듈 이름이 됩니다. 영문 소문자, 숫자, _ 만 쓰세요 (예: driver_info.policy)."),
+    # ── test cases (policyc test) ──
+    "E0700": ("테스트 YAML 문법 오류",
+              "<정책>.tests.yaml 을 YAML 로 읽을 수 없습니다. 들여쓰기와 `:` 뒤의 띄어쓰기를 확인하세요."),
+    "E0701": ("테스트 YAML 형식 오류",
+              "테스트 YAML 은 policy (정책 파일, 생략 가능) 와 cases (name, facts, expect 를 가진 사례 목록) 를 가집니다.\n"
+              "형식: compiler/schemas/tests.schema.json."),
+    "E0702": ("정책에 없는 기대값",
+              "사례의 expect 가 정책에 없는 결과, 규칙, 결정, 공개 대상, 조치를 말합니다. 오타인지 확인하세요:\n"
+              "그대로 두면 그 사례는 언제나 실패하거나, 아무것도 확인하지 못합니다."),
 }
 
 

@@ -69,23 +69,81 @@ def _policy_without_analysis(tmp_path):
     return compile_policy(tmp_path / "driver_info.policy", "policy/driver_info.policy", analysis=False).policy
 
 
-@pytest.mark.parametrize("case", sorted((ROOT / "tests/cases/diagnostics").glob("*.policy")), ids=lambda c: c.stem)
-def test_every_analysis_finding_has_an_example_decide_accepts(case, tmp_path):
+ANALYSIS_CODES = ANALYSIS_CODES | {"E0307"}
+ANALYSIS_CASES = [c for c in sorted((ROOT / "tests/cases/diagnostics").glob("*.policy"))
+                  if c.stem.split("_")[0].upper() in ANALYSIS_CODES]
+
+
+@pytest.mark.parametrize("case", ANALYSIS_CASES, ids=lambda c: c.stem)
+def test_every_analysis_finding_has_an_example_that_shows_it(case, tmp_path):
+    """Each finding's example is facts decide() takes, on which the module (compiled without
+    the analysis) does exactly what the finding says: a gap finds no rule, a dead rule is
+    beaten, an implied part's rule decides, an overlap has both rules matching, a broken
+    invariant discloses outside its condition, a lookup misses."""
+    from compiler.middle.evaluate import Env
+
     rel = case.relative_to(ROOT).as_posix()
     result = compile_at_root(rel, overlaps="overlaps" in case.stem)
-    bare = compile_at_root(rel, analysis=False)
-    findings = [d for d in json.loads(render_json(result.diagnostics)) if d["code"] in ANALYSIS_CODES]
-    if not findings or bare.policy is None:
-        return
-    module = load_module(case.stem.lower().replace("-", "_"), generate(bare.policy), tmp_path)
+    bare = compile_at_root(rel, analysis=False).policy
+    findings = [d for d in result.diagnostics if d.code in ANALYSIS_CODES]
+    assert findings and bare is not None, "a case for an analysis code must show that finding"
+    module = load_module(case.stem.lower().replace("-", "_"), generate(bare), tmp_path)
     for finding in findings:
-        if "example" not in finding:
-            assert finding["code"] == "E0601" and "어떤 올바른 사실에도" in finding["message"]
+        about = finding.about
+        if finding.example is None:  # only a rule that contradicts itself has no facts to show
+            assert finding.code == "E0601" and "covered_by" not in about
             continue
-        try:
-            module.decide(finding["example"])
-        except module.PolicyInputError as error:  # only a gap may find no rule, and that is its point
-            assert finding["code"] == "E0400" and error.name == "facts", error
+        if finding.code in ("E0400", "E0307"):  # no rule / no table entry: the module fails closed
+            with pytest.raises(module.PolicyInputError) as error:
+                module.decide(finding.example)
+            assert error.value.name == "facts"
+            continue
+        decision = module.decide(finding.example)
+        env = Env(bare, dict(decision.facts))
+        if finding.code == "E0606":
+            inv = next(i for i in bare.invariants if i.name == about["invariant"])
+            outcome = bare.outcome(decision.outcome)
+            happens = {"discloses": inv.subject in outcome.discloses, "action": inv.subject in outcome.actions,
+                       "outcome": outcome.name == inv.subject}[inv.subject_kind]
+            assert happens and (inv.cond is None or not env.eval(inv.cond)) and decision.rule == about["rule"]
+            continue
+        d = bare.decisions_by_name[about["decision"]]
+        fired = dict(decision.trace)[d.name]
+        rule = next(r for r in d.rules if r.name == about["rule"])
+        if finding.code == "E0601":
+            assert fired != rule.name and env.eval(rule.cond)  # it matches, and an earlier rule decides
+        elif finding.code == "W0604":
+            assert fired == rule.name  # where the rule decides: the implied part holds there
+        elif finding.code == "E0602":
+            other = next(r for r in d.rules if r.name == about["other"])
+            assert env.eval(rule.cond) and env.eval(other.cond)
+        elif finding.code == "W0603":
+            assert fired == about["earlier"] and env.eval(rule.cond)
+
+
+def test_e0307_is_exact_over_the_partition(tmp_path):
+    """A lookup is checked against what really reaches it: `!=` tests before an `otherwise`
+    rule out the missing keys exactly as an `=` test does (the resolver's old check said
+    E0307 for the first spelling and nothing for the second)."""
+    head = ('fact reason "사유": enum { a "가" b "나" c "다" }\nconst M "표" = { c: "다" }\n'
+            'outcome o "o" { reply "o" }\ndecision main (first) { otherwise o }\n')
+    spellings = {
+        "not_equal": 'decision label (first) {\n  rule skip: when reason = a or reason = b then ("x", "y")\n'
+                     '  otherwise ("z", M[reason])\n}\n',
+        "excluded": 'decision label (first) {\n  rule use: when reason != a and reason != b then ("z", M[reason])\n'
+                    '  otherwise ("x", "y")\n}\n',
+        "equal": 'decision label (first) {\n  rule use: when reason = c then ("z", M[reason])\n  otherwise ("x", "y")\n}\n',
+    }
+    for name, body in spellings.items():
+        path = tmp_path / f"{name}.policy"
+        path.write_text(head + body, encoding="utf-8")
+        result = compile_policy(path)
+        assert result.ok, (name, [d.message for d in result.diagnostics])
+    path = tmp_path / "misses.policy"
+    path.write_text(head + 'decision label (first) {\n  rule use: when reason != a then ("z", M[reason])\n'
+                    '  otherwise ("x", "y")\n}\n', encoding="utf-8")
+    misses = [d for d in compile_policy(path).diagnostics if d.code == "E0307"]
+    assert [d.about["missing"] for d in misses] == [("b",)] and misses[0].example == {"reason": "b"}
 
 
 def test_unique_decisions_run(tmp_path):

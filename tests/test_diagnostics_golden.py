@@ -34,8 +34,23 @@ def test_diagnostic_case(case: Path, update_goldens: bool) -> None:
     assert code in {d.code for d in result.diagnostics}
 
 
+TEST_CASES = sorted((ROOT / "tests/cases/tests_yaml").glob("*.tests.yaml"))
+
+
+@pytest.mark.parametrize("case", TEST_CASES, ids=[c.name for c in TEST_CASES])
+def test_tests_yaml_case(case: Path, update_goldens: bool) -> None:
+    """Mistakes in a policy's cases file (`policyc test`): its own codes, at the YAML line."""
+    from compiler.tools.testing import run_file
+
+    run = run_file(case, case.relative_to(ROOT).as_posix())
+    code = case.name.split("_")[0].upper()
+    assert code in {d.code for d in run.diagnostics}
+    check_golden(case.with_name(case.name.replace(".tests.yaml", ".out")),
+                 render_text(run.diagnostics, run.sources), update_goldens)
+
+
 def test_every_code_has_a_case() -> None:
-    covered = {c.stem.split("_")[0].split("-")[0].upper() for c in CASES}
+    covered = {c.stem.split("_")[0].split("-")[0].upper() for c in CASES + TEST_CASES}
     missing = sorted(set(CODES) - covered)
     assert not missing, f"diagnostic codes without a golden case: {missing}"
 

@@ -1,5 +1,5 @@
 """The runtime helpers every generated module carries: particles, phone numbers,
-durations in replies. The particle table is the one in shared/korean-text.md."""
+durations in replies. The particle table is the one in docs/korean-text.md."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from .common import (
     EXIT_WIDENS,
     no_policies,
     out,
+    POLICY_FAILS,
     print_errors,
 )
 
@@ -38,14 +39,16 @@ def cmd_test(args) -> int:
     for run in runs:
         if run.diagnostics:
             out(render_text(run.diagnostics, run.sources), sys.stderr)
-            status = EXIT_USAGE
+            # a policy that does not compile ends as in every command; a broken cases file is bad input
+            failed = POLICY_FAILS if run.policy_failed else EXIT_USAGE
+            status = max(status, failed)
     if args.format == "json":
         out(json.dumps([report_json(r) for r in runs if not r.diagnostics], ensure_ascii=False, indent=2))
     else:
         for run in runs:
             if not run.diagnostics:
                 out(report_text(run))
-    if status == EXIT_USAGE:
+    if status != EXIT_OK:
         return status
     if any(r.failures for r in runs):
         return EXIT_FINDINGS
@@ -111,7 +114,7 @@ def cmd_diff(args) -> int:
         for result, module in ((old_result, old_module), (new_result, new_module)):
             if module is None:
                 print_errors(result)
-                return EXIT_USAGE
+                return POLICY_FAILS
         problems = facts_differ(old_result.policy, new_result.policy)
         if problems:
             out("policyc: 사실 선언이 달라 경우별로 비교할 수 없습니다:\n  " + "\n  ".join(problems), sys.stderr)
@@ -175,7 +178,7 @@ def cmd_doc(args) -> int:
     result, module = load(Path(args.policy), args.policy)
     if module is None:
         print_errors(result)
-        return EXIT_FINDINGS
+        return POLICY_FAILS
     policy = result.policy
     try:
         svgs = {d.name: render_svg(dot_source(policy, d)) for d in policy.decisions}
@@ -199,9 +202,11 @@ def cmd_decide(args) -> int:
 
     result, module = load(Path(args.policy), args.policy)
     if module is None:
+        print_errors(result)
         diags = [d for d in result.diagnostics if d.severity == "error"]
         first = diags[0] if diags else None
-        return fail("policy", f"{first.span}: {first.message}" if first else "정책을 컴파일할 수 없습니다")
+        fail("policy", f"{first.span}: {first.message}" if first else "정책을 컴파일할 수 없습니다")
+        return POLICY_FAILS
     try:
         context = parse_assignments(args.context, "--context")
         facts = read_json(sys.stdin.read())

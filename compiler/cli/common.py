@@ -38,11 +38,17 @@ def no_policies(root: Path, fmt: str) -> int:
 
 
 def compiled(path: str):
+    """The policy's IR, or None after printing its errors (the caller returns POLICY_FAILS)."""
     result = compile_policy(Path(path), path)
     if not result.ok:
         print_errors(result)
         return None
     return result.policy
+
+
+# A policy that does not compile ends every command the same way: its errors as
+# `policyc check` prints them, and exit 1.
+POLICY_FAILS = EXIT_FINDINGS
 
 
 def print_errors(result) -> None:

@@ -12,6 +12,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     EXIT_WIDENS,
+    POLICY_FAILS,
     compiled,
     out,
 )
@@ -30,7 +31,7 @@ def cmd_batch(args) -> int:
 
     policy = compiled(args.policy)
     if policy is None:
-        return EXIT_FINDINGS
+        return POLICY_FAILS
     output = Path(args.output)
     errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
     try:
@@ -53,7 +54,7 @@ def cmd_impact(args) -> int:
 
     old, new = compiled(args.old), compiled(args.new)
     if old is None or new is None:
-        return EXIT_USAGE
+        return POLICY_FAILS
     try:
         reports = {"--csv": Path(args.csv) if args.csv else None, "--html": Path(args.html) if args.html else None}
         distinct_files({"입력": Path(args.input), "이전 정책": Path(args.old), "새 정책": Path(args.new)}, reports)
@@ -79,7 +80,7 @@ def cmd_audit(args) -> int:
 
     policy = compiled(args.policy)
     if policy is None:
-        return EXIT_USAGE
+        return POLICY_FAILS
     try:
         total, rows = audit(policy, Path(args.input), args.recorded)
     except ValueError as err:

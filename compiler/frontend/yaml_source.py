@@ -92,7 +92,9 @@ def _ko(err: jsonschema.ValidationError) -> str:
             err.validator_value, str(err.validator_value))
         got = {"int": "숫자", "float": "숫자", "bool": "참거짓", "NoneType": "빈 값", "list": "목록",
                "dict": "`이름: 값` 목록", "str": "문자열"}.get(type(err.instance).__name__, type(err.instance).__name__)
-        return f"{want}이어야 하는데 {got}입니다"
+        hint = (" (YAML 은 yes, no, on, off 를 참거짓으로 읽습니다: 따옴표로 감싸 'no' 처럼 쓰세요)"
+                if err.validator_value == "string" and isinstance(err.instance, bool) else "")
+        return f"{want}이어야 하는데 {got}입니다{hint}"
     if err.validator == "minLength":
         return "빈 문구입니다"
     if err.validator == "minItems":

@@ -313,11 +313,29 @@ FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours}
 def make_environment(loader, filters):
     """The one Jinja2 environment replies render in: sandboxed, StrictUndefined, no
     globals (a reply sees only what the policy hands it), only `filters`, block tags
-    trimmed so `{% if %}` lines leave no blank line behind."""
+    trimmed so `{% if %}` lines leave no blank line behind. The sandbox allows what the
+    template language documents and nothing more, whatever the compiler let through:
+    `.label` and `.code` of an enum value, no other attribute, no call, no arithmetic."""
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
+    class ReplySandbox(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
+        intercepted_unops = frozenset(("+", "-"))
+
+        def is_safe_attribute(self, obj, attr, value):
+            return type(obj) is Label and attr in ("label", "code")
+
+        def is_safe_callable(self, obj):
+            return False
+
+        def call_binop(self, context, operator, left, right):
+            return _no_arithmetic()
+
+        def call_unop(self, context, operator, arg):
+            return _no_arithmetic()
+
+    env = ReplySandbox(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -329,11 +347,6 @@ def make_environment(loader, filters):
     env.globals.clear()
     env.filters.clear()
     env.filters.update(filters)
-    # Arithmetic is not part of a reply (the compiler turns it down); intercepted, Jinja never
-    # folds it at compile time either, and at render time it is an error
-    env.intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
-    env.intercepted_unops = frozenset(("+", "-"))
-    env.call_binop = env.call_unop = _no_arithmetic
     return env
 
 

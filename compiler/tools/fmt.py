@@ -15,7 +15,7 @@ from ..diagnostics import Diagnostic, display_width
 from ..frontend import literals
 from ..frontend import nodes as n
 from ..frontend.parser import parse_with_comments
-from ..source import SourceFile, Span
+from ..source import SourceFile
 
 WIDTH = 80  # display columns: a Hangul syllable counts two
 
@@ -340,7 +340,14 @@ def _offset(source: SourceFile, line: int, column: int) -> int:
     return offset + column - 1
 
 
+class FormatBug(RuntimeError):
+    """fmt could not print a policy back as the same policy: a bug in policyc, never the
+    author's; the CLI reports it as one (exit 70) and writes nothing."""
+
+
 def format_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
+    """(formatted text, []) or (None, the syntax errors). Raises FormatBug when the printed
+    text would not be the same policy (tree or comments): nothing is ever written then."""
     module, comments, diags = parse_with_comments(source)
     if module is None or diags:
         return None, diags
@@ -352,7 +359,6 @@ def format_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
         why = "다시 읽은 결과가 원래와 다릅니다" if again is not None else "다시 읽을 수 없습니다"
         if missing:
             why = f"주석 {missing}개를 둘 자리를 찾지 못했습니다"
-        return None, [Diagnostic("E0001", Span(source.path, 1, 1, 1, 2),
-                                 f"fmt 가 이 파일을 안전하게 정리할 수 없어 그대로 둡니다 ({why})",
-                                 "policyc 의 버그입니다. 이 파일을 첨부해 알려 주세요")]
+        raise FormatBug(f"fmt 가 {source.path} 를 안전하게 정리하지 못해 그대로 둡니다 ({why}). "
+                        "policyc 의 버그입니다: 이 파일을 첨부해 알려 주세요")
     return text, []

@@ -22,6 +22,7 @@ from ..diagnostics import Diagnostic
 from ..frontend.yaml_source import load_yaml, node_at, node_span
 from ..middle import ir
 from ..middle.evaluate import Env
+from ..middle.names import quoted, suggest
 from ..pipeline import MAX_YAML_BYTES, inside, read_source
 from .explain import render_reply
 from .load import jsonable, load
@@ -51,6 +52,7 @@ class TestRun:
     boundaries: list[Boundary] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict = field(default_factory=dict)
+    policy_failed: bool = False  # the diagnostics are the policy's own: it does not compile
 
     @property
     def coverage(self) -> float:
@@ -88,7 +90,7 @@ def run_file(path: Path, shown: str) -> TestRun:
         run.diagnostics = diags
         return run
     run.sources[shown] = source
-    root, data, diags = load_yaml(source, "tests.schema.json", "E0507", "E0508",
+    root, data, diags = load_yaml(source, "tests.schema.json", "E0700", "E0701",
                                   "최상위에는 policy 와 cases 를 두고, 각 case 에 name, facts, expect 를 적습니다",
                                   "테스트 ")
     if diags:
@@ -98,7 +100,7 @@ def run_file(path: Path, shown: str) -> TestRun:
     policy_path = inside(path.parent, named)
     if policy_path is None:
         at = node_span(shown, node_at(root, ["policy"]) or root)
-        run.diagnostics = [Diagnostic("E0001", at, "테스트가 가리키는 정책은 테스트 파일과 같은 폴더(또는 그 아래)에 있어야 합니다",
+        run.diagnostics = [Diagnostic("E0701", at, "테스트가 가리키는 정책은 테스트 파일과 같은 폴더(또는 그 아래)에 있어야 합니다",
                                       "정책 파일의 상대 경로를 쓰세요 (예: policy: driver_info.policy)")]
         return run
     shown_policy = (Path(shown).parent / policy_path.name).as_posix()
@@ -107,6 +109,7 @@ def run_file(path: Path, shown: str) -> TestRun:
     run.sources.update(result.sources)
     if module is None:
         run.diagnostics = [d for d in result.diagnostics if d.severity == "error"]
+        run.policy_failed = True
         return run
     policy = result.policy
     comparisons = _numeric_comparisons(policy)
@@ -114,22 +117,21 @@ def run_file(path: Path, shown: str) -> TestRun:
                   for cmp, rule in comparisons.items()}
     fired: dict[str, set[str]] = {d.name: set() for d in policy.decisions}
     cases_node = node_at(root, ["cases"])
-    value_decisions = {d.name for d in policy.decisions if not d.yields_outcome}
     for i, case in enumerate(data["cases"]):
         run.cases += 1
         node = cases_node.value[i] if isinstance(cases_node, yaml.SequenceNode) else cases_node
         line = node.start_mark.line + 1
         expect = case["expect"]
-        unknown = [k for k in expect if k not in ("outcome", "rule", "discloses", "actions", "reply_contains",
-                                                   "reply_excludes", "error") and k not in value_decisions]
+        unknown = _unknown_expectation(policy, expect)
         if unknown:
+            key, value, help_ = unknown
             expect_node = node_at(node, ["expect"])
-            key_node = next((k for k, _ in getattr(expect_node, "value", []) if getattr(k, "value", None) == unknown[0]),
-                            expect_node)
-            run.diagnostics.append(Diagnostic("E0508", node_span(shown, key_node),
-                                              f"테스트 YAML 형식 오류: 정책에 없는 기대값 `{unknown[0]}`",
-                                              f"outcome, rule, discloses, actions, reply_contains, reply_excludes, error"
-                                              f"{', ' + ', '.join(sorted(value_decisions)) if value_decisions else ''} 중에서 쓰세요"))
+            key_node = next((v if value is not None else k for k, v in getattr(expect_node, "value", [])
+                             if getattr(k, "value", None) == key), expect_node)
+            what = f"`{key}: {value}`" if value is not None else f"`{key}`"
+            run.diagnostics.append(Diagnostic("E0702", node_span(shown, key_node),
+                                              f"사례 {quoted(case['name'], '이/가')} 정책에 없는 것을 기대합니다: {what}", help_,
+                                              data=(("case", case["name"]), ("key", key))))
             continue
         problems = _run_case(policy, module, case, expect, fired, boundaries)
         if problems is not None:
@@ -140,6 +142,31 @@ def run_file(path: Path, shown: str) -> TestRun:
         run.rules[d.name] = [(r.name, r.decl_span.line, r.name in fired[d.name]) for r in d.rules]
     run.boundaries = list(boundaries.values())
     return run
+
+
+_EXPECT_KEYS = ("outcome", "rule", "discloses", "actions", "reply_contains", "reply_excludes", "error")
+
+
+def _unknown_expectation(policy: ir.Policy, expect: dict) -> tuple[str, str | None, str] | None:
+    """(key, value or None, help) for the first thing `expect` names that the policy lacks."""
+    values = {d.name for d in policy.decisions if not d.yields_outcome}
+    for key in expect:
+        if key not in _EXPECT_KEYS and key not in values:
+            return key, None, suggest(key, list(_EXPECT_KEYS) + sorted(values)) or (
+                f"{', '.join(_EXPECT_KEYS + tuple(sorted(values)))} 중에서 쓰세요")
+    known = {"outcome": list(policy.outcomes_by_name),
+             "rule": [r.name for r in policy.main.rules] if policy.main else [],
+             "discloses": [c.name for c in policy.contexts if c.personal],
+             "actions": list(policy.actions_by_name),
+             "error": [f.name for f in policy.facts] + ["facts"]}
+    for key, names in known.items():
+        given = expect.get(key)
+        for value in (given if isinstance(given, list) else [given] if given is not None else []):
+            if key == "error" and any(value in n or n in value for n in names):
+                continue  # `error` names the fact decide() rejects: part of a name is enough
+            if value not in names:
+                return key, value, suggest(str(value), names) or f"정책의 {key}: {', '.join(names) or '없음'}"
+    return None
 
 
 def _run_case(policy, module, case, expect, fired, boundaries):
