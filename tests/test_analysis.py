@@ -7,13 +7,11 @@ problem."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
 
 from compiler.backend.python import generate
-from compiler.diagnostics import render_json
 from compiler.pipeline import compile_policy
 
 from .conftest import ROOT, compile_at_root, load_module
