@@ -31,10 +31,6 @@ class Plan:
         return all(r.ok for r in self.results.values())
 
 
-def policy_files(root: Path) -> list[Path]:
-    return sorted((root / "policy").glob("*.policy"))
-
-
 def plan(root: Path, policy_dir: str = "policy", out_dir: str = "generated") -> Plan:
     p = Plan(root)
     out = root / out_dir

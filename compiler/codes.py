@@ -1,7 +1,7 @@
 """Every diagnostic code policyc can report, defined once.
 
 Each entry: the code, a short Korean title, and a longer explanation that
-`policyc explain-code CODE` prints. Codes are stable: never reuse a retired one.
+`policyc explain CODE` prints. Codes are stable: never reuse a retired one.
 """
 
 from __future__ import annotations
@@ -132,10 +132,3 @@ CODES: dict[str, tuple[str, str]] = {
               "그대로 두면 그 사례는 언제나 실패하거나, 아무것도 확인하지 못합니다."),
 }
 
-
-def title(code: str) -> str:
-    return CODES[code][0]
-
-
-def explanation(code: str) -> str:
-    return CODES[code][1]

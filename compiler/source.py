@@ -56,10 +56,6 @@ class Span(NamedTuple):
     end_line: int
     end_column: int
 
-    def through(self, other: "Span") -> "Span":
-        """The span from the start of self to the end of other."""
-        return Span(self.file, self.line, self.column, other.end_line, other.end_column)
-
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
