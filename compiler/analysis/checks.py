@@ -25,7 +25,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, Related
 from ..middle import ir
 from ..middle.evaluate import Env, requirements_hold
-from ..middle.names import quoted
+from ..korean import quoted
 from ..runtime.support import josa
 from .encode import Encoder
 from .mdd import FALSE, TRUE

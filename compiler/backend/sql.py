@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from ..korean import quoted
 from ..middle import ir
 from ..middle.values import offset_micros, to_number
 from ..runtime.support import ISO_TEXT
@@ -352,7 +353,7 @@ class _Sql:
         bound = _Bound(self.p).visit
         for d in p.derived:
             if d.type.kind in ("timestamp", "duration") and bound(d.expr) > _BIGINT:
-                raise ValueError(f"파생값 `{d.name}` 은(는) SQL 에서 계산할 수 없을 만큼 큰 시각이나 기간이 될 수 있습니다")
+                raise ValueError(f"파생값 {quoted(d.name, '은/는')} SQL 에서 계산할 수 없을 만큼 큰 시각이나 기간이 될 수 있습니다")
         # every input column under an internal name (`__in<i>`), read once from the source;
         # optional facts absent from the input are NULL columns, that is their defaults
         padded = ("SELECT " + ", ".join([f"{d_.ident(c)} AS {self.cols[c]}" for c in columns]
@@ -446,7 +447,7 @@ def check_columns(policy: ir.Policy, columns: list[str]) -> None:
     for f in policy.facts:
         near = seen.get(f.name.casefold())
         if near is not None and near != f.name:
-            raise ValueError(f"입력 열 {near!r} 은(는) 사실 `{f.name}` 과 대소문자만 다릅니다 (열 이름을 사실 이름과 똑같이 쓰세요)")
+            raise ValueError(f"입력 열 {quoted(near, '은/는')} 사실 {quoted(f.name, '과/와')} 대소문자만 다릅니다 (열 이름을 사실 이름과 똑같이 쓰세요)")
     clash = [c for c in output_columns(policy) if c.casefold() in seen]
     if clash:
         raise ValueError(f"입력 열 이름이 결정 결과 열과 겹칩니다: {', '.join(seen[c.casefold()] for c in clash)}"

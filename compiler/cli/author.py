@@ -140,6 +140,7 @@ def _from_git(rev: str, path: Path, into: Path) -> Path:
     import subprocess
 
     from ..frontend.nodes import RepliesDecl
+    from ..korean import quoted
     from ..frontend.parser import parse
     from ..pipeline import inside
     from ..source import SourceFile
@@ -152,7 +153,7 @@ def _from_git(rev: str, path: Path, into: Path) -> Path:
         name = (rel.resolve()).relative_to(Path(top.stdout.strip()).resolve()).as_posix()
         shown = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=top.stdout.strip(), capture_output=True)
         if shown.returncode != 0:
-            raise ValueError(f"{rev} 에 {name} 이(가) 없습니다: {shown.stderr.decode(errors='replace').strip()}")
+            raise ValueError(f"{rev} 에 {quoted(name, '이/가')} 없습니다: {shown.stderr.decode(errors='replace').strip()}")
         return shown.stdout.decode("utf-8", errors="replace")
 
     text = show(path)

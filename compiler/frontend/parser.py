@@ -18,6 +18,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Diagnostic
+from ..korean import quoted
 from ..source import SourceFile, Span
 from . import nodes
 from .transform import ToAst, token_span
@@ -137,10 +138,10 @@ def _translate(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
         expected = err.expected
         help_ = f"여기에 올 수 있는 것: {_expected(expected)}"
         if "NAME" in expected and tok.type in _keywords() and str(tok).isidentifier():
-            help_ = f"`{tok}` 은(는) 예약어라서 이름으로 쓸 수 없습니다. 다른 이름을 쓰세요"
+            help_ = f"{quoted(str(tok), '은/는')} 예약어라서 이름으로 쓸 수 없습니다. 다른 이름을 쓰세요"
         elif "THEN" in expected and tok.type in ("NAME", "STRING"):
             help_ = "조건 뒤에 `then 결과` 가 와야 합니다. 조건을 이을 때는 `and` 나 `or` 를 쓰세요"
-        return Diagnostic("E0101", span, f"여기에 `{_token_text(tok)}` 이(가) 올 수 없습니다", help_, "예상하지 못한 낱말")
+        return Diagnostic("E0101", span, f"여기에 {quoted(_token_text(tok), '이/가')} 올 수 없습니다", help_, "예상하지 못한 낱말")
     if isinstance(err, UnexpectedEOF):  # pragma: no cover — LALR reports $END as UnexpectedToken
         last = max(1, source.line_count)
         return Diagnostic("E0102", Span(path, last, 1, last, 2), "선언이 끝나기 전에 파일이 끝났습니다")

@@ -25,7 +25,8 @@ from ..frontend import nodes as n
 from ..source import Named, Span, Text
 from . import ir
 from .ir import BOOL, DURATION, NUMBER, STRING, TIMESTAMP, Type
-from .names import particle, quoted, suggest
+from ..korean import particle, quoted
+from .names import suggest
 
 RESERVED_FIELDS = ("outcome", "discloses", "actions", "rule", "source", "facts", "derived", "trace", "count", "index")
 _LITERAL_TYPES = {n.StringLit: STRING, n.NumberLit: NUMBER, n.DurationLit: DURATION,

@@ -22,7 +22,8 @@ from ..frontend.replies_yaml import RepliesFile
 from ..runtime import support
 from ..source import SourceFile, Span, Text
 from . import ir
-from .names import quoted, suggest
+from ..korean import quoted
+from .names import suggest
 from .resolve import Resolved
 
 

@@ -216,7 +216,7 @@ def read_mapping(what, value, known, noun):
         except Exception:
             raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
     else:
-        raise PolicyInputError(what, f"{noun}은(는) 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
+        raise PolicyInputError(what, f"{noun}은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
     if not known.issuperset(given):
         for key in given:
             if key not in known:

@@ -19,7 +19,7 @@ from typing import Any
 from ..analysis.regions import Region, Regions
 from ..middle import ir
 from ..middle.evaluate import requirements_hold
-from ..middle.names import quoted
+from ..korean import quoted
 
 
 @dataclass

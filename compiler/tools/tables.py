@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..backend.sql import check_names, text
+from ..korean import particle
 
 MAX_FIELD = 2_097_152  # bytes in one CSV field or line: DuckDB's max_line_size, and csv's limit here
 _PREFIX = "policyc-"
@@ -145,7 +146,7 @@ def distinct_files(inputs: dict[str, Path | None], outputs: dict[str, Path | Non
             continue
         for other_what, other in given:
             if _same(path, other):
-                raise ValueError(f"{other_what}과(와) {what}이(가) 같은 파일입니다: {other} / {path}"
+                raise ValueError(f"{other_what}{particle(other_what, '과/와')} {what}{particle(what, '이/가')} 같은 파일입니다: {other} / {path}"
                                  " (다른 파일 이름을 주세요; 아무것도 바꾸지 않았습니다)")
         given.append((what, path))
 

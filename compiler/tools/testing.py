@@ -20,9 +20,10 @@ import yaml
 from ..analysis.regions import Regions
 from ..diagnostics import Diagnostic
 from ..frontend.yaml_source import load_yaml, node_at, node_span
+from ..korean import quoted
 from ..middle import ir
 from ..middle.evaluate import Env
-from ..middle.names import quoted, suggest
+from ..middle.names import suggest
 from ..pipeline import MAX_YAML_BYTES, inside, read_source
 from .explain import render_reply
 from .load import jsonable, load
@@ -181,7 +182,7 @@ def _run_case(policy, module, case, expect, fired, boundaries):
             problems.append(f"decide() 가 사실을 거절했습니다: {err}")
         return problems, "(결정 없음)"
     if "error" in expect:
-        problems.append(f"사실 {expect['error']} 을(를) 거절해야 하는데 결정했습니다: {decision.outcome if policy.main else ''}")
+        problems.append(f"사실 {quoted(expect['error'], '을/를')} 거절해야 하는데 결정했습니다: {decision.outcome if policy.main else ''}")
     for name, rule in decision.trace:
         fired[name].add(rule)
     env = Env(policy, dict(decision.facts))
