@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -73,7 +74,12 @@ def stale(p: Plan) -> list[Path]:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file in the same folder and rename it into place,
-    so a reader never sees half a module."""
+    so a reader never sees half a module. A link is written through (the file it points
+    at is replaced, the link stays); a device or FIFO is never replaced by a file."""
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EINVAL, "보통 파일이 아니어서 쓰지 않습니다", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -67,8 +67,11 @@ CODES: dict[str, tuple[str, str]] = {
               "`unique` (어떤 사실에도 맞는 규칙이 많아야 하나; 겹치면 E0602) 입니다."),
     "E0402": ("결과(outcome)를 내는 결정이 둘 이상",
               "앱이 받는 Decision.outcome 은 하나입니다. 결과(outcome)를 내는 결정은 하나만 두고, 나머지는 값을 내게 하세요."),
-    "E0403": ("예약된 결정 이름",
-              "결정 이름은 Decision 의 필드가 됩니다. outcome, discloses, actions, rule, source, facts, derived, trace, count, index 는 쓸 수 없습니다."),
+    "E0403": ("예약된 이름",
+              "결정 이름은 Decision 의 필드가 되고, 결정과 사실의 이름은 `policyc batch` 출력의 열 이름이 됩니다.\n"
+              "결정에는 outcome, discloses, actions, rule, source, facts, derived, trace, count, index, policy_error,\n"
+              "file_row_number 와 사실의 이름을, 사실에는 outcome, discloses, actions, rule, policy_error 를 쓸 수 없습니다\n"
+              "(대소문자는 구별하지 않습니다)."),
     "E0404": ("결과가 없는 정책",
               "정책에는 결정이 하나 이상 있어야 합니다."),
     # ── static analysis ──

@@ -127,7 +127,40 @@ def compile_policy(path: Path, shown_as: str | None = None, overlaps: bool = Fal
     """`analysis=False` stops after lowering (tests use it to run the analysis on
     policies it will reject)."""
     with _no_gc():
-        return _compile(path, shown_as, overlaps, analysis)
+        try:
+            return _compile(path, shown_as, overlaps, analysis)
+        except RecursionError:  # the analysis recurses once per variable: hundreds of bool facts
+            return deep_stack(lambda: _compile(path, shown_as, overlaps, analysis))
+
+
+def deep_stack(work):
+    """`work()` in a thread with a 1 GB stack and a recursion limit to match (`policyc`
+    runs every command that way; this is for callers of compile_policy that do not)."""
+    import sys
+    import threading
+
+    result: list = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as err:  # handed back to the caller's thread
+            errors.append(err)
+
+    old_limit, old_size = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(max(old_limit, 200_000))
+    threading.stack_size(1024 * 1024 * 1024)
+    try:
+        worker = threading.Thread(target=run, name="policyc-deep", daemon=True)
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old_size)
+        sys.setrecursionlimit(old_limit)
+    if errors:
+        raise errors[0]
+    return result[0]
 
 
 def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -> Result:
@@ -161,7 +194,8 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -
             continue
         sources[yaml_shown] = ysource
         diags += bidi_controls(ysource)
-        digest.update(b"\0" + yaml_shown.encode("utf-8") + b"\0" + ysource.text.encode("utf-8"))
+        # the path as the policy writes it, so the hash is the same from any working directory
+        digest.update(b"\0" + rel.encode("utf-8") + b"\0" + ysource.text.encode("utf-8"))
         loaded, found = load_replies(ysource)
         diags += found
         if loaded is not None:

@@ -235,13 +235,13 @@ def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path, policy):
     dead.wait()
     pid = dead.pid
     out = tmp_path / "out.parquet"
-    leftovers = [tmp_path / f".out.parquet.policyc-{pid}.out.tmp", tmp_path / f".errors.parquet.policyc-{pid}.err.tmp"]
+    leftovers = [tmp_path / f".policyc-{pid}.out.0123456789ab.tmp", tmp_path / f".policyc-{pid}.err.0123456789ab.tmp"]
     for path in leftovers:
         path.write_bytes(b"half a file")
     spill = Path(tempfile.gettempdir()) / f"policyc-{pid}-killed"
     (spill / "spill").mkdir(parents=True, exist_ok=True)
     (spill / "spill" / "duckdb_temp_block").write_bytes(b"x" * 1000)
-    alive = tmp_path / f".out.parquet.policyc-{os.getppid()}.out.tmp"  # a live run's, not ours to take
+    alive = tmp_path / f".policyc-{os.getppid()}.out.0123456789ab.tmp"  # a live run's, not ours to take
     alive.write_bytes(b"in use")
     source = _write(tmp_path / "t.parquet", _tickets(20, seed=37))
     run_batch(policy, source, out, tmp_path / "errors.parquet")
@@ -270,13 +270,30 @@ def test_spark_reads_the_same_hostile_csv_alike(tmp_path, policy, driver_info):
 
     rows = _tickets(300, seed=38, invalid=0.2)
     rows = [{**row, "ticket_id": ("#" if i % 3 == 0 else "") + row["ticket_id"], "__ok": "true",
-             "__f_request": "driver_phone", "__r0": "1"} for i, row in enumerate(rows)]
+             "__f_request": "driver_phone", "__r0": "1", "ticket.note": "a.b", "back`tick": "x"}
+            for i, row in enumerate(rows)]
     _write(tmp_path / "t1.csv", rows[:10])
     source = _write(tmp_path / "t[1].csv", rows)
+    old_part = "part-00000-0a1b2c3d-0000-0000-0000-000000000000-c000.snappy.parquet"
     (tmp_path / "out.parquet").mkdir()
-    (tmp_path / "out.parquet" / "old-part.parquet").write_bytes(b"yesterday")
+    (tmp_path / "out.parquet" / old_part).write_bytes(b"yesterday")
     done = run_batch_spark(policy, source, tmp_path / "out.parquet", tmp_path / "errors.parquet")
     assert done.rows == 300
     _check_against_module(driver_info, rows, tmp_path / "out.parquet", tmp_path / "errors.parquet")
-    assert not (tmp_path / "out.parquet" / "old-part.parquet").exists()
+    assert "ticket.note" in pq.read_table(tmp_path / "errors.parquet").column_names
+    odd = run_batch_spark(policy, source, tmp_path / "o[1]{a,b}.parquet", tmp_path / "e[1].parquet")  # names, not globs
+    assert odd.rows == 300 and (tmp_path / "o[1]{a,b}.parquet").is_dir()
+    for name in ("o[1]{a,b}.parquet", "e[1].parquet"):
+        import shutil
+
+        shutil.rmtree(tmp_path / name)
+    assert not (tmp_path / "out.parquet" / old_part).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["errors.parquet", "out.parquet", "t1.csv", "t[1].csv"]
+    # a folder that holds anything but Spark's parts, or the input itself, is never replaced
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "precious.parquet").write_bytes(b"keep")
+    with pytest.raises(ValueError, match="조각이 아닌"):
+        run_batch_spark(policy, source, tmp_path / "mine", tmp_path / "e2.parquet")
+    with pytest.raises(ValueError, match="담은 폴더"):
+        run_batch_spark(policy, source, tmp_path, tmp_path / "e3.parquet")
+    assert (tmp_path / "mine" / "precious.parquet").read_bytes() == b"keep" and source.exists()

@@ -75,12 +75,14 @@ def test_source_sha256_is_what_the_readme_says(tmp_path):
 
     policy = (ROOT / "policy/driver_info.policy").read_bytes()
     replies = (ROOT / "policy/driver_info.replies.yaml").read_bytes()
-    assert m.SOURCE_SHA256 == recompute(policy, [("policy/driver_info.replies.yaml", replies)])
+    assert m.SOURCE_SHA256 == recompute(policy, [("driver_info.replies.yaml", replies)])
     (tmp_path / "policy").mkdir()
     (tmp_path / "policy/driver_info.policy").write_bytes(b"\xef\xbb\xbf" + policy.replace(b"\n", b"\r\n"))
     (tmp_path / "policy/driver_info.replies.yaml").write_bytes(replies.replace(b"\n", b"\r\n"))
     crlf = compile_policy(tmp_path / "policy/driver_info.policy", "policy/driver_info.policy")
     assert crlf.policy.source_sha256 == m.SOURCE_SHA256
+    absolute = compile_policy(tmp_path / "policy/driver_info.policy")  # shown by another path: same hash
+    assert absolute.policy.source_sha256 == m.SOURCE_SHA256
     plain = b'policy plain\nfact k "k": bool\noutcome o "o" { reply "o" }\ndecision d (first) { otherwise o }\n'
     (tmp_path / "plain.policy").write_bytes(plain)
     assert compile_policy(tmp_path / "plain.policy").policy.source_sha256 == hashlib.sha256(plain).hexdigest()

@@ -118,6 +118,7 @@ class Space:
         self.facts = policy.facts_by_name
         self.consts = policy.consts_by_name
         self.axes: dict[Form, Axis] = {}
+        self._linear = _Linear(policy)
         self.problem: str | None = None
         tz = next((c.value.tzinfo for c in policy.consts if c.type.kind == "timestamp"), dt.timezone.utc)
         self.offset = tz
@@ -172,7 +173,7 @@ class Space:
                     uses[form_text(axis.form)] = uses.get(form_text(axis.form), 0) + 1
 
     def linear(self, e: ir.Expr) -> Linear:
-        return _Linear(self.policy).visit(e)
+        return self._linear.visit(e)
 
     def numeric(self, e: ir.Cmp):
         """(axis or None, op, threshold) for a numeric comparison; axis None means the
@@ -230,12 +231,18 @@ class _Linear(ir.Visitor):
 
     def __init__(self, policy: ir.Policy) -> None:
         self.policy = policy
+        # each derived value's form, in declaration order (a `let` reads only earlier ones):
+        # a chain of lets is followed once, without recursion, however long
+        self.forms: dict[str, Linear] = {}
+        for d in policy.derived:
+            if d.type.numeric:
+                self.forms[d.name] = self.visit(d.expr)
 
     def visit_FactRef(self, e: ir.FactRef) -> Linear:
         return Linear(((e.name, Fraction(1)),), Fraction(0))
 
     def visit_DerivedRef(self, e: ir.DerivedRef) -> Linear:
-        return self.visit(self.policy.derived_by_name[e.name].expr)
+        return self.forms[e.name]
 
     def visit_ConstRef(self, e: ir.ConstRef) -> Linear:
         return Linear((), to_number(self.policy.consts_by_name[e.name].value))

@@ -23,6 +23,7 @@ Limits (reported as ValueError): duration facts are not read from text yet.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from decimal import Decimal
 
 from ..korean import quoted
@@ -37,14 +38,22 @@ from ..runtime.support import ISO_TEXT
 _ISO = ISO_TEXT.pattern
 _ISO_VALID = (r"(000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d"
               r"(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)")
-_NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-            "UBIGINT", "UHUGEINT", "FLOAT", "REAL", "DOUBLE"}
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+             "UBIGINT", "UHUGEINT", "LONG", "SHORT", "BYTE"}
+_FLOATS = {"FLOAT", "REAL", "DOUBLE", "FLOAT4", "FLOAT8"}
+_BINARY = {"BLOB", "BINARY", "BYTEA", "VARBINARY"}
+# numbers: exact decimals as runtime/support.py defines them (under 10**15, 9 places)
+_DECIMAL = "DECIMAL(38, 9)"
+_NUMBER_TEXT = r"-?[0-9]+(\.[0-9]+)?"            # what reads as a number at all
+_NUMBER_OK = r"-?[0-9]{1,15}(\.[0-9]{1,9})?"    # and within the limits
+_NUMBER_BIG = r"-?[0-9]{16,}(\.[0-9]+)?"
 # the instants a Python datetime can hold (years 1 to 9999), in microseconds since the epoch
 _INSTANTS = (int(to_number(dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc))),
              int(to_number(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))))
 # the local times a Python datetime can hold, as if they were UTC: a derived instant's
 # local time must stay inside (the module raises OverflowError past them)
 _LOCAL = _INSTANTS
+_LIMIT = 10 ** 15  # runtime/support.py NUMBER_LIMIT
 _BIGINT = 2 ** 63 - 1
 # an instant's microseconds, UTC or local, are within years 0 to 10000: below this
 _INSTANT_BOUND = 320_000_000_000_000_000
@@ -82,26 +91,31 @@ class DuckDB:
     def full_match(self, col: str, pattern: str) -> str:
         return f"regexp_full_match({col}, {self.text(pattern)})"
 
-    def double(self, col: str) -> str:
-        return f"TRY_CAST({col} AS DOUBLE)"
 
-    def finite(self, x: str) -> str:
-        return f"isfinite({x})"
+    def to_bigint(self, text: str) -> str:
+        """Text as a BIGINT, NULL (never an error) when it is not one."""
+        return f"TRY_CAST({text} AS BIGINT)"
+
 
     def array(self, items: list[str]) -> str:
         return "[" + ", ".join(items) + "]" + ("" if items else "::VARCHAR[]")
 
     def column_kind(self, type_name: str) -> str:
         """How a typed column can be read without going through text: "instant" (a
-        timestamp with a time zone), "bool", "number", or "text" (anything else is read as
-        text, exactly as the module would see its string form)."""
+        timestamp with a time zone), "bool", "number" (integers and decimals, exact),
+        "float" and "binary" (neither is read as a fact), or "text" (anything else is
+        read as text, exactly as the module would see its string form)."""
         t = type_name.upper()
-        if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
-            return "instant"
+        if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS", "TIMESTAMP_NS WITH TIME ZONE"):
+            return "instant"  # nanoseconds, as pandas writes them, are cut to microseconds as in Python
         if t == "BOOLEAN":
             return "bool"
-        if t in _NUMERIC or t.startswith("DECIMAL"):
+        if t in _INTEGERS or t.startswith("DECIMAL"):
             return "number"
+        if t in _FLOATS:
+            return "float"
+        if t in _BINARY:
+            return "binary"
         return "text"
 
     def instant_micros(self, col: str) -> str:
@@ -160,11 +174,10 @@ class Spark(DuckDB):
     def full_match(self, col: str, pattern: str) -> str:
         return f"{col} RLIKE {self.text(_ANCHORED.format(pattern))}"
 
-    def double(self, col: str) -> str:
-        return f"try_cast({col} AS DOUBLE)"
 
-    def finite(self, x: str) -> str:
-        return f"(NOT isnan({x}) AND abs({x}) < double('Infinity'))"
+    def to_bigint(self, text: str) -> str:
+        return f"try_cast({text} AS BIGINT)"
+
 
     def array(self, items: list[str]) -> str:
         return f"array({', '.join(items)})" if items else "CAST(array() AS ARRAY<STRING>)"
@@ -207,6 +220,12 @@ class _Sql:
         kinds = {n: dialect.column_kind(t) for n, t in (types or {}).items()}
         wanted = {"timestamp": "instant", "bool": "bool", "number": "number"}
         self.direct = {f.name for f in policy.facts if wanted.get(f.type.kind, "-") == kinds.get(f.name)}
+        for f in policy.facts:
+            if kinds.get(f.name) == "binary":
+                raise ValueError(f"사실 `{f.name}` 의 열이 이진(BLOB) 열입니다: 문자열이나 맞는 종류의 열로 주세요")
+            if kinds.get(f.name) == "float" and f.type.kind == "number":
+                raise ValueError(f"숫자 사실 `{f.name}` 의 열이 부동소수점(DOUBLE/FLOAT) 열입니다: 정확한 값이 되도록 "
+                                 "정수, DECIMAL, 또는 문자열 열로 주세요 (0.1 은 부동소수점으로 정확히 적을 수 없습니다)")
 
     def col(self, f: ir.Fact) -> str:
         """The fact's input column under its internal name (`__in<i>`): input columns are
@@ -230,8 +249,9 @@ class _Sql:
             value = self.col(f) if direct else f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
         elif kind == "timestamp":
             value = self.d.instant_micros(self.col(f)) if direct else self.d.micros(col)
-        elif kind == "number":
-            value = f"CAST({self.col(f)} AS DOUBLE)" if direct else self.d.double(col)
+        elif kind == "number":  # an exact decimal; NULL for text that is not one within the limits
+            value = (f"TRY_CAST({self.col(f)} AS {_DECIMAL})" if direct
+                     else f"CASE WHEN {self.d.full_match(col, _NUMBER_OK)} THEN CAST({col} AS {_DECIMAL}) END")
         else:
             raise ValueError(f"SQL: `{f.name}` 같은 duration 사실은 아직 표에서 읽을 수 없습니다")
         if f.has_default:
@@ -253,8 +273,8 @@ class _Sql:
             if f.has_default:
                 shape = f"({self.col(f)} IS NULL OR {shape})"
             return f"({typed} IS NOT NULL AND {shape})"
-        if kind == "number":
-            return f"({typed} IS NOT NULL AND {self.d.finite(typed)})"
+        if kind == "number" and f.name in self.direct:  # in range, and no place lost to the cast
+            return f"COALESCE(abs({typed}) < {_LIMIT} AND {typed} = {self.col(f)}, FALSE)"
         return f"({typed} IS NOT NULL)"
 
     def problem(self, f: ir.Fact) -> list[tuple[str, str]]:
@@ -280,9 +300,14 @@ class _Sql:
             # the typed column already holds the parse (NULL when it failed): parse once per row
             out.append((guard + f"({typed} IS NULL OR NOT {self.d.full_match(col, _ISO_VALID)})",
                         f"{f.name}: 없는 날짜나 시각입니다"))
+        elif kind == "number" and f.name in self.direct:
+            out.append((guard + f"NOT COALESCE(abs({typed}) < {_LIMIT}, FALSE)",
+                        f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))
+            out.append((guard + "TRUE", f"{f.name}: 소수점 아래는 9자리까지 씁니다"))
         elif kind == "number":
-            out.append((guard + f"({typed} IS NULL OR NOT {self.d.finite(typed)})",
-                        f"{f.name}: 유한한 숫자여야 합니다"))
+            out.append((guard + f"NOT {self.d.full_match(col, _NUMBER_TEXT)}", f"{f.name}: 유한한 숫자여야 합니다"))
+            out.append((guard + f"{self.d.full_match(col, _NUMBER_BIG)}", f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))
+            out.append((guard + f"NOT {self.d.full_match(col, _NUMBER_OK)}", f"{f.name}: 소수점 아래는 9자리까지 씁니다"))
         return out
 
     def literal(self, v) -> str:
@@ -290,8 +315,10 @@ class _Sql:
             return "TRUE" if v else "FALSE"
         if isinstance(v, (dt.datetime, dt.timedelta)):
             return f"CAST({int(to_number(v))} AS BIGINT)"
-        if isinstance(v, (int, Decimal, float)):
-            return str(v)
+        if isinstance(v, bool):  # pragma: no cover — handled above
+            raise TypeError(v)
+        if isinstance(v, (int, Decimal)):  # exact: DuckDB and Spark read 0.3 as DECIMAL
+            return f"CAST('{format(v, 'f')}' AS {_DECIMAL})" if isinstance(v, Decimal) else str(v)
         if isinstance(v, str):
             return self.d.text(v)
         raise TypeError(v)
@@ -338,11 +365,23 @@ class _Sql:
         out = []
         offset = _Offset(self).visit
         for d in self.p.derived:
-            for e in ir.walk(d.expr):
+            for e in ir.walk(d.expr):  # its own expression: a derived value it reads is a column
                 if isinstance(e, ir.Arith) and e.type.kind == "timestamp":
                     local = f"({self.expr(e)} + {offset(e)})"
                     out.append(f"NOT COALESCE({local} BETWEEN {_LOCAL[0]} AND {_LOCAL[1]}, FALSE)")
         return out
+
+    def derived_levels(self) -> list[list[ir.Derived]]:
+        """The derived values in groups, each reading only facts and earlier groups: one
+        SELECT (a CTE) per group computes each value once, as a column, however long a
+        chain of `let`s (inlining them would repeat a value at every use)."""
+        level: dict[str, int] = {}
+        for d in self.p.derived:
+            level[d.name] = 1 + max((level[x.name] for x in ir.walk(d.expr) if isinstance(x, ir.DerivedRef)), default=0)
+        groups: list[list[ir.Derived]] = [[] for _ in range(max(level.values(), default=0))]
+        for d in self.p.derived:
+            groups[level[d.name] - 1].append(d)
+        return groups
 
     def query(self, source: str) -> str:
         p, d_ = self.p, self.d
@@ -359,6 +398,10 @@ class _Sql:
         padded = ("SELECT " + ", ".join([f"{d_.ident(c)} AS {self.cols[c]}" for c in columns]
                                         + [f"NULL AS {col}" for col in self.absent.values()]) + f" FROM {source}")
         typed = ", ".join(f"{self.typed(f)} AS {d_.ident('__f_' + f.name)}" for f in p.facts)
+        lets = "".join(f"lets{i} AS (SELECT *, " + ", ".join(f"{self.expr(d.expr)} AS {d_.ident('__d_' + d.name)}"
+                                                             for d in group) + f" FROM {'typed' if i == 0 else f'lets{i - 1}'}),\n"
+                       for i, group in enumerate(self.derived_levels()))
+        last = f"lets{len(self.derived_levels()) - 1}" if p.derived else "typed"
         # Every row pays for `__ok` (one cheap test per fact, each typed value read once);
         # only a row that fails it is asked which problem it has, in the module's words. The
         # order is decide()'s: the facts, then the derived values, then the requirements.
@@ -404,7 +447,8 @@ class _Sql:
         keep = ", ".join(f"{self.cols[c]} AS {d_.ident(c)}" for c in columns)
         return (f"WITH padded AS ({padded}),\n"
                 f"typed AS (SELECT *, {typed} FROM padded),\n"
-                f"checked AS (SELECT *, {' AND '.join(ok) or 'TRUE'} AS __ok FROM typed),\n"
+                f"{lets}"
+                f"checked AS (SELECT *, {' AND '.join(ok) or 'TRUE'} AS __ok FROM {last}),\n"
                 f"decided AS (SELECT *, {error} AS policy_error, {', '.join(index_cols)} FROM checked)\n"
                 f"SELECT {keep}, policy_error, {', '.join(picks + attrs)} FROM decided")
 
@@ -448,6 +492,16 @@ def check_columns(policy: ir.Policy, columns: list[str]) -> None:
         near = seen.get(f.name.casefold())
         if near is not None and near != f.name:
             raise ValueError(f"입력 열 {quoted(near, '은/는')} 사실 {quoted(f.name, '과/와')} 대소문자만 다릅니다 (열 이름을 사실 이름과 똑같이 쓰세요)")
+    # a fact the input lacks while a column is nearly its name: a typo, not a ticket column
+    # (decide() turns down an unknown name; a batch must not let an optional fact fall back to
+    # its default because its column was misspelt)
+    others = [c for c in columns if c not in policy.facts_by_name]
+    for f in policy.facts:
+        if f.name not in seen.values():
+            near = difflib.get_close_matches(f.name, others, n=1, cutoff=0.85)
+            if near:
+                raise ValueError(f"입력에 사실 `{f.name}` 의 열이 없고, 비슷한 열 {near[0]!r} 이 있습니다: 오타라면 열 이름을 "
+                                 f"`{f.name}` 로 고치세요 (사실이 아닌 열이면 다른 이름을 쓰세요)")
     clash = [c for c in output_columns(policy) if c.casefold() in seen]
     if clash:
         raise ValueError(f"입력 열 이름이 결정 결과 열과 겹칩니다: {', '.join(seen[c.casefold()] for c in clash)}"
@@ -469,7 +523,7 @@ class _Expr(ir.Visitor):
         return self.q.d.ident(f"__f_{e.name}")
 
     def visit_DerivedRef(self, e: ir.DerivedRef) -> str:
-        return f"({self.visit(self.q.p.derived_by_name[e.name].expr)})"
+        return self.q.d.ident(f"__d_{e.name}")  # a column of its own (query: one CTE per level)
 
     def visit_ConstRef(self, e: ir.ConstRef) -> str:
         return self.q.literal(self.q.consts[e.name].value)
@@ -532,10 +586,16 @@ class _Output(_Expr):
 class _Offset(ir.Visitor):
     """The UTC offset, in microseconds, of a timestamp expression: the generated module
     adds durations to an instant's local time (and turns down a result outside years 1 to
-    9999 there), so the SQL needs the offset the instant was given with."""
+    9999 there), so the SQL needs the offset the instant was given with. Read from the
+    fact's text with casts that give NULL, never an error, on text that is no timestamp
+    (such a row is turned down for its fact before this matters)."""
 
     def __init__(self, q: _Sql) -> None:
         self.q = q
+        self.memo: dict[str, str] = {}
+        for d in q.p.derived:  # in declaration order: a chain of lets without recursion
+            if d.type.kind == "timestamp":
+                self.memo[d.name] = self.visit(d.expr)
 
     def visit_FactRef(self, e: ir.FactRef) -> str:
         q = self.q
@@ -544,16 +604,16 @@ class _Offset(ir.Visitor):
             text_offset = "0"
         else:
             col = q.raw(f)
+            hours, minutes = q.d.to_bigint(f"substr({col}, -5, 2)"), q.d.to_bigint(f"substr({col}, -2, 2)")
             text_offset = (f"(CASE WHEN substr({col}, -1, 1) = 'Z' THEN 0 ELSE "
                            f"(CASE WHEN substr({col}, -6, 1) = '-' THEN -1 ELSE 1 END) * "
-                           f"(CAST(substr({col}, -5, 2) AS BIGINT) * 60 + CAST(substr({col}, -2, 2) AS BIGINT))"
-                           f" * 60000000 END)")
+                           f"({hours} * 60 + {minutes}) * 60000000 END)")
         if f.has_default:
             return f"(CASE WHEN {q.col(f)} IS NULL THEN {offset_micros(f.default)} ELSE {text_offset} END)"
         return text_offset
 
     def visit_DerivedRef(self, e: ir.DerivedRef) -> str:
-        return self.visit(self.q.p.derived_by_name[e.name].expr)
+        return self.memo[e.name]
 
     def visit_ConstRef(self, e: ir.ConstRef) -> str:
         return str(offset_micros(self.q.consts[e.name].value))
@@ -571,12 +631,16 @@ class _Bound(ir.Visitor):
 
     def __init__(self, policy: ir.Policy) -> None:
         self.p = policy
+        self.memo: dict[str, int] = {}
+        for d in policy.derived:  # in declaration order: a chain of lets without recursion
+            if d.type.kind in ("timestamp", "duration"):
+                self.memo[d.name] = self.visit(d.expr)
 
     def visit_Arith(self, e: ir.Arith) -> int:
         return self.visit(e.left) + self.visit(e.right)
 
     def visit_DerivedRef(self, e: ir.DerivedRef) -> int:
-        return self.visit(self.p.derived_by_name[e.name].expr)
+        return self.memo[e.name]
 
     def visit_ConstRef(self, e: ir.ConstRef) -> int:
         return abs(int(to_number(self.p.const(e.name).value)))

@@ -43,4 +43,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    """The console script. The command runs in a thread with a deep stack: the analysis
+    recurses once per variable of a policy's fact space, and a policy of hundreds of bool
+    facts must be checked, not end in RecursionError."""
+    from ..pipeline import deep_stack
+
+    def run() -> int:
+        try:
+            return main()
+        except SystemExit as done:  # argparse's --help and usage errors
+            return done.code if isinstance(done.code, int) else EXIT_USAGE
+
+    try:
+        sys.exit(deep_stack(run))
+    except KeyboardInterrupt:  # Ctrl-C reaches the waiting thread, not the worker
+        sys.exit(130)

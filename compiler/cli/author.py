@@ -25,6 +25,7 @@ from .common import (
     out,
     POLICY_FAILS,
     print_errors,
+    read_stdin,
 )
 
 
@@ -98,6 +99,9 @@ def cmd_diff(args) -> int:
                 out("policyc: --git 에는 정책 파일 하나만 줍니다", sys.stderr)
                 return EXIT_USAGE
             new_path = Path(args.old)
+            if args.git.startswith("-"):  # git would read it as an option (--output=...)
+                out(f"policyc: --git 에는 커밋이나 브랜치 이름을 줍니다: {args.git!r}", sys.stderr)
+                return EXIT_USAGE
             try:
                 old_path = _from_git(args.git, new_path, Path(tmp))
             except ValueError as err:
@@ -151,7 +155,8 @@ def _from_git(rev: str, path: Path, into: Path) -> Path:
         if top.returncode != 0:
             raise ValueError("git 저장소 안이 아닙니다")
         name = (rel.resolve()).relative_to(Path(top.stdout.strip()).resolve()).as_posix()
-        shown = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=top.stdout.strip(), capture_output=True)
+        shown = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{name}"], cwd=top.stdout.strip(),
+                               capture_output=True)
         if shown.returncode != 0:
             raise ValueError(f"{rev} 에 {quoted(name, '이/가')} 없습니다: {shown.stderr.decode(errors='replace').strip()}")
         return shown.stdout.decode("utf-8", errors="replace")
@@ -210,7 +215,7 @@ def cmd_decide(args) -> int:
         return POLICY_FAILS
     try:
         context = parse_assignments(args.context, "--context")
-        facts = read_json(sys.stdin.read())
+        facts = read_json(read_stdin())
     except ValueError as err:
         return fail("input", str(err))
     try:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..diagnostics import has_errors, render_json, render_text
-from ..pipeline import compile_policy
+from ..pipeline import MAX_YAML_BYTES, compile_policy, read_source
 from ..tools.load import parse_assignments, read_json
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
@@ -56,16 +56,25 @@ def print_errors(result) -> None:
     out(render_text([d for d in result.diagnostics if d.severity == "error"], result.sources), sys.stderr)
 
 
+def read_stdin() -> str:
+    """Standard input, up to MAX_YAML_BYTES: more is turned down rather than read for ever."""
+    text = sys.stdin.read(MAX_YAML_BYTES + 1)
+    if len(text) > MAX_YAML_BYTES:
+        raise ValueError(f"표준 입력이 너무 깁니다 (최대 {MAX_YAML_BYTES // 2**20} MB)")
+    return text
+
+
 def read_facts(args) -> dict:
     if args.fact:
         return parse_assignments(args.fact, "--fact")
     if args.facts_file and args.facts_file != "-":
-        try:
-            text = Path(args.facts_file).read_text(encoding="utf-8")
-        except OSError as err:
-            raise ValueError(f"사실 파일을 읽을 수 없습니다: {args.facts_file} ({err.strerror})") from None
+        # a regular file of a bounded size: /dev/zero or a FIFO is turned down, not read for ever
+        source, diags = read_source(Path(args.facts_file), args.facts_file, limit=MAX_YAML_BYTES)
+        if source is None:
+            raise ValueError(f"사실 파일: {diags[0].message}")
+        text = source.text
     else:
-        text = sys.stdin.read()
+        text = read_stdin()
     facts = read_json(text)
     if not isinstance(facts, dict):
         raise ValueError("사실은 JSON 객체 {\"이름\": 값, ...} 이어야 합니다")

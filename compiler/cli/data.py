@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..build import write_atomic
+from ..middle import ir
 from ..tools.tables import check_outputs, distinct_files
 from .common import (
     EXIT_FINDINGS,
@@ -16,6 +17,12 @@ from .common import (
     compiled,
     out,
 )
+
+
+def policy_sources(path: str, policy: ir.Policy) -> tuple[Path, ...]:
+    """The policy file and the reply files it reads, as paths from here."""
+    replies = dict.fromkeys(Path(o.reply.origin.file) for o in policy.outcomes if o.reply.origin.file != policy.source_path)
+    return (Path(path), *replies)
 
 
 def cmd_batch(args) -> int:
@@ -34,13 +41,14 @@ def cmd_batch(args) -> int:
         return POLICY_FAILS
     output = Path(args.output)
     errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
+    sources = policy_sources(args.policy, policy)  # outputs may overwrite none of them
     try:
         if args.engine == "spark":
-            done = run_batch_spark(policy, Path(args.input), output, errors, policy_path=Path(args.policy))
+            done = run_batch_spark(policy, Path(args.input), output, errors, policy_files=sources)
         else:
             progress = sys.stdout.isatty() if args.progress is None else args.progress
             done = run_batch(policy, Path(args.input), output, errors, progress=progress,
-                             memory_limit=args.memory_limit, policy_path=Path(args.policy))
+                             memory_limit=args.memory_limit, policy_files=sources)
     except ValueError as err:
         out(f"policyc: {err}", sys.stderr)
         return EXIT_USAGE
@@ -57,7 +65,9 @@ def cmd_impact(args) -> int:
         return POLICY_FAILS
     try:
         reports = {"--csv": Path(args.csv) if args.csv else None, "--html": Path(args.html) if args.html else None}
-        distinct_files({"입력": Path(args.input), "이전 정책": Path(args.old), "새 정책": Path(args.new)}, reports)
+        inputs = {"입력": Path(args.input)} | {f"정책 파일 {p}": p for p in (*policy_sources(args.old, old),
+                                                                        *policy_sources(args.new, new))}
+        distinct_files(inputs, reports)
         for report in reports.values():
             if report is not None:
                 check_outputs(report)

@@ -53,13 +53,17 @@ def read_string(raw: str, line: int) -> tuple[str, int, Problem]:
     return "".join(out), line, None
 
 
-MAX_DIGITS = 30  # more than any amount, count or rate a policy states, and exact as a Decimal
+MAX_DIGITS = 30  # of a duration's amount: more than any policy states
+# numbers as runtime/support.py takes them: under 10**15, at most 9 places after the point
+NUMBER_INTEGER_DIGITS, NUMBER_PLACES = 15, 9
 
 
 def read_number(raw: str) -> tuple[int | Decimal, Problem]:
-    digits = sum(ch.isdigit() for ch in raw)
-    if digits > MAX_DIGITS:
-        return 0, (f"숫자가 너무 깁니다: {digits}자리 ({MAX_DIGITS}자리까지 쓸 수 있습니다)", "숫자가 맞는지 확인하세요")
+    whole, _, places = raw.partition(".")
+    if len(whole.lstrip("0")) > NUMBER_INTEGER_DIGITS or len(places) > NUMBER_PLACES:
+        shown = raw if len(raw) <= 40 else raw[:37] + "…"
+        return 0, (f"숫자가 너무 깁니다: `{shown}` (정수 {NUMBER_INTEGER_DIGITS}자리, 소수점 아래 "
+                   f"{NUMBER_PLACES}자리까지 쓸 수 있습니다)", "숫자가 맞는지 확인하세요")
     return (int(raw) if raw.isdigit() else Decimal(raw)), None
 
 

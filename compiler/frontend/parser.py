@@ -121,6 +121,9 @@ def _translate(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
         if ch == '"':
             return Diagnostic("E0100", span, "문자열이 닫히지 않았습니다", 
                               "같은 줄에서 \"로 닫거나, 여러 줄이면 \"\"\"...\"\"\" 를 쓰세요", "여기서 시작한 문자열")
+        if ch.isdigit() and not ch.isascii():
+            return Diagnostic("E0100", span, f"ASCII 가 아닌 숫자 `{ch}` (U+{ord(ch):04X})",
+                              "숫자는 0-9 로만 씁니다: 다른 문자의 숫자는 비슷해 보여도 다른 값입니다", "이 숫자")
         if ch.isdigit():
             return Diagnostic("E0100", span, "숫자 뒤에 알 수 없는 글자가 있습니다",
                               "기간은 3일, 72시간, 30분, 10초 (또는 3d, 72h, 30m, 10s) 처럼 씁니다", "여기")

@@ -6,6 +6,8 @@ Literal values are read here; a literal that lexes but is not a valid value
 
 from __future__ import annotations
 
+import unicodedata
+
 from lark import Token, Tree
 
 from ..diagnostics import Diagnostic
@@ -21,6 +23,16 @@ MAX_NESTING = 100
 _NESTING = {"or_cond", "and_cond", "not_cond", "binary"}
 _DECLARATIONS = {"rule_decl", "otherwise_decl", "let_decl", "require_decl", "invariant_decl", "const_decl",
                  "fact_decl"}
+
+
+# letters that show as nothing (Hangul fillers) or digits that are not 0-9: a name holding
+# one can pass for another name
+_FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
+
+
+def _misleading(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return ch in _FILLERS or category == "Cf" or (category == "Nd" and not ch.isascii())
 
 
 def _flat(cls, parts) -> tuple:
@@ -90,7 +102,16 @@ class ToAst:
         return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _ident(self, tok: Token) -> n.Ident:
-        return n.Ident(str(tok), token_span(self.path, tok))
+        name = str(tok)
+        odd = next((i for i, ch in enumerate(name) if _misleading(ch)), None)
+        if odd is not None:  # `ACTIVEㅤ` (a Hangul filler) would be a second ACTIVE that looks like the first
+            ch = name[odd]
+            at = Span(self.path, tok.line, tok.column + odd, tok.line, tok.column + odd + 1)
+            self.diagnostics.append(Diagnostic(
+                "E0100", at, f"이름에 보이지 않거나 헷갈리는 글자가 있습니다: U+{ord(ch):04X} "
+                f"({unicodedata.name(ch, '이름 없는 글자')})",
+                "이름에는 글자, ASCII 숫자, _ 만 씁니다. 그 글자를 지우세요", "이 글자"))
+        return n.Ident(name, token_span(self.path, tok))
 
     def _problem(self, tok: Token, problem) -> None:
         if problem:

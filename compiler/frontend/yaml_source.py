@@ -37,8 +37,20 @@ def node_span(path: str, node: yaml.Node) -> Span:
     return Span(path, s.line + 1, s.column + 1, e.line + 1, max(e.column + 1, s.column + 2))
 
 
-def to_data(node: yaml.Node, path: str, diags: list[Diagnostic], code: str):
-    """Plain data from a composed node; duplicate keys are reported, not silently merged."""
+_MAX_NODES = 200_000  # values once aliases (`*name`) are expanded: a few levels of them can mean billions
+
+
+class _TooBig(Exception):
+    pass
+
+
+def to_data(node: yaml.Node, path: str, diags: list[Diagnostic], code: str, budget: list[int] | None = None):
+    """Plain data from a composed node; duplicate keys are reported, not silently merged.
+    Raises _TooBig past _MAX_NODES values (an alias bomb)."""
+    budget = budget if budget is not None else [_MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig
     if isinstance(node, yaml.MappingNode):
         out, seen = {}, set()
         for k, v in node.value:
@@ -46,10 +58,10 @@ def to_data(node: yaml.Node, path: str, diags: list[Diagnostic], code: str):
             if key in seen:
                 diags.append(Diagnostic(code, node_span(path, k), f"같은 이름이 두 번 있습니다: `{key}`", "하나만 남기세요"))
             seen.add(key)
-            out[key] = to_data(v, path, diags, code)
+            out[key] = to_data(v, path, diags, code, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [to_data(v, path, diags, code) for v in node.value]
+        return [to_data(v, path, diags, code, budget) for v in node.value]
     if node.tag.endswith(":str"):
         return node.value
     try:  # numbers, booleans, null: kept as such for the schema
@@ -114,6 +126,10 @@ def load_yaml(source: SourceFile, schema_file: str, code_syntax: str, code_schem
         return None, None, [Diagnostic(code_syntax, Span(source.path, 1, 1, 1, 2),
                                        "YAML 이 너무 깊게 겹쳐 있습니다 ([ [ [ ... 나 들여쓰기가 수천 단계)",
                                        "답변과 테스트 YAML 은 두세 단계면 충분합니다. 파일이 맞는지 확인하세요")]
+    except _TooBig:
+        return None, None, [Diagnostic(code_syntax, Span(source.path, 1, 1, 1, 2),
+                                       f"YAML 의 별칭(*이름)을 펼치면 값이 {_MAX_NODES:,}개를 넘습니다",
+                                       "별칭이 별칭을 여러 번 겹쳐 부르지 않게 하세요 (사례의 공통 사실은 한 단계면 충분합니다)")]
 
 
 def _load_yaml(source: SourceFile, schema_file: str, code_syntax: str, code_schema: str, help_schema: str,

@@ -28,7 +28,10 @@ from .ir import BOOL, DURATION, NUMBER, STRING, TIMESTAMP, Type
 from ..korean import particle, quoted
 from .names import suggest
 
-RESERVED_FIELDS = ("outcome", "discloses", "actions", "rule", "source", "facts", "derived", "trace", "count", "index")
+RESERVED_FIELDS = ("outcome", "discloses", "actions", "rule", "source", "facts", "derived", "trace", "count", "index",
+                   "policy_error", "file_row_number")  # Decision's fields, and the columns `policyc batch` adds
+# a fact is a column of `policyc batch`'s output too: it may not be named like one the query adds
+RESERVED_FACTS = ("outcome", "discloses", "actions", "rule", "policy_error")
 _LITERAL_TYPES = {n.StringLit: STRING, n.NumberLit: NUMBER, n.DurationLit: DURATION,
                   n.TimestampLit: TIMESTAMP, n.BoolLit: BOOL}
 _ARITH = {("timestamp", "-", "timestamp"): DURATION, ("timestamp", "+", "duration"): TIMESTAMP,
@@ -164,6 +167,9 @@ class Resolver:
                            "enum { ... }, bool, timestamp, duration, number 중 하나를 쓰세요")
                 return
             values, typ = [], Type(kind)
+        if d.name.name.casefold() in RESERVED_FACTS:
+            self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 사실 이름으로 쓸 수 없습니다",
+                       "결정 결과(`policyc batch` 의 출력 열)와 겹칩니다. 다른 이름을 쓰세요")
         fact = ir.Fact(d.name.name, _text(d.label) or d.name.name, typ, tuple(values), span=d.name.span,
                        decl_span=d.span)
         if typ.kind == "enum":
@@ -267,13 +273,19 @@ class Resolver:
 
     def _facts_read(self, e: ir.Expr) -> list[str]:
         """The facts an expression reads, in order, through derived values, each once."""
-        derived = {x.name: x.expr for x in self.out.derived}
+        reads: dict[str, list[str]] = {}  # per derived value, in declaration order: no recursion
+        for d in self.out.derived:
+            reads[d.name] = self._direct_reads(d.expr, reads)
+        return self._direct_reads(e, reads)
+
+    @staticmethod
+    def _direct_reads(e: ir.Expr, reads: dict[str, list[str]]) -> list[str]:
         out: dict[str, None] = {}
         for node in ir.walk(e):
             if isinstance(node, ir.FactRef):
                 out[node.name] = None
             elif isinstance(node, ir.DerivedRef):
-                out.update(dict.fromkeys(self._facts_read(derived[node.name])))
+                out.update(dict.fromkeys(reads[node.name]))
         return list(out)
 
     # ── operands and conditions ──
@@ -284,6 +296,9 @@ class Resolver:
             return ir.Value(e.value, _LITERAL_TYPES[type(e)], e.span)
         if isinstance(e, n.SetLit):
             codes = [i.name for i in e.items]
+            if not codes:  # `x in {}` is never true: surely not what was meant
+                self.error("E0304", e.span, "빈 집합은 쓸 수 없습니다", "집합에 값을 하나 이상 적으세요")
+                return None
             if expect is not None and expect.kind == "enum":
                 enum = expect.enum
                 for i in e.items:
@@ -442,9 +457,12 @@ class Resolver:
         for d in decisions:
             if not self._declare(seen, d.name, "결정", d.name.span):
                 continue
-            if d.name.name in RESERVED_FIELDS:
+            if d.name.name.casefold() in RESERVED_FIELDS:
                 self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 결정 이름으로 쓸 수 없습니다",
-                           "Decision 의 다른 필드와 겹칩니다. 다른 이름을 쓰세요")
+                           "Decision 의 다른 필드나 `policyc batch` 가 더하는 열과 겹칩니다. 다른 이름을 쓰세요")
+            elif d.name.name.casefold() in {f.name.casefold() for f in self.out.facts}:
+                self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 결정 이름으로 쓸 수 없습니다",
+                           "같은 이름의 사실이 있습니다 (`policyc batch` 의 출력에서 두 열이 겹칩니다). 다른 이름을 쓰세요")
             elif not _field_name_ok(d.name.name):
                 self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 결정 이름으로 쓸 수 없습니다",
                            "결정 이름은 Decision 의 필드 이름이 됩니다. 파이썬 예약어가 아니고 _ 로 시작하지 않는 이름을 쓰세요")

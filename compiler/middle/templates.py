@@ -47,6 +47,7 @@ class _Checker:
         self.uses: dict[str, set[str]] = {}      # template -> variables
         self.filters: dict[str, set[str]] = {}   # template -> filters
         self.includes: dict[str, set[str]] = {}  # template -> snippets it includes
+        self.include_counts: dict[str, dict[str, int]] = {}  # template -> snippet -> how often
 
     def error(self, code, span, message, help_=None, label=None, related=()):
         self.diags.append(Diagnostic(code, span, message, help_, label, related))
@@ -76,6 +77,7 @@ class _Checker:
                                        support.FILTERS)
         for t in list(snippets.values()) + list(replies.values()):
             self._check_template(env, t, snippets)
+        self._include_limits(snippets, replies)
         out: dict[str, ir.Reply] = {}
         for o in self.r.outcomes:
             t = replies.get(o.name)
@@ -96,6 +98,47 @@ class _Checker:
                                    tuple(sorted(self._closure(t.name, self.filters))))
         self._unused_snippets(snippets, replies)
         return out, tuple((name, t.text.value) for name, t in snippets.items())
+
+    def _include_limits(self, snippets: dict[str, _Template], replies: dict[str, _Template]) -> None:
+        """A snippet that includes itself (through others or not) never finishes rendering,
+        and snippets that each include the next twice render 2**40 copies: both E0506."""
+        size: dict[str, int] = {}
+        state: dict[str, str] = {}
+
+        def expand(name: str) -> int:  # copies of text one render writes; the includes form a DAG here
+            stack, order = [name], []
+            while stack:
+                node = stack.pop()
+                if state.get(node) == "done":
+                    continue
+                if state.get(node) == "open":
+                    state[node] = "done"
+                    size[node] = 1 + sum(size.get(f"snippet:{inc}", 1) * count
+                                         for inc, count in self.include_counts.get(node, {}).items())
+                    order.append(node)
+                    continue
+                state[node] = "open"
+                stack.append(node)
+                for inc in self.include_counts.get(node, {}):
+                    child = f"snippet:{inc}"
+                    if state.get(child) == "open":
+                        raise _Cycle(node, inc)
+                    if state.get(child) != "done":
+                        stack.append(child)
+            return size[name]
+
+        for t in list(snippets.values()) + list(replies.values()):
+            try:
+                copies = expand(t.name)
+            except _Cycle as cycle:
+                self.error("E0506", self._line_span(t, 1), f"조각 {quoted(cycle.snippet, '이/가')} 자기 자신을 포함합니다 "
+                           "(다른 조각을 거쳐서라도)", "조각이 서로를 돌고 돌아 넣지 않게 고치세요: 답변을 끝까지 쓸 수 없습니다")
+                self.uses.pop(t.name, None)
+                return
+            if copies > _MAX_COPIES:
+                self.error("E0506", self._line_span(t, 1), f"조각을 너무 많이 펼칩니다: 한 번 쓰는 데 {copies}번",
+                           f"같은 조각을 되풀이해 넣지 말고, 한 답변이 조각을 모두 {_MAX_COPIES}번 안에 쓰게 하세요")
+                self.uses.pop(t.name, None)
 
     def _unused_snippets(self, snippets: dict[str, _Template], replies: dict[str, _Template]) -> None:
         reached: set[str] = set()
@@ -197,6 +240,12 @@ class _Checker:
         variables: set[str] = set()
         filters: set[str] = set()
         includes = set()
+        counts: dict[str, int] = {}
+        depth = _depth(tree)
+        if depth > _MAX_DEPTH:  # jinja's Python for it would not compile (nesting, parentheses)
+            self.error("E0503", self._line_span(t, 1), f"답변 문구가 너무 깊게 겹쳐 있습니다 ({depth}단계, {_MAX_DEPTH}단계까지)",
+                       "{% if %} 를 겹쳐 쓰지 말고 `elif` 로 잇거나, 조건을 정책의 규칙으로 옮기세요")
+            return
         # Only what the language documents, checked before Jinja compiles anything (its
         # compiler folds constants, so `{{ 9 ** (9 ** 9) }}` would run at build time):
         # text, {{ value | filter }}, {% if %} with comparisons and and/or/not, literals,
@@ -234,6 +283,7 @@ class _Checker:
                     ok = False
                 else:
                     includes.add(target.value)
+                    counts[target.value] = counts.get(target.value, 0) + 1
             elif isinstance(node, jn.Name):
                 if node.name not in self.names:  # also Jinja's own `self`, `loop`, `super`, ...
                     self.error("E0504", self._find(t, node.name),
@@ -247,6 +297,7 @@ class _Checker:
             self.uses[t.name] = variables
             self.filters[t.name] = filters
             self.includes[t.name] = includes
+            self.include_counts[t.name] = counts
             self._particles(t)
 
 
@@ -288,6 +339,23 @@ def _forbidden(node: jn.Node) -> tuple[str, str] | None:
 
 
 _ATTRIBUTES = {"code", "label"}  # what a reply may read of an enum value
+_MAX_DEPTH = 40     # nested tags and expressions in one template
+_MAX_COPIES = 1000  # texts one render writes, snippets included
+
+
+class _Cycle(Exception):
+    def __init__(self, template: str, snippet: str) -> None:
+        self.template, self.snippet = template, snippet
+
+
+def _depth(tree: jn.Node) -> int:
+    """How deeply a template's nodes nest, without recursion."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.iter_child_nodes())
+    return deepest
 
 # `{{ x }}은`, `{{ x }}(으)로`, `{{ x }}이(가)`: a particle glued to the end of an expression
 _HAND_PARTICLE = re.compile(

@@ -159,17 +159,33 @@ def _instant(name, value):
     return _dt.datetime(*[get(value) for get in _FIELDS], tzinfo=zone)
 
 
+# A number is an exact decimal: under 10**15 in size, at most 9 digits after the point
+# (money in won, weights, rates), so sums stay exact in Python's decimal arithmetic and in
+# the SQL back end's DECIMAL(38, 9). A float is the decimal it prints as (0.3 is 0.3).
+NUMBER_LIMIT = 10 ** 15
+NUMBER_PLACES = 9
+
+
 def check_number(name, value):
-    if type(value) is int or type(value) is _Decimal and value.is_finite():
-        return value
-    if type(value) is float and _math.isfinite(value):
-        return value
-    if value is MISSING:
+    kind = type(value)
+    if kind is int:
+        number = value
+    elif kind is _Decimal and value.is_finite():
+        number = value
+    elif kind is float and _math.isfinite(value):
+        number = _Decimal(repr(value))
+    elif value is MISSING:
         raise _absent(name)
-    raise PolicyInputError(name, f"유한한 숫자여야 합니다: {_describe(value)}")
+    else:
+        raise PolicyInputError(name, f"유한한 숫자여야 합니다: {_describe(value)}")
+    if not -NUMBER_LIMIT < number < NUMBER_LIMIT:
+        raise PolicyInputError(name, f"숫자가 너무 큽니다 (10의 15제곱 미만): {_describe(value)}")
+    if kind is not int and number.normalize().as_tuple().exponent < -NUMBER_PLACES:
+        raise PolicyInputError(name, f"소수점 아래는 {NUMBER_PLACES}자리까지 씁니다: {_describe(value)}")
+    return number
 
 
-_DURATION = _re.compile(r"(\d+(일|시간|분|초|ms|us|d|h|m|s))+")
+_DURATION = _re.compile(r"([0-9]{1,15}(일|시간|분|초|ms|us|d|h|m|s))+")  # ASCII digits: `٣d` is no duration
 _UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "h": 3_600_000_000,
           "분": 60_000_000, "m": 60_000_000, "초": 1_000_000, "s": 1_000_000, "ms": 1000, "us": 1}
 
@@ -182,7 +198,7 @@ def check_duration(name, value):
     if value is MISSING:
         raise _absent(name)
     if isinstance(value, str) and _DURATION.fullmatch(value):
-        micro = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"(\d+)(일|시간|분|초|ms|us|d|h|m|s)", value))
+        micro = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"([0-9]+)(일|시간|분|초|ms|us|d|h|m|s)", value))
         try:
             return _dt.timedelta(microseconds=micro)
         except OverflowError:
@@ -242,9 +258,10 @@ def format_phone(name, value):
 
     The raw text is checked strictly first, so `010-1234-567a` is an error rather
     than some other number."""
-    if not isinstance(value, str) or not _PHONE_RAW.fullmatch(value.strip()):
+    text = _plain_str(value)
+    if text is None or not _PHONE_RAW.fullmatch(text.strip()):
         raise PolicyInputError(name, f"전화번호가 아닙니다: {_describe(value)}")
-    digits = _re.sub(r"[ \-().]", "", value.strip())
+    digits = _re.sub(r"[ \-().]", "", text.strip())
     if digits.startswith("+82"):
         digits = "0" + digits[3:].lstrip("0")
     elif digits.startswith("+"):
@@ -256,15 +273,37 @@ def format_phone(name, value):
     raise PolicyInputError(name, f"한국 전화번호가 아닙니다: {_describe(value)}")
 
 
+def _plain_str(value):
+    """A str subclass as the plain str it holds (its own strip() or __str__ never runs);
+    None for anything that is not a str."""
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str.__add__("", value)
+    return None
+
+
 def check_text(name, value):
-    if isinstance(value, str) and value.strip() and value.isprintable():
-        return value.strip()
+    text = _plain_str(value)
+    if text is not None:
+        text = text.strip()
+        if text and text.isprintable():
+            return text
     raise PolicyInputError(name, f"비어 있지 않은 한 줄 문자열이어야 합니다: {_describe(value)}")
 
 
 # ── template filters ──
 
-_TRAILING_PAREN = _re.compile(r"\([^()]*\)$")
+def _without_trailing_parens(text):
+    """`서울(본사)` -> `서울`: parenthesised parts at the end dropped, in one pass from the
+    right (linear, however many), keeping at least one character."""
+    end = len(text)
+    while end > 0 and text[end - 1] == ")":
+        start = text.rfind("(", 0, end - 1)
+        if start <= 0 or ")" in text[start + 1:end - 1]:
+            break
+        end = start
+    return text[:end] or text
 _PHONE_LIKE = _re.compile(r"[0-9]+(-[0-9]+)+")
 
 
@@ -277,9 +316,7 @@ def josa(value, particle):
     text = str(value)
     if not text:
         raise PolicyInputError("josa", "빈 값 뒤에는 조사를 붙일 수 없습니다")
-    word = text
-    while _TRAILING_PAREN.search(word) and _TRAILING_PAREN.sub("", word):
-        word = _TRAILING_PAREN.sub("", word)
+    word = _without_trailing_parens(text)
     if _PHONE_LIKE.fullmatch(word):
         word = word[-1]
     pick = "와/과" if particle == "과/와" else particle
@@ -346,7 +383,10 @@ def make_environment(loader, filters):
     )
     env.globals.clear()
     env.filters.clear()
-    env.filters.update(filters)
+    # marked as needing the render context, so Jinja never runs them while compiling a
+    # template (it folds calls on constants otherwise: `{{ "..." | josa(...) }}` ran at build)
+    env.filters.update({name: jinja2.pass_context(lambda context, *args, _f=f: _f(*args))
+                        for name, f in filters.items()})
     return env
 
 

@@ -42,59 +42,84 @@ def _replace(done: list[tuple[Path, Path]]) -> None:
                 os.replace(final, old)
             os.replace(tmp, final)
             if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+                _remove_tree(old)  # a folder of parts, or a file an earlier run wrote
         else:
             os.replace(tmp, final)
 
 
-def _prepare(policy_path: Path | None, input_path: Path, output: Path, errors: Path, parts: bool = False) -> None:
-    distinct_files({"정책 파일": policy_path, "입력": input_path}, {"출력": output, "오류 출력": errors})
+def _prepare(policy_files: list[Path], input_path: Path, output: Path, errors: Path, parts: bool = False) -> None:
+    """Outputs that can be written without destroying an input: not the table, not the
+    policy or its reply files, not each other, not a folder that holds one of them."""
+    inputs = {"입력": input_path, **{f"정책 파일 {p}": p for p in policy_files}}
+    distinct_files(inputs, {"출력": output, "오류 출력": errors})
     check_outputs(output, errors, parts=parts)
 
 
 def run_batch_spark(policy: ir.Policy, input_path: Path, output: Path, errors: Path,
-                    policy_path: Path | None = None) -> BatchResult:
+                    policy_files: tuple[Path, ...] = ()) -> BatchResult:
     """The same query through Spark SQL. The session is whatever `spark-submit` configured;
     run as plain python it is Spark's local mode, the same code path as on a cluster.
     Spark writes each output as a folder of Parquet part files, first under a temporary
     name beside it; they replace the old outputs only when every row is accounted for."""
-    from pyspark import StorageLevel
-    from pyspark.sql import SparkSession
-
-    _prepare(policy_path, input_path, output, errors, parts=True)
+    _prepare(list(policy_files), input_path, output, errors, parts=True)
     with workspace() as folder:
         table = open_table(input_path, folder)
-        spark = (SparkSession.builder.appName("policyc batch").config("spark.ui.enabled", "false")
-                 .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-        spark.sparkContext.setLogLevel("ERROR")
-        if table.kind == "csv":  # every column as text, in the pinned dialect
-            frame = (spark.read.option("header", True).option("sep", ",").option("quote", '"')
-                     .option("escape", '"').option("multiLine", True).option("mode", "FAILFAST")
-                     .option("enforceSchema", False).option("encoding", "UTF-8").csv(str(table.link)))
-            frame = frame.toDF(*table.columns)
-        else:
-            frame = spark.read.parquet(str(table.link))
-        columns = list(table.columns)
-        frame.createOrReplaceTempView("policyc_input")
-        result = spark.sql(to_sql(policy, "policyc_input", columns, dialect="spark", types=dict(frame.dtypes)))
-        facts = {f.name for f in policy.facts}
-        outputs = output_columns(policy)[1:]
-        tmp_out, tmp_err = temporary_output(output, "spark"), temporary_output(errors, "spark")
-        # two outputs from one evaluation: kept (memory, then disk) between the two writes
-        result = result.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            decided = result.filter("policy_error IS NULL").select(*[c for c in columns if c not in facts], *outputs)
-            decided.write.mode("overwrite").parquet(str(tmp_out))
-            result.filter("policy_error IS NOT NULL").select(*columns, "policy_error").write.mode("overwrite").parquet(
-                str(tmp_err))
-            done, bad = spark.read.parquet(str(tmp_out)).count(), spark.read.parquet(str(tmp_err)).count()
-            if done + bad != table.rows:  # counted by policyc, not by Spark: a lost row shows
-                raise RuntimeError(f"행 수가 맞지 않습니다: 입력 {table.rows}, 결정 {done}, 오류 {bad}")
-            _replace([(tmp_out, output), (tmp_err, errors)])
-        finally:
-            result.unpersist()
-            for tmp in (tmp_out, tmp_err):
-                _remove_tree(tmp)
+            return _spark(policy, table, output, errors)
+        except Exception as err:  # Spark's own errors (a type it cannot read, a line end it trips on)
+            if type(err).__name__ not in _SPARK_ERRORS:
+                raise
+            first = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+            raise ValueError(f"Spark 가 입력을 읽거나 출력을 쓰지 못했습니다: {first[:300]}") from None
+
+
+# what pyspark raises for a table or path it cannot handle: input problems, not policyc's
+_SPARK_ERRORS = {"AnalysisException", "Py4JJavaError", "IllegalArgumentException", "ParseException",
+                 "PySparkException", "SparkRuntimeException", "NumberFormatException", "UnsupportedOperationException",
+                 "PythonException", "SparkUpgradeException", "ArithmeticException", "DateTimeException"}
+
+
+def _spark(policy: ir.Policy, table: Table, output: Path, errors: Path) -> BatchResult:
+    from pyspark import StorageLevel
+    from pyspark.sql import SparkSession
+    from pyspark.sql.functions import col
+
+    spark = (SparkSession.builder.appName("policyc batch").config("spark.ui.enabled", "false")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    if table.kind == "csv":  # every column as text, in the pinned dialect
+        frame = (spark.read.option("header", True).option("sep", ",").option("quote", '"')
+                 .option("escape", '"').option("multiLine", True).option("mode", "FAILFAST")
+                 .option("enforceSchema", False).option("encoding", "UTF-8").csv(str(table.link)))
+        frame = frame.toDF(*table.columns)
+    else:
+        frame = spark.read.parquet(str(table.link))
+    columns = list(table.columns)
+    frame.createOrReplaceTempView("policyc_input")
+    result = spark.sql(to_sql(policy, "policyc_input", columns, dialect="spark", types=dict(frame.dtypes)))
+    facts = {f.name for f in policy.facts}
+    outputs = output_columns(policy)[1:]
+    tmp_out, tmp_err = temporary_output(output, "spark"), temporary_output(errors, "spark")
+
+    def named(names):  # quoted: a column called `ticket.id` is a name, not a field path
+        return [col("`" + c.replace("`", "``") + "`") for c in names]
+
+    # two outputs from one evaluation: kept (memory, then disk) between the two writes
+    result = result.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        decided = result.filter("policy_error IS NULL").select(*named([c for c in columns if c not in facts] + outputs))
+        decided.write.mode("overwrite").parquet(str(tmp_out))
+        result.filter("policy_error IS NOT NULL").select(*named(columns + ["policy_error"])).write.mode(
+            "overwrite").parquet(str(tmp_err))
+        done, bad = spark.read.parquet(str(tmp_out)).count(), spark.read.parquet(str(tmp_err)).count()
+        if done + bad != table.rows:  # counted by policyc, not by Spark: a lost row shows, nothing replaced
+            raise ValueError(f"입력의 행 수({table.rows})와 Spark 가 쓴 행 수({done + bad})가 다릅니다: "
+                             "입력 파일을 확인하세요 (아무것도 바꾸지 않았습니다)")
+        _replace([(tmp_out, output), (tmp_err, errors)])
+    finally:
+        result.unpersist()
+        for tmp in (tmp_out, tmp_err):
+            _remove_tree(tmp)
     return BatchResult(table.rows, done, bad)
 
 
@@ -106,13 +131,13 @@ def _remove_tree(path: Path) -> None:
 
 
 def run_batch(policy: ir.Policy, input_path: Path, output: Path, errors: Path, progress: bool = False,
-              memory_limit: str = "1GB", policy_path: Path | None = None) -> BatchResult:
+              memory_limit: str = "1GB", policy_files: tuple[Path, ...] = ()) -> BatchResult:
     """Decide every row of `input_path` in DuckDB; decided rows to `output`, invalid rows
     to `errors`, both Parquet, both written to temporary files that replace the outputs
     only when every row is accounted for (a failed run leaves the old files as they were).
     DuckDB keeps within `memory_limit` (whatever the input's size; measured in
     bench/batch.py), spilling to a temporary folder beyond it."""
-    _prepare(policy_path, input_path, output, errors)
+    _prepare(list(policy_files), input_path, output, errors)
     with duckdb_session(memory_limit, progress) as (con, folder):
         table = open_table(input_path, folder)
         return _run(con, folder, policy, table, output, errors)
@@ -162,11 +187,12 @@ def _run(con, folder: Path, policy: ir.Policy, table: Table, output: Path, error
                                      folder / "rejected.parquet")
         else:
             decided, bad = _two_passes(con, query, columns, own, outputs, tmp_out, tmp_err)
-        if decided + bad != table.rows:
-            if table.kind == "csv":  # two CSV readers disagree about the file: the file is at fault
+        if decided + bad != table.rows:  # two readers disagree about the file: the file is at fault
+            if table.kind == "csv":
                 raise ValueError(f"CSV 의 행 수를 두 방법으로 센 값이 다릅니다 ({table.rows}행, {decided + bad}행): "
                                  "따옴표와 줄바꿈이 짝이 맞는지 확인하세요")
-            raise RuntimeError(f"행 수가 맞지 않습니다: 입력 {table.rows}, 결정 {decided}, 오류 {bad}")
+            raise ValueError(f"Parquet 파일의 꼬리말은 {table.rows}행이라는데 읽은 행은 {decided + bad}행입니다: "
+                             "파일이 손상되었거나 잘못 쓰였습니다 (아무것도 바꾸지 않았습니다)")
         _replace([(tmp_out, output), (tmp_err, errors)])
     finally:
         for tmp in (tmp_out, tmp_err):

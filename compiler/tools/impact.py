@@ -132,6 +132,13 @@ def _audit(con, folder: Path, policy: ir.Policy, input_path: Path, recorded: str
 
 # ── reports ──
 
+def _shown(text: str) -> str:
+    """A value from the input as the terminal shows it: control characters (an escape
+    sequence that sets the title or moves the cursor, a newline that forges a report line)
+    written as escapes, never sent raw."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+
+
 def impact_table(total: int, rows: list[ImpactRow]) -> str:
     changed = sum(r.tickets for r in rows)
     lines = [f"티켓 {total}건 중 {changed}건의 결정이 바뀝니다 ({100 * changed / total if total else 0:.2f}%)"]
@@ -142,7 +149,8 @@ def impact_table(total: int, rows: list[ImpactRow]) -> str:
     lines.append(f"{'이전':<24} {'이후':<24} {'티켓':>8}  공개 변화 / 예")
     for r in rows:
         change = (f"+{','.join(r.widens)} " if r.widens else "") + (f"-{','.join(r.narrows)} " if r.narrows else "")
-        lines.append(f"{r.before:<24} {r.after:<24} {r.tickets:>8}  {change}예: {', '.join(r.examples)}")
+        lines.append(f"{_shown(r.before):<24} {_shown(r.after):<24} {r.tickets:>8}  {change}"
+                     f"예: {', '.join(_shown(x) for x in r.examples)}")
     return "\n".join(lines) + "\n"
 
 
@@ -183,6 +191,6 @@ def audit_table(total: int, rows: list[AuditRow]) -> str:
              + (f", 그중 {forbidden}건은 정책이 허락하지 않은 공개입니다" if forbidden else ""), "",
              f"{'기록된 결과':<24} {'정책의 결과':<24} {'티켓':>8}  허락되지 않은 공개 / 예"]
     for r in rows:
-        lines.append(f"{r.recorded:<24} {r.policy:<24} {r.tickets:>8}  "
-                     f"{('!' + ','.join(r.forbidden) + ' ') if r.forbidden else ''}예: {', '.join(r.examples)}")
+        lines.append(f"{_shown(r.recorded):<24} {_shown(r.policy):<24} {r.tickets:>8}  "
+                     f"{('!' + ','.join(r.forbidden) + ' ') if r.forbidden else ''}예: {', '.join(_shown(x) for x in r.examples)}")
     return "\n".join(lines) + "\n"

@@ -22,7 +22,9 @@ piles up in the temporary folder or beside the outputs.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -121,11 +123,14 @@ def workspace():
 
 
 def temporary_output(path: Path, tag: str) -> Path:
-    """Where an output is written before it replaces `path` (same folder, so the rename is
-    atomic); leftovers of dead runs beside it are removed now."""
-    prefix = f".{path.name}.policyc-"
+    """Where an output is written before it replaces `path`: the same folder (so the rename
+    is atomic), under a name with no character of the user's (an engine may read it back,
+    and Spark's paths treat `[`, `{`, `*` and `:` as syntax). Leftovers of dead runs in that
+    folder are removed now."""
+    prefix = ".policyc-"
     clean_stale(path.parent, prefix)
-    return path.with_name(f"{prefix}{os.getpid()}.{tag}.tmp")
+    digest = hashlib.sha256(path.name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return path.with_name(f"{prefix}{os.getpid()}.{tag}.{digest}.tmp")
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -137,17 +142,27 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
+def _contains(folder: Path, path: Path) -> bool:
+    """Whether `path` lies inside `folder` (links followed)."""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+    except (OSError, ValueError):
+        return False
+
+
 def distinct_files(inputs: dict[str, Path | None], outputs: dict[str, Path | None]) -> None:
     """ValueError when an output is an input or another output (the same path, through a
-    link, or a hard link): writing it would destroy what it replaces. Inputs may repeat."""
+    link, or a hard link), or a folder that holds one (Spark writes an output as a folder
+    and replaces it whole): writing it would destroy what it replaces. Inputs may repeat."""
     given = [(what, path) for what, path in inputs.items() if path is not None]
     for what, path in outputs.items():
         if path is None:
             continue
         for other_what, other in given:
-            if _same(path, other):
-                raise ValueError(f"{other_what}{particle(other_what, '과/와')} {what}{particle(what, '이/가')} 같은 파일입니다: {other} / {path}"
-                                 " (다른 파일 이름을 주세요; 아무것도 바꾸지 않았습니다)")
+            if _same(path, other) or _contains(path, other):
+                raise ValueError(f"{what}{particle(what, '이/가')} {other_what}{particle(other_what, '과/와')} "
+                                 f"같은 파일이거나 그것을 담은 폴더입니다: {other} / {path}"
+                                 " (다른 이름을 주세요; 아무것도 바꾸지 않았습니다)")
         given.append((what, path))
 
 
@@ -158,17 +173,23 @@ def check_outputs(*paths: Path, parts: bool = False) -> None:
     for path in paths:
         if not path.parent.is_dir():
             raise ValueError(f"출력 폴더가 없습니다: {path.parent}")
-        if not path.is_dir():
+        if path.is_symlink():  # replacing it would replace the link, not what it points at
+            raise ValueError(f"출력 경로가 링크입니다 (보통 파일의 이름을 주세요): {path}")
+        if not path.exists():
             continue
-        if not parts:
-            raise ValueError(f"출력 경로가 폴더입니다 (파일 이름을 주세요): {path}")
-        foreign = [p.name for p in path.iterdir() if not _spark_part(p.name)]
-        if foreign:
-            raise ValueError(f"출력 폴더에 Parquet 조각이 아닌 것이 있어 바꾸지 않습니다: {path} ({', '.join(sorted(foreign)[:3])})")
+        if path.is_dir():
+            if not parts:
+                raise ValueError(f"출력 경로가 폴더입니다 (파일 이름을 주세요): {path}")
+            foreign = [p.name for p in path.iterdir() if not _SPARK_PART.fullmatch(p.name)]
+            if foreign:
+                raise ValueError(f"출력 폴더에 Spark 가 쓴 조각이 아닌 것이 있어 바꾸지 않습니다: {path} "
+                                 f"({', '.join(sorted(foreign)[:3])})")
+        elif not path.is_file():  # a device, a FIFO: never replaced by a file
+            raise ValueError(f"출력 경로가 보통 파일이 아닙니다: {path}")
 
 
-def _spark_part(name: str) -> bool:
-    return name.endswith((".parquet", ".parquet.crc")) or name in ("_SUCCESS", "._SUCCESS.crc")
+# what Spark writes into an output folder: part files, their checksums, the success marker
+_SPARK_PART = re.compile(r"\.?part-[0-9]+-[0-9a-f-]+(\.c[0-9]+)?(\.[a-z0-9]+)*\.parquet(\.crc)?|\.?_SUCCESS(\.crc)?")
 
 
 def open_table(path: Path, folder: Path) -> Table:
@@ -190,6 +211,36 @@ def open_table(path: Path, folder: Path) -> Table:
     return Table(path, link, "csv" if suffix == ".csv" else "parquet", columns, rows)
 
 
+class _LineEnds:
+    """The file's lines, as csv.reader reads them, noting how each record ends: one file,
+    one kind of line end (\\n, \\r\\n or \\r) between records; a mix is read differently by
+    the engines (DuckDB rejects it, Spark keeps a stray \\r in the last field). Line ends
+    inside a quoted field are the field's own and may differ."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.last = ""
+        self.kind: str | None = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.handle)
+        self.last = "\r\n" if line.endswith("\r\n") else line[-1:] if line[-1:] in ("\n", "\r") else ""
+        return line
+
+    def record_ended(self, shown: Path, line: int) -> None:
+        if not self.last:  # the last record, with no line end after it
+            return
+        if self.kind is None:
+            self.kind = self.last
+        elif self.last != self.kind:
+            names = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
+            raise ValueError(f"{shown}:{line}: 줄바꿈이 섞여 있습니다 ({names[self.kind]} 와 {names[self.last]}): "
+                             "편집기에서 한 가지 줄바꿈으로 저장하세요")
+
+
 def _parquet_shape(link: Path, shown: Path) -> tuple[tuple[str, ...], int]:
     import pyarrow.parquet as pq
 
@@ -209,14 +260,17 @@ def _csv_shape(link: Path, shown: Path) -> tuple[tuple[str, ...], int]:
     csv.field_size_limit(MAX_FIELD)
     try:
         with open(link, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle, delimiter=",", quotechar='"', doublequote=True, strict=True)
+            ends = _LineEnds(handle)
+            reader = csv.reader(ends, delimiter=",", quotechar='"', doublequote=True, strict=True)
             try:
                 header = next(reader, None)
                 if header is None:
                     raise ValueError(f"CSV 파일이 비어 있습니다 (첫 줄은 열 이름이어야 합니다): {shown}")
                 width = len(header)
                 rows = 0
+                ends.record_ended(shown, reader.line_num)
                 for record in reader:
+                    ends.record_ended(shown, reader.line_num)
                     if len(record) != width:
                         where = f"{shown}:{reader.line_num}"
                         if not record:
