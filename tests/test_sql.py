@@ -93,6 +93,10 @@ def test_batch_cli(tmp_path: Path):
                               str(source), "--output", str(tmp_path / "no" / "x.parquet")], cwd=ROOT,
                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert nowhere.returncode == 2 and "출력 폴더가 없습니다" in nowhere.stderr and "Traceback" not in nowhere.stderr
+    as_csv = subprocess.run([sys.executable, "-m", "compiler.cli", "batch", "policy/driver_info.policy", "--input",
+                             str(source), "--output", str(tmp_path / "d.csv")], cwd=ROOT,
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert as_csv.returncode == 2 and "`d.parquet`" in as_csv.stderr and not (tmp_path / "d.csv").exists()
 
 
 @pytest.mark.parametrize("kind", ["parquet", "csv", "typed"])

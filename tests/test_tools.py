@@ -80,12 +80,15 @@ def test_test_reports_failures_and_coverage(tmp_path):
     text = cases.read_text(encoding="utf-8")
     start = text.index("  - name: 3일이 지나 14일 이내 분실물은 안심연결")
     end = text.index("  - name: 14일 1초 뒤 사고는 OB 이관")
-    cases.write_text(text[:start] + text[end:].replace("outcome: ob_transfer, rule: 연락처_OB_이관",
-                                                         "outcome: refuse, rule: 연락처_OB_이관", 1), encoding="utf-8")
+    text = text[:start] + text[end:].replace("outcome: ob_transfer, rule: 연락처_OB_이관",
+                                             "outcome: refuse, rule: 연락처_OB_이관", 1)
+    cases.write_text(text.replace('reply_contains: ["개인정보 처리방침"]', 'reply_contains: ["개인정보 처리 방침"]', 1),
+                     encoding="utf-8")
     result = run("test", "--root", str(tmp_path), "--min-coverage", "100")
     assert result.returncode == 1
     assert "실패 14일 1초 뒤 사고는 OB 이관" in result.stdout and "기대: refuse, 실제: ob_transfer" in result.stdout
     assert "어느 사례도 거치지 않은 규칙: reply.연락처_안심연결" in result.stdout
+    assert "답변에 `개인정보 처리 방침`이 없습니다" in result.stdout  # the particle agrees with the phrase
     broken = tmp_path / "policy/driver_info.tests.yaml"
     broken.write_text("cases:\n  - name: x\n    facts: 3\n", encoding="utf-8")
     result = run("test", "--root", str(tmp_path))

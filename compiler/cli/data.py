@@ -42,6 +42,11 @@ def cmd_batch(args) -> int:
     output = Path(args.output)
     errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
     sources = policy_sources(args.policy, policy)  # outputs may overwrite none of them
+    for flag, path in (("--output", output), ("--errors", errors)):
+        if path.suffix.lower() not in ("", ".parquet"):  # never Parquet bytes under a .csv name
+            out(f"policyc: {flag} {path.as_posix()}: 결과는 Parquet 로만 씁니다. "
+                f"`{path.with_suffix('.parquet').name}` 처럼 .parquet 로 끝나는 이름을 쓰세요", sys.stderr)
+            return EXIT_USAGE
     try:
         if args.engine == "spark":
             done = run_batch_spark(policy, Path(args.input), output, errors, policy_files=sources)

@@ -351,9 +351,9 @@ class Resolver:
             if any(x is None for x in parts):
                 return None
             cls = ir.And if isinstance(c, n.And) else ir.Or
-            ops = []
-            for part in parts:
-                ops.extend(part.operands if isinstance(part, cls) else (part,))
+            ops = []  # a written `a and (b and c)` is three parts; what sugar lowers to stays one
+            for written, part in zip(c.operands, parts):
+                ops.extend(part.operands if isinstance(part, cls) and isinstance(written, type(c)) else (part,))
             return cls(tuple(ops), span=c.span)
         if isinstance(c, n.Not):
             inner = self._cond(c.operand)

@@ -375,7 +375,7 @@ def _jinja_ko(message: str) -> str:
     if m:
         want, got = (_TOKENS.get(x, x) for x in m.groups())
         hint = " (같은지 비교는 == 입니다)" if got == "=" else ""
-        return f"여기에 `{got}` 가 올 수 없습니다. `{want}` 가 와야 합니다{hint}"
+        return f"여기에 {quoted(got, '이/가')} 올 수 없습니다. {quoted(want, '이/가')} 와야 합니다{hint}"
     table = (
         ("Unexpected end of template", "문구가 끝나기 전에 닫히지 않은 태그가 있습니다"),
         ("unexpected end of template", "문구가 끝나기 전에 닫히지 않은 태그가 있습니다"),

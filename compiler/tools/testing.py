@@ -216,10 +216,10 @@ def _run_case(policy, module, case, expect, fired, boundaries):
             return problems, where
         for phrase in expect.get("reply_contains", []):
             if phrase not in reply:
-                problems.append(f"답변에 `{phrase}` 가 없습니다. 실제 답변: {reply!r}")
+                problems.append(f"답변에 {quoted(phrase, '이/가')} 없습니다. 실제 답변: {reply!r}")
         for phrase in expect.get("reply_excludes", []):
             if phrase in reply:
-                problems.append(f"답변에 `{phrase}` 가 있으면 안 됩니다. 실제 답변: {reply!r}")
+                problems.append(f"답변에 {quoted(phrase, '이/가')} 있으면 안 됩니다. 실제 답변: {reply!r}")
     return problems, where
 
 
