@@ -6,7 +6,7 @@ Passes return them; only `render_text` and `render_json` turn them into text.
 
 from __future__ import annotations
 
-import json
+from . import jsontext
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -116,7 +116,7 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceF
         for note in d.notes:
             out.append(f"{' ' * gutter} = 참고: {_cut(note)}")
         if d.example is not None:
-            out.append(f"{' ' * gutter} = 예: {json.dumps(d.example, ensure_ascii=False)}")
+            out.append(f"{' ' * gutter} = 예: {jsontext.dumps(d.example)}")
         if d.help:
             out.append(f"{' ' * gutter} = 도움말: {_cut(d.help)}")
         out.append("")
@@ -164,4 +164,4 @@ def to_json_obj(d: Diagnostic) -> dict:
 
 
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:
-    return json.dumps([to_json_obj(d) for d in diagnostics], ensure_ascii=False, indent=2)
+    return jsontext.dumps([to_json_obj(d) for d in diagnostics], indent=2)

@@ -3,7 +3,7 @@ chosen by the same josa() replies use."""
 
 from __future__ import annotations
 
-from .runtime.support import PolicyInputError, josa
+from .runtime.support import PolicyInputError, _without_trailing_parens, josa
 
 _FALLBACK = {"이/가": "이(가)", "은/는": "은(는)", "을/를": "을(를)", "과/와": "과(와)", "으로/로": "(으)로",
              "이라고/라고": "(이)라고", "이나/나": "(이)나"}
@@ -14,7 +14,7 @@ def particle(word: str, pair: str) -> str:
     written "이(가)", where no one can tell how the word is read: it ends in a lowercase
     Latin letter (`kind`, `bool`: an English word, not letters read aloud, and no particle
     library reads those right) or in something josa() cannot read."""
-    last = word.rstrip("`'\" )]")[-1:]
+    last = _without_trailing_parens(word.rstrip("`'\" ]"))[-1:]  # 기간(duration): read as 기간
     if last.isascii() and last.islower():
         return _FALLBACK[pair]
     try:

@@ -11,7 +11,6 @@ The policy comes first below; the runtime support it uses follows it.
 """
 
 import datetime
-import decimal
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
@@ -355,6 +354,7 @@ def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
 import datetime as _dt
 import re as _re
 from collections.abc import Mapping as _Mapping
+from decimal import Context as _Context
 from decimal import Decimal as _Decimal
 
 
@@ -500,6 +500,15 @@ def _instant(name, value):
     return _dt.datetime(*[get(value) for get in _FIELDS], tzinfo=zone)
 
 
+def number_text(value):
+    """A number as replies and reports print it: 1000 for 1E+3, 0.0000001 for 1E-7,
+    1.50 as given, 0 for -0."""
+    if type(value) is _Decimal:
+        text = format(value, "f")
+        return text[1:] if text.startswith("-") and not value else text
+    return str(value)
+
+
 _LONGEST_NAME = 100  # a longer unknown name is shown cut short and gets no suggestion
 
 
@@ -606,7 +615,7 @@ def josa(value, particle):
     `particle` is written "받침 있을 때/없을 때": 은/는, 이/가, 을/를, 과/와, 으로/로, 이라고/라고, 이나/나.
     Uses hangulpy, with three fixes: a trailing parenthesis is skipped (서울(본사)은),
     a phone-like number is read digit by digit (…5678은), and 과/와 is accepted."""
-    text = str(value)
+    text = number_text(value)
     if not text:
         raise PolicyInputError("josa", "빈 값 뒤에는 조사를 붙일 수 없습니다")
     word = _without_trailing_parens(text)
@@ -621,12 +630,17 @@ def josa(value, particle):
         raise PolicyInputError("josa", f"조사를 고를 수 없습니다: {_describe(text)} {particle}") from None
 
 
+# the days and hours filters divide (8시간 is 0.333… days): in their own context, so an
+# app's decimal settings never change a reply
+_SHOWN = _Context(prec=28)
+
+
 def whole_days(value):
     """A duration as a number of days: 14 for 14일, 3.5 for 84시간."""
     if not isinstance(value, _dt.timedelta):
         raise PolicyInputError("days", f"기간이 아닙니다: {_describe(value)}")
-    days = _Decimal(value // _dt.timedelta(microseconds=1)) / _Decimal(86_400_000_000)
-    return int(days) if days == days.to_integral_value() else days.normalize()
+    days = _SHOWN.divide(value // _dt.timedelta(microseconds=1), 86_400_000_000)
+    return int(days) if days == days.to_integral_value() else _SHOWN.normalize(days)
 
 
 def make_environment(loader, filters):
@@ -656,6 +670,7 @@ def make_environment(loader, filters):
 
     env = ReplySandbox(
         loader=loader,
+        finalize=number_text,  # 1000, not 1E+3
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,

@@ -170,7 +170,17 @@ def test_outputs_never_overwrite_an_input_or_each_other(tmp_path):
         (tmp_path / "sub").mkdir(exist_ok=True)
         result = _cli("batch", "policy/driver_info.policy", "--input", source, *extra)
         assert result.returncode == 2, (extra, result.stderr)
-        assert "같은 파일" in result.stderr and "Traceback" not in result.stderr
+        named_policy = "policy/driver_info.policy" in map(str, extra)  # refused for its name before anything else
+        assert ("Parquet 로만" if named_policy else "같은 파일") in result.stderr and "Traceback" not in result.stderr
+    # and the check behind the name: the policy's own files are never outputs
+    from compiler.cli.data import policy_sources
+
+    compiled = compile_policy(POLICY, str(POLICY)).policy
+    targets = policy_sources(str(POLICY), compiled)
+    assert len(targets) == 2  # the policy and its replies file
+    for target in targets:
+        with pytest.raises(ValueError, match="같은 파일"):
+            run_batch(compiled, source, tmp_path / "y.parquet", target, policy_files=targets)
     assert source.read_bytes() == before and POLICY.read_bytes() == policy_text
     assert not (tmp_path / "x.parquet").exists() and not (tmp_path / "y.parquet").exists()
     report = _cli("impact", "policy/driver_info.policy", "policy/driver_info.policy", "--input", source,

@@ -50,7 +50,7 @@ def test_mutated_sources_give_diagnostics(tmp_path: Path, seed: int):
     assert failed > 0  # the mutations do break things
 
 
-def test_fuzz_script_a_few_thousand():
+def test_fuzz_script_a_thousand_or_so():
     """What CI runs of scripts/fuzz_policies.py (100,000 inputs when run by hand)."""
     lines: list[str] = []
-    assert fuzz(2500, seed=11, out=lines.append) == 0, lines[0][:3000] if lines else ""
+    assert fuzz(1200, seed=11, out=lines.append) == 0, lines[0][:3000] if lines else ""

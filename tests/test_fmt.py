@@ -87,5 +87,7 @@ def test_cli_never_writes_broken_text(tmp_path: Path):
     broken.write_text("fact x: bool\ndecision d (first) {\n  rule r: when x then\n", encoding="utf-8")
     before = broken.read_bytes()
     result = run("fmt", str(broken))
-    assert result.returncode == 2 and ("E0101" in result.stderr or "E0102" in result.stderr)
+    assert result.returncode == 1 and ("E0101" in result.stderr or "E0102" in result.stderr)  # as `check` exits
     assert broken.read_bytes() == before
+    missing = run("fmt", str(tmp_path / "nowhere.policy"))
+    assert missing.returncode == 1 and "E0001" in missing.stderr

@@ -116,3 +116,58 @@ def test_nothing_points_outside_the_repository():
             if outside in text or workspace in text:
                 found.append(name)
     assert not found, found
+
+
+# the runs docs/cli.md shows, by the command they start with, the lines of the command,
+# and the golden file test_tools.py checks that command's real output against
+SHOWN_RUNS = [("$ policyc test --min-coverage 100", 1, "test.out"),
+              ("$ policyc explain policy/driver_info.policy", 1, "explain.out"),
+              ("$ echo '{\"request\"", 3, "decide.out"),
+              ("$ policyc diff policy/driver_info.policy new/", 1, "diff.out")]
+
+
+@pytest.mark.parametrize("command, lines, golden", SHOWN_RUNS)
+def test_runs_shown_in_the_docs_print_what_policyc_prints(command, lines, golden):
+    """What a run in docs/cli.md prints is what the command really prints (up to a `…`)."""
+    text = DOCS["cli.md"]
+    block = text[text.index(command):].split("```")[0].split("\n")[lines:]
+    shown = "\n".join(block[:block.index("…")] if "…" in block else block).strip("\n")
+    real = (ROOT / "tests/cases/tools" / golden).read_text(encoding="utf-8").replace("\r", "")
+    assert shown and shown in real, f"docs/cli.md shows an old run of {command!r}: copy it from tests/cases/tools/{golden}"
+
+
+def test_the_first_policy_walkthrough_works_as_written(tmp_path):
+    """docs/language.md's step-by-step: the policy and cases it gives check, test at 100%
+    and build, and the mistake it shows gives the error it shows."""
+    import subprocess
+    import sys
+
+    text = DOCS["language.md"]
+    walk = text[text.index("### Your first policy, step by step"):text.index("## Static analysis")]
+    blocks = re.findall(r"```(\w*)\n(.*?)```", walk, re.S)
+    policy = next(body for lang, body in blocks if body.startswith("policy refund"))
+    cases = next(body for lang, body in blocks if lang == "yaml")
+    mistake = next(body for lang, body in blocks if body.startswith("오류[E0300]"))
+    run_shown = next(body for lang, body in blocks if body.startswith("$ policyc test"))
+    folder = tmp_path / "mine/policy"
+    folder.mkdir(parents=True)
+    (folder / "refund.policy").write_text(policy, encoding="utf-8")
+    (folder / "refund.tests.yaml").write_text(cases, encoding="utf-8")
+
+    def policyc(*args):
+        return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=tmp_path, capture_output=True,
+                              text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+
+    checked = policyc("check", "mine/policy/refund.policy")
+    assert checked.returncode == 0 and "검사한 정책 1개: 문제 없음" in checked.stderr, checked.stderr
+    tested = policyc("test", "--root", "mine", "--min-coverage", "100")
+    assert tested.returncode == 0 and tested.stdout == run_shown.split("\n", 1)[1], tested.stdout
+    assert policyc("build", "--root", "mine").returncode == 0
+    app = subprocess.run([sys.executable, "-c", "from generated import refund\n"
+                          "d = refund.decide({'reason': 'driver_no_show', 'waited': '20분'})\n"
+                          "print(d.outcome, refund.render(d))"], cwd=tmp_path / "mine", capture_output=True,
+                         text=True, timeout=60)
+    assert app.stdout.strip() == "full_refund 요금 전액을 환불해 드리겠습니다.", app.stderr
+    (folder / "refund.policy").write_text(policy.replace("waited > NO_SHOW_WAIT", "waited > 15"), encoding="utf-8")
+    wrong = policyc("check", "mine/policy/refund.policy")
+    assert wrong.returncode == 1 and mistake in wrong.stderr, wrong.stderr

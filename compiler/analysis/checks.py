@@ -25,7 +25,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, Related
 from ..middle import ir
 from ..middle.evaluate import Env, requirements_hold
-from ..korean import quoted
+from ..korean import particle, quoted
 from ..runtime.support import josa
 from .encode import Encoder
 from .mdd import FALSE, TRUE
@@ -184,7 +184,7 @@ class _Analysis:
                                           and typed[lookup.key.name] not in keys)
         self.error("E0307", lookup.span,
                    f"`{lookup.map}` 에 없는 {lookup.key.name} 값이 여기 올 수 있습니다: {', '.join(missing)}",
-                   f"`{lookup.map}` 에 {', '.join(missing)} 를 더하거나, 앞선 규칙에서 먼저 처리하세요",
+                   f"`{lookup.map}` 에 {', '.join(missing)}{particle(missing[-1], '을/를')} 더하거나, 앞선 규칙에서 먼저 처리하세요",
                    "표에 없는 값으로 찾을 수 있음",
                    notes=(f"{sentence}일 때 규칙 {quoted(rule.name, '이/가')} 표 `{lookup.map}` 에서 값을 찾습니다",)
                    if sentence else (),

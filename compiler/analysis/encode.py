@@ -14,8 +14,8 @@ from itertools import compress
 from typing import Any
 
 from ..middle import ir
-from ..middle.values import DAY, HOUR, MINUTE, SECOND, duration_text, from_micros, instant_text, korean_duration, \
-    to_number
+from ..middle.values import DAY, HOUR, MINUTE, SECOND, duration_text, fraction_text, from_micros, instant_text, \
+    korean_duration, to_number
 from ..runtime.support import josa
 from .mdd import FALSE, MDD, TRUE
 from .space import Axis, Space, form_text, rank
@@ -61,6 +61,8 @@ class Encoder(ir.Visitor):
 
     def visit_In(self, e: ir.In) -> int:
         codes = self._set(e.set)
+        if isinstance(e.item, ir.Value):  # a fact written as its default (policyc diff)
+            return TRUE if (e.item.value in codes) != e.negated else FALSE
         var = self.space.index[e.item.name]
         inside = [i for i, code in enumerate(self.space.dims[var].values) if code in codes]
         node = self.mdd.var_in(var, inside)
@@ -203,35 +205,33 @@ def _declared_order(space: Space, var: int) -> int:
 
 # ── choosing plain representatives ──
 
-def _units(axis: Axis) -> list[int]:
-    return [DAY, HOUR, MINUTE, SECOND, 1] if axis.integral else [1]
+def _units(axis: Axis) -> list[Fraction]:
+    """Round steps to try first (a day, an hour...; a whole number, a tenth...), then the
+    axis's own step: examples read plainly where the piece allows."""
+    if axis.kind == "number":
+        base = [Fraction(1, 10 ** k) for k in range(10)]
+    else:
+        base = [Fraction(u) for u in (DAY, HOUR, MINUTE, SECOND, 1)]
+    return [u for u in base if (u / axis.step).denominator == 1] + [axis.step]
 
 
 def _representative(axis: Axis, index: int) -> Fraction:
-    kind, lo, hi = axis.pieces[index]
+    piece = axis.pieces[index]
+    kind, lo, hi = piece
     if kind == "point":
         return lo
-    if axis.kind == "number" and not axis.integral:
-        if lo is None and hi is None:
-            return Fraction(0)
-        if lo is None:
-            return Fraction(math.ceil(hi) - 1)
-        if hi is None:
-            return Fraction(math.floor(lo) + 1)
-        whole = Fraction(math.floor(lo) + 1)
-        return whole if whole < hi else (lo + hi) / 2
+    if lo is None and hi is None and axis.allows(Fraction(0), piece):
+        return Fraction(0)
     for unit in _units(axis):
-        if lo is None and hi is None:
-            return Fraction(0) if axis.kind == "duration" else Fraction(0)
         if lo is None:
             candidate = Fraction(math.ceil(hi / unit) - 1) * unit
-            if hi > 0 and axis.kind == "duration" and candidate < 0 < hi:
+            if axis.kind == "duration" and candidate < 0 < hi:
                 candidate = Fraction(0)
         else:
             candidate = Fraction(math.floor(lo / unit) + 1) * unit
-        if (lo is None or candidate > lo) and (hi is None or candidate < hi):
+        if axis.allows(candidate, piece):
             return candidate
-    raise AssertionError("empty piece")  # pragma: no cover — empty pieces are dropped
+    return axis.least(piece)  # a piece at the edge of what the facts allow
 
 
 def _plainest_piece(axis: Axis) -> int:
@@ -305,11 +305,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def _show(axis: Axis, t: Fraction) -> str:
+    t = t * axis.scale + axis.shift
     if axis.kind == "timestamp" and axis.integral and len(axis.form) == 1:
         return instant_text(from_micros("timestamp", t, axis.offset))
     if axis.integral:
         return korean_duration(t)
-    return str(int(t)) if t.denominator == 1 else str(float(t))
+    return fraction_text(t)
 
 
 def _ranges(axis: Axis, allowed: list[int]) -> str:

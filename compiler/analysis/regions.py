@@ -11,7 +11,7 @@ decision diagrams behind them.
     regions.numeric(cmp) -> bool                whether a comparison is on a number, duration or instant axis
 
 `Regions.of_versions(old, new)` puts two versions of a policy (same facts) in one space,
-their rules renamed `old:`/`new:` and their constants and derived values written out, so
+their rules and derived values renamed `old:`/`new:` and their constants written out, so
 the partition is exact for both; `policyc diff` walks it.
 """
 
@@ -103,27 +103,32 @@ class Regions:
         return found is not None and found[0] is not None
 
 
-def _inline(e: ir.Expr | None, policy: ir.Policy) -> ir.Expr | None:
-    """Constants and derived values written out, so two versions share one space."""
+def _tagged(e: ir.Expr | None, tag: str, policy: ir.Policy) -> ir.Expr | None:
+    """`e` with constants written out and derived values renamed `tag:name`, so two
+    versions' values of one name stay apart. Renamed, not written out: a chain of lets
+    that doubles a value each step would be exponentially long written out."""
     if e is None:
         return None
 
-    def write_out(x: ir.Expr) -> ir.Expr | None:
+    def rename(x: ir.Expr) -> ir.Expr | None:
         if isinstance(x, ir.ConstRef):
             return ir.Value(policy.const(x.name).value, x.type, x.span)
         if isinstance(x, ir.DerivedRef):
-            return _inline(policy.derived_by_name[x.name].expr, policy)
+            return dataclasses.replace(x, name=f"{tag}:{x.name}")
         return None
 
-    return ir.transform(e, write_out)
+    return ir.transform(e, rename)
 
 
 def _merged(old: ir.Policy, new: ir.Policy) -> ir.Policy:
-    decisions = []
+    decisions, derived = [], []
     for tag, p in (("old", old), ("new", new)):
+        derived += [dataclasses.replace(d, name=f"{tag}:{d.name}", expr=_tagged(d.expr, tag, p)) for d in p.derived]
         for d in p.decisions:
-            rules = tuple(dataclasses.replace(r, name=f"{tag}:{r.name}", cond=_inline(r.cond, p)) for r in d.rules)
+            rules = tuple(dataclasses.replace(r, name=f"{tag}:{r.name}", cond=_tagged(r.cond, tag, p)) for r in d.rules)
             decisions.append(dataclasses.replace(d, name=f"{tag}:{d.name}", rules=rules))
-    requires = tuple(dataclasses.replace(r, cond=_inline(r.cond, p)) for p in (old, new) for r in p.requires)
+    requires = tuple(dataclasses.replace(r, cond=_tagged(r.cond, tag, p))
+                     for tag, p in (("old", old), ("new", new)) for r in p.requires)
     # the constants stay only so examples show instants in the policy's own offset
-    return dataclasses.replace(new, requires=requires, decisions=tuple(decisions), invariants=())
+    return dataclasses.replace(new, derived=tuple(derived), requires=requires, decisions=tuple(decisions),
+                               invariants=())

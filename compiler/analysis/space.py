@@ -5,8 +5,9 @@ duration and timestamp comparison is read as `axis op threshold`, where an axis 
 linear form over the numeric facts (`elapsed` is `asked_at - ride_at`; a require
 `asked_at >= ride_at` is the same axis at 0). Each axis is cut at every threshold any
 condition names into points and open intervals, so `<` and `<=` differ exactly.
-Durations and instants count whole microseconds, as Python's datetime does: an open
-interval with no whole microsecond inside is empty and dropped.
+Durations and instants count whole microseconds, as Python's datetime does, and numbers
+whole billionths under 10**15, as decide() takes them: a piece with no such value inside
+is empty and dropped.
 
 The analysis is exact when the axes are linearly independent (then the pieces of
 different axes combine freely); `Space.problem` says when they are not.
@@ -15,11 +16,13 @@ different axes combine freely); `Space.problem` says when they are not.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..middle import ir
-from ..middle.values import to_number
+from ..middle.values import NUMBER_STEP, to_number
+from ..runtime.support import NUMBER_LIMIT
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 
@@ -47,15 +50,28 @@ class Linear:
 
 @dataclass
 class Axis:
-    """A linear form over numeric facts, cut at `thresholds` into pieces."""
+    """A linear form over numeric facts, cut at `thresholds` into pieces.
+
+    The form takes only whole multiples of `step` (a fact's unit: 1 microsecond, or 10**-9
+    for a number, times its coefficient), and, for numbers, only values between `low` and
+    `high` (each number fact is under 10**15): a piece with no such value is empty."""
 
     form: Form
     kind: str  # "timestamp" | "duration" | "number"
-    integral: bool  # its values are whole microseconds
+    step: Fraction
     label: str
+    low: Fraction | None = None
+    high: Fraction | None = None
     thresholds: list[Fraction] = field(default_factory=list)
     pieces: list[tuple[str, Fraction | None, Fraction | None]] = field(default_factory=list)
     offset: dt.timezone = dt.timezone.utc  # for showing instants
+    shift: Fraction = Fraction(0)  # a value shown under `label` is value * scale + shift
+    scale: Fraction = Fraction(1)
+
+    @property
+    def integral(self) -> bool:
+        """Its values are whole microseconds (so days, hours... read naturally)."""
+        return self.kind != "number" and self.step.denominator == 1
 
     def cut(self) -> None:
         """Pieces in order: ("open", lo, hi) with None for ±infinity, or ("point", t, t)."""
@@ -67,17 +83,38 @@ class Axis:
             raw.append(("point", t, t))
             lo = t
         raw.append(("open", lo, None))
-        self.pieces = [p for p in raw if not self._empty(p)]
+        self.pieces = [p for p in raw if self.least(p) is not None]
 
-    def _empty(self, piece) -> bool:
+    def least(self, piece) -> Fraction | None:
+        """The least value the form can take in `piece` (None: none at all; for a piece
+        unbounded below with no `low`, the point 0 stands in when it is inside)."""
         kind, lo, hi = piece
-        if not self.integral:
+        s = self.step
+        if kind == "point":
+            return lo if (lo / s).denominator == 1 and self._allowed(lo) else None
+        first = None if lo is None else (lo / s).__floor__() * s + s
+        if self.low is not None:
+            bottom = (self.low / s).__ceil__() * s
+            first = bottom if first is None else max(first, bottom)
+        last = None if hi is None else (hi / s).__ceil__() * s - s
+        if self.high is not None:
+            top = (self.high / s).__floor__() * s
+            last = top if last is None else min(last, top)
+        if first is not None and last is not None:
+            return first if first <= last else None
+        return first if first is not None else (last if last is not None else Fraction(0))
+
+    def _allowed(self, t: Fraction) -> bool:
+        return (self.low is None or t >= self.low) and (self.high is None or t <= self.high)
+
+    def allows(self, t: Fraction, piece) -> bool:
+        """Whether `t` is a value the form can take, inside `piece`."""
+        kind, lo, hi = piece
+        if (t / self.step).denominator != 1 or not self._allowed(t):
             return False
         if kind == "point":
-            return lo.denominator != 1
-        if lo is None or hi is None:
-            return False
-        return (lo.__floor__() + 1) >= hi
+            return t == lo
+        return (lo is None or t > lo) and (hi is None or t < hi)
 
     def pieces_where(self, op: str, t: Fraction) -> list[int]:
         """Indices of the pieces on which `axis op t` holds (t is one of the thresholds)."""
@@ -193,26 +230,35 @@ class Space:
         axis = self.axes.get(form)
         if axis is None:
             names = [k for k, _ in form]
-            integral = all(self.facts[k].type.kind in ("timestamp", "duration") for k in names) and \
-                all(v.denominator == 1 for _, v in form)
             kinds = {k: self.facts[k].type.kind for k in names}
             stamp_weight = sum(v for k, v in form if kinds[k] == "timestamp")
             kind = "number" if "number" in kinds.values() else ("timestamp" if stamp_weight != 0 else "duration")
-            axis = Axis(form, kind, integral, self._axis_label(form), offset=self.offset)
+            units = [v * (NUMBER_STEP if kinds[k] == "number" else 1) for k, v in form]
+            low = high = None
+            if kind == "number":  # each number fact lies in [-largest, largest]
+                largest = Fraction(NUMBER_LIMIT) - NUMBER_STEP
+                high = sum(abs(v) for _, v in form) * largest
+                low = -high
+            label, shift, scale = self._axis_label(form, (e.left, e.right))
+            axis = Axis(form, kind, _gcd(units), label, low, high, shift=shift, scale=scale, offset=self.offset)
             self.axes[form] = axis
         return axis, op, threshold
 
-    def _axis_label(self, form: Form) -> str:
-        for d in self.policy.derived:
-            try:
-                lin = self.linear(d.expr)
-            except TypeError:
-                continue
-            if lin.coeffs == form or tuple((k, -v) for k, v in lin.coeffs) == form:
-                return d.label
+    def _axis_label(self, form: Form, sides: tuple[ir.Expr, ...]) -> tuple[str, Fraction, Fraction]:
+        """What the axis is called in messages, and how a value of the form becomes the
+        named thing's value (times `scale`, plus `shift`): `net = price - 0.3` names the
+        axis `price` shifted by -0.3, so its threshold 0.3 reads "순액: 0 초과"."""
+        # the value the comparison that made the axis names, else any derived value on it
+        named = [(self.policy.derived_by_name[x.name].label, x) for x in sides if isinstance(x, ir.DerivedRef)]
+        named += [(d.label, d.expr) for d in self.policy.derived if d.type.numeric]
+        for label, expr in named:
+            lin = self.linear(expr)
+            scale = lin.coeffs[0][1] / form[0][1] if lin.coeffs and lin.coeffs[0][0] == form[0][0] else 0
+            if scale > 0 and lin.coeffs == tuple((k, v * scale) for k, v in form):
+                return label, lin.const, scale
         if len(form) == 1 and form[0][1] == 1:
-            return self.facts[form[0][0]].label
-        return form_text(form)
+            return self.facts[form[0][0]].label, Fraction(0), Fraction(1)
+        return form_text(form), Fraction(0), Fraction(1)
 
     def _dependence(self) -> str | None:
         """None when the axes are linearly independent, else a description of the problem."""
@@ -253,6 +299,19 @@ class _Linear(ir.Visitor):
     def visit_Arith(self, e: ir.Arith) -> Linear:
         left, right = self.visit(e.left), self.visit(e.right)
         return left + right if e.op == "+" else left - right
+
+
+def _gcd(values: list[Fraction]) -> Fraction:
+    """The largest rational every one of `values` is a whole multiple of (and every
+    whole combination of them is a multiple of it: the lattice the form's values lie on)."""
+    num, den = 0, 1
+    for v in values:
+        v = abs(v)
+        num = math.gcd(num * v.denominator, v.numerator * den)
+        den = den * v.denominator
+        g = math.gcd(num, den)
+        num, den = num // g, den // g
+    return Fraction(num, den)
 
 
 def form_text(form: Form) -> str:

@@ -86,6 +86,9 @@ class _Expr(ir.Visitor):
         return literal(e.value)  # a set is a tuple of codes, in the order written
 
     def visit_Arith(self, e: ir.Arith) -> str:
+        if e.type.kind == "number":  # exact, whatever decimal context the app has set
+            self.g.roots.add("NUMBERS")
+            return f"NUMBERS.{'add' if e.op == '+' else 'subtract'}({self.visit(e.left)}, {self.visit(e.right)})"
         return f"{self.visit(e.left)} {e.op} {self.visit(e.right)}"
 
     def visit_Cmp(self, e: ir.Cmp) -> str:
@@ -157,7 +160,11 @@ class _Gen:
         self.decide()
         self.render()
         self.support()
-        return self.w.getvalue()
+        text = self.w.getvalue()
+        for module in ("datetime", "decimal"):  # imported only where a value of the policy needs it
+            if f"{module}." not in text.split(f"\nimport {module}\n", 1)[1]:
+                text = text.replace(f"\nimport {module}\n", "\n", 1)
+        return text
 
     def header(self) -> None:
         p, w = self.p, self.w

@@ -238,7 +238,7 @@ class _Sql:
 
     def typed(self, f: ir.Fact) -> str:
         """The fact's value in SQL terms: the enum (NULL outside it), BOOLEAN, microseconds
-        for instants, DOUBLE for numbers; NULL when the text does not read as one."""
+        for instants, DECIMAL(38, 9) for numbers; NULL when the text does not read as one."""
         col = self.raw(f)
         kind = f.type.kind
         enum = self.d.enum(f.codes) if kind == "enum" else None
@@ -274,7 +274,8 @@ class _Sql:
                 shape = f"({self.col(f)} IS NULL OR {shape})"
             return f"({typed} IS NOT NULL AND {shape})"
         if kind == "number" and f.name in self.direct:  # in range, and no place lost to the cast
-            return f"COALESCE(abs({typed}) < {_LIMIT} AND {typed} = {self.col(f)}, FALSE)"
+            test = f"COALESCE(abs({typed}) < {_LIMIT} AND {typed} = {self.col(f)}, FALSE)"
+            return f"({self.col(f)} IS NULL OR {test})" if f.has_default else test
         return f"({typed} IS NOT NULL)"
 
     def problem(self, f: ir.Fact) -> list[tuple[str, str]]:
@@ -303,7 +304,7 @@ class _Sql:
         elif kind == "number" and f.name in self.direct:
             out.append((guard + f"NOT COALESCE(abs({typed}) < {_LIMIT}, FALSE)",
                         f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))
-            out.append((guard + "TRUE", f"{f.name}: 소수점 아래는 9자리까지 씁니다"))
+            out.append((guard + f"NOT COALESCE({typed} = {self.col(f)}, FALSE)", f"{f.name}: 소수점 아래는 9자리까지 씁니다"))
         elif kind == "number":
             out.append((guard + f"NOT {self.d.full_match(col, _NUMBER_TEXT)}", f"{f.name}: 유한한 숫자여야 합니다"))
             out.append((guard + f"{self.d.full_match(col, _NUMBER_BIG)}", f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))
@@ -500,8 +501,8 @@ def check_columns(policy: ir.Policy, columns: list[str]) -> None:
         if f.name not in seen.values():
             near = difflib.get_close_matches(f.name, others, n=1, cutoff=0.85)
             if near:
-                raise ValueError(f"입력에 사실 `{f.name}` 의 열이 없고, 비슷한 열 {near[0]!r} 이 있습니다: 오타라면 열 이름을 "
-                                 f"`{f.name}` 로 고치세요 (사실이 아닌 열이면 다른 이름을 쓰세요)")
+                raise ValueError(f"입력에 사실 `{f.name}` 의 열이 없고, 비슷한 열 {quoted(near[0], '이/가')} 있습니다: 오타라면 "
+                                 f"열 이름을 {quoted(f.name, '으로/로')} 고치세요 (사실이 아닌 열이면 다른 이름을 쓰세요)")
     clash = [c for c in output_columns(policy) if c.casefold() in seen]
     if clash:
         raise ValueError(f"입력 열 이름이 결정 결과 열과 겹칩니다: {', '.join(seen[c.casefold()] for c in clash)}"

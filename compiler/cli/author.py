@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from .. import jsontext
 import sys
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from ..tools.explain import render_reply
 from ..tools.fmt import format_source
 from ..tools.load import decision_json, load, parse_assignments, read_json
 from ..tools.testing import report_json, report_text, run_file
+from ..korean import particle
 from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -44,7 +45,7 @@ def cmd_test(args) -> int:
             failed = POLICY_FAILS if run.policy_failed else EXIT_USAGE
             status = max(status, failed)
     if args.format == "json":
-        out(json.dumps([report_json(r) for r in runs if not r.diagnostics], ensure_ascii=False, indent=2))
+        out(jsontext.dumps([report_json(r) for r in runs if not r.diagnostics], indent=2))
     else:
         for run in runs:
             if not run.diagnostics:
@@ -74,7 +75,7 @@ def cmd_fmt(args) -> int:
             text, diags = format_source(source)
         if text is None:
             out(render_text(diags, {source.path: source} if source else {}), sys.stderr)
-            status = EXIT_USAGE
+            status = POLICY_FAILS  # as in every command: a policy that does not parse (or is not there)
             continue
         if text != source.text:
             changed.append(path)
@@ -129,7 +130,7 @@ def cmd_diff(args) -> int:
             out(f"policyc: {err}", sys.stderr)
             return EXIT_USAGE
     if args.format == "json":
-        out(json.dumps(diff_json(changes), ensure_ascii=False, indent=2))
+        out(jsontext.dumps(diff_json(changes), indent=2))
     else:
         out(diff_text(old_name, new_name, changes))
     if any(c.widens for c in changes):
@@ -179,7 +180,7 @@ def cmd_doc(args) -> int:
 
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
-        out(f"policyc: -o 에는 폴더를 줍니다. {folder} 는 파일입니다 (문서 파일 여러 개를 그 폴더에 씁니다)", sys.stderr)
+        out(f"policyc: -o 에는 폴더를 줍니다. {folder}{particle(str(folder), '은/는')} 파일입니다 (문서 파일 여러 개를 그 폴더에 씁니다)", sys.stderr)
         return EXIT_USAGE
     result, module = load(Path(args.policy), args.policy)
     if module is None:
@@ -203,7 +204,7 @@ def cmd_doc(args) -> int:
 
 def cmd_decide(args) -> int:
     def fail(name: str, problem: str) -> int:
-        out(json.dumps({"error": {"name": name, "problem": problem}}, ensure_ascii=False))
+        out(jsontext.dumps({"error": {"name": name, "problem": problem}}))
         return EXIT_USAGE
 
     result, module = load(Path(args.policy), args.policy)
@@ -228,5 +229,5 @@ def cmd_decide(args) -> int:
     except module.PolicyInputError as err:
         return fail(err.name, err.problem)
     answer["source_sha256"] = result.policy.source_sha256
-    out(json.dumps(answer, ensure_ascii=False))
+    out(jsontext.dumps(answer))
     return EXIT_OK

@@ -3,7 +3,7 @@ explain a diagnostic code or a decision."""
 
 from __future__ import annotations
 
-import json
+from .. import jsontext
 import sys
 from pathlib import Path
 
@@ -91,7 +91,7 @@ def cmd_explain(args) -> int:
         return EXIT_USAGE
     try:
         if args.format == "json":
-            out(json.dumps(explain_json(result, module, decision, context), ensure_ascii=False, indent=2))
+            out(jsontext.dumps(explain_json(result, module, decision, context), indent=2))
         else:
             out(explain_text(result, module, decision, context))
     except module.PolicyInputError as err:

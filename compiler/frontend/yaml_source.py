@@ -7,6 +7,8 @@ every schema error placed at the YAML line it is about.
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from importlib import resources
 
 import jsonschema
@@ -40,6 +42,9 @@ def node_span(path: str, node: yaml.Node) -> Span:
 _MAX_NODES = 200_000  # values once aliases (`*name`) are expanded: a few levels of them can mean billions
 
 
+_DECIMAL = re.compile(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?|[-+]?\.[0-9][0-9_]*([eE][-+]?[0-9]+)?")
+
+
 class _TooBig(Exception):
     pass
 
@@ -64,6 +69,8 @@ def to_data(node: yaml.Node, path: str, diags: list[Diagnostic], code: str, budg
         return [to_data(v, path, diags, code, budget) for v in node.value]
     if node.tag.endswith(":str"):
         return node.value
+    if node.tag.endswith(":float") and _DECIMAL.fullmatch(node.value):
+        return Decimal(node.value.replace("_", ""))  # 0.3 is the decimal 0.3, as in a policy
     try:  # numbers, booleans, null: kept as such for the schema
         return yaml.safe_load(yaml.serialize(node))
     except (yaml.YAMLError, ValueError, OverflowError):  # an unknown tag (!!python/object…): plain text

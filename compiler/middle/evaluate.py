@@ -4,7 +4,7 @@
                                 "<decision>": value, "rules": {decision: rule name}}
 
 `facts` are already-typed Python values (enum codes as str, bool, aware datetime,
-timedelta, int/Decimal/float); missing optional facts take their defaults. It does no
+timedelta, int/Decimal); missing optional facts take their defaults. It does no
 input validation: the generated module's own validation is tested separately. Used
 as the second implementation the generated code is tested against, input by input.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 from typing import Any, Mapping
 
+from ..runtime.support import NUMBERS, check_number
 from . import ir
 
 _CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
@@ -48,6 +49,8 @@ class Env(ir.Visitor):
 
     def visit_Arith(self, e: ir.Arith) -> Any:
         left, right = self.eval(e.left), self.eval(e.right)
+        if e.type.kind == "number":  # exactly, as decide() does
+            return NUMBERS.add(left, right) if e.op == "+" else NUMBERS.subtract(left, right)
         return left + right if e.op == "+" else left - right
 
     def visit_Cmp(self, e: ir.Cmp) -> bool:
@@ -74,11 +77,15 @@ class Env(ir.Visitor):
 
 
 def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
-    """Whether decide() takes these (typed) facts: every derived value can be computed (an
-    instant past year 9999 cannot) and every `require` holds."""
+    """Whether decide() takes these (typed) facts: each number is one it accepts (under
+    10**15, at most 9 places), every derived value can be computed (an instant past year
+    9999 cannot) and every `require` holds."""
     try:
+        for f in policy.facts:
+            if f.type.kind == "number" and f.name in facts:
+                check_number(f.name, facts[f.name])
         env = Env(policy, facts)
-    except (OverflowError, ValueError):
+    except (OverflowError, ValueError):  # PolicyInputError is a ValueError
         return False
     return all(env.eval(r.cond) for r in policy.requires)
 

@@ -45,19 +45,23 @@ class Type:
     item: str | None = None
 
     def __str__(self) -> str:
+        """The type as authors read it in messages: 기간(duration), 열거형 kind."""
         if self.kind == "enum":
-            return f"enum {self.enum}"
+            return f"열거형 {self.enum}"
         if self.kind == "set":
             return f"{self.enum} 값의 집합"
         if self.kind == "map":
             return f"{self.enum} -> {self.item} 표"
-        return self.kind
+        return f"{_KOREAN[self.kind]}({self.kind})" if self.kind in _KOREAN else self.kind
 
     @property
     def numeric(self) -> bool:
         """Ordered and measured on one axis: instants, durations, numbers."""
         return self.kind in ("timestamp", "duration", "number")
 
+
+_KOREAN = {"bool": "참거짓", "timestamp": "시각", "duration": "기간", "number": "숫자", "string": "문자열",
+           "tuple": "값 묶음"}
 
 BOOL, TIMESTAMP, DURATION, NUMBER, STRING = (Type("bool"), Type("timestamp"), Type("duration"),
                                              Type("number"), Type("string"))

@@ -18,13 +18,16 @@ import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from ..diagnostics import Diagnostic, Related
 from ..frontend import nodes as n
 from ..source import Named, Span, Text
 from . import ir
+from ..runtime.support import NUMBER_LIMIT
 from .ir import BOOL, DURATION, NUMBER, STRING, TIMESTAMP, Type
+from .values import EXACT_LIMIT
 from ..korean import particle, quoted
 from .names import suggest
 
@@ -91,6 +94,7 @@ class Resolver:
         self.values: dict[str, tuple[str, Type, Span]] = {}
         self.enums: dict[str, ir.Fact] = {}
         self.const_values: dict[str, Any] = {}
+        self.magnitudes: dict[str, Fraction] = {}  # per derived number: the largest size it can reach
 
     # ── reporting ──
     def error(self, code: str, span: Span, message: str, help_: str | None = None,
@@ -112,12 +116,13 @@ class Resolver:
     def run(self) -> Resolved:
         items = self.module.items
         self._header([i for i in items if isinstance(i, n.PolicyDecl)])
-        for item in items:
-            if isinstance(item, n.FactDecl):
-                self._fact(item)
+        declared = [(item, self._fact(item)) for item in items if isinstance(item, n.FactDecl)]
         for item in items:
             if isinstance(item, n.ConstDecl):
                 self._const(item)
+        for item, fact in declared:  # after the constants: a default may name one (`= LIMIT`)
+            if fact is not None:
+                self.out.facts.append(self._with_default(item, fact))
         for item in items:
             if isinstance(item, n.LetDecl):
                 self._let(item)
@@ -152,7 +157,8 @@ class Resolver:
             self.out.label = _text(h.label)
 
     # ── facts ──
-    def _fact(self, d: n.FactDecl) -> None:
+    def _fact(self, d: n.FactDecl) -> ir.Fact | None:
+        """The fact's name, type and values, declared; its default comes later."""
         if isinstance(d.type, n.EnumType):
             values, seen = [], {}
             for v in d.type.values:
@@ -165,7 +171,7 @@ class Resolver:
                 self.error("E0203", d.type.span, f"사실의 종류로 쓸 수 없습니다: `{kind}`",
                            suggest(kind, ir.FACT_KINDS + ("enum",)) or
                            "enum { ... }, bool, timestamp, duration, number 중 하나를 쓰세요")
-                return
+                return None
             values, typ = [], Type(kind)
         if d.name.name.casefold() in RESERVED_FACTS:
             self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 사실 이름으로 쓸 수 없습니다",
@@ -174,19 +180,22 @@ class Resolver:
                        decl_span=d.span)
         if typ.kind == "enum":
             self.enums[fact.name] = fact
+        if not self._declare(self.values, d.name, "이름", ("fact", typ, d.name.span)):
+            return None
+        return fact
+
+    def _with_default(self, d: n.FactDecl, fact: ir.Fact) -> ir.Fact:
         default, has_default = None, False
         if d.default is not None:
-            got = self._operand(d.default, typ)
+            got = self._operand(d.default, fact.type)
             if got is not None:
-                if got.type != typ or not isinstance(got, (ir.Value, ir.ConstRef)):
-                    self.error("E0305", d.default.span, f"기본값의 종류({got.type})가 사실의 종류({typ})와 다릅니다",
+                if got.type != fact.type or not isinstance(got, (ir.Value, ir.ConstRef)):
+                    self.error("E0305", d.default.span, f"기본값의 종류가 사실의 종류와 다릅니다: 사실은 {fact.type}, 기본값은 {got.type}",
                                "사실과 같은 종류의 값을 기본값으로 쓰세요")
                 else:
                     default = got.value if isinstance(got, ir.Value) else self.const_values[got.name]
                     has_default = True
-        if self._declare(self.values, d.name, "이름", ("fact", typ, d.name.span)):
-            self.out.facts.append(ir.Fact(fact.name, fact.label, typ, fact.values, default, has_default,
-                                          d.name.span, d.span))
+        return ir.Fact(fact.name, fact.label, fact.type, fact.values, default, has_default, fact.span, fact.decl_span)
 
     # ── constants ──
     def _const(self, d: n.ConstDecl) -> None:
@@ -249,6 +258,15 @@ class Resolver:
         expr = self._arith(d.expr)
         if expr is None:
             return
+        if expr.type.kind == "number":
+            largest = self._magnitude(expr)
+            if largest >= EXACT_LIMIT:
+                self.error("E0308", d.expr.span, f"{quoted(d.name.name, '은/는')} 10의 29제곱 이상이 될 수 있어 "
+                           "정확히 계산할 수 없습니다",
+                           "숫자 사실은 10의 15제곱 미만입니다. 같은 값을 여러 번 더하지 않았는지 보세요",
+                           f"최대 {len(str(int(largest)))}자리 수")
+                largest = Fraction(0)  # reported once, here: values built on it are not reported again
+            self.magnitudes[d.name.name] = largest
         if self._declare(self.values, d.name, "이름", ("derived", expr.type, d.name.span)):
             self.out.derived.append(ir.Derived(d.name.name, _text(d.label) or d.name.name, expr.type, expr,
                                                d.name.span, d.span))
@@ -265,6 +283,19 @@ class Resolver:
                        "시각 - 시각, 시각 ± 기간, 기간 ± 기간, 숫자 ± 숫자 만 됩니다")
             return None
         return ir.Arith(e.op, left, right, result, e.span)
+
+    def _magnitude(self, e: ir.Expr) -> Fraction:
+        """The largest size a number expression can reach: each number fact is under
+        10**15 (what decide() accepts), a sum adds sizes."""
+        if isinstance(e, ir.Arith):
+            return self._magnitude(e.left) + self._magnitude(e.right)
+        if isinstance(e, ir.FactRef):
+            return Fraction(NUMBER_LIMIT)
+        if isinstance(e, ir.DerivedRef):
+            return self.magnitudes[e.name]
+        if isinstance(e, ir.ConstRef):
+            return abs(Fraction(self.const_values[e.name]))
+        return abs(Fraction(e.value))
 
     def _require(self, d: n.RequireDecl) -> None:
         cond = self._cond(d.cond)
@@ -375,11 +406,15 @@ class Resolver:
             le, re_ = pair
             lt, rt = le.type, re_.type
             if lt != rt:
+                kinds = {lt.kind, rt.kind}
+                help_ = ("기간에는 단위를 붙여 씁니다: 15분, 3일, 72시간" if kinds == {"duration", "number"}
+                         else "시각과 시각의 차이는 기간입니다: `let 경과 = 나중 - 먼저` 로 두고 기간끼리 비교하세요"
+                         if kinds == {"timestamp", "duration"} else "같은 종류의 값끼리 비교하세요")
                 self.error("E0300", c.span, f"{lt}{particle(str(lt), '과/와')} {rt}{particle(str(rt), '은/는')} 비교할 수 없습니다",
-                           "같은 종류의 값끼리 비교하세요", "종류가 다른 비교")
+                           help_, "종류가 다른 비교")
                 return None
             if c.op not in ("=", "!=") and not lt.numeric:
-                self.error("E0301", c.span, f"{lt} 에는 크기 비교 `{c.op}` 를 쓸 수 없습니다",
+                self.error("E0301", c.span, f"{lt} 에는 크기 비교 {quoted(c.op, '을/를')} 쓸 수 없습니다",
                            "= 나 != 로 비교하세요" + (", 여러 값이면 `in {...}`" if lt.kind == "enum" else ""))
                 return None
             if lt.kind in ("set", "map", "tuple"):

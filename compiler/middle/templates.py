@@ -89,7 +89,7 @@ class _Checker:
                 if ctx is not None and ctx.personal and var not in o.discloses:
                     self.error("E0505", self._find(t, var),
                                f"결과 `{o.name}` 의 답변이 개인정보 {quoted(var, '을/를')} 보여 주지만 공개한다고 선언하지 않았습니다",
-                               f"결과 선언에 `discloses {var}` 를 더하거나, 답변에서 `{var}` 를 빼세요",
+                               f"결과 선언에 {quoted('discloses ' + var, '을/를')} 더하거나, 답변에서 {quoted(var, '을/를')} 빼세요",
                                "공개 선언 없이 보여 주는 개인정보",
                                (Related(o.span, "이 결과"),))
             needs = tuple(c.name for c in self.r.contexts if c.name in used)
@@ -165,7 +165,7 @@ class _Checker:
                 pair = _PAIRS.get(particle.replace("(", "").replace(")", ""), None) or _PAIRS.get(particle, "은/는")
                 span = self._line_span(t, i, m.group(0))
                 span = type(span)(span.file, span.line, span.end_column - len(particle), span.line, span.end_column)
-                self.diags.append(Diagnostic("W0607", span, f"값 뒤에 조사 `{particle}` 를 직접 썼습니다",
+                self.diags.append(Diagnostic("W0607", span, f"값 뒤에 조사 {quoted(particle, '을/를')} 직접 썼습니다",
                                              f"값에 따라 조사가 달라집니다: {{{{ {m.group('expr').strip()} | josa(\"{pair}\") }}}}",
                                              "직접 쓴 조사"))
 

@@ -1,11 +1,13 @@
 """IR values as numbers and as text: what the back ends, the analysis and the tools share.
 
     to_number(value) -> Fraction       instants and durations in microseconds, exactly
-    from_micros(kind, n, offset)       the inverse, for timestamps and durations
+    from_micros(kind, n, offset)       the inverse (numbers as int or Decimal)
+    fraction_text(q)                   0.3, 2.125: a rational as a decimal
     duration_text(td)                  3d12h, 90s, 1d500000us (the policy language's spelling)
     korean_duration(micros)            3일 12시간 (what authors read)
     instant_text(when)                 2023-07-03 14:00 (+09:00)
     offset_micros(value)               a constant instant's UTC offset in microseconds
+    value_text(value)                  예, 3일, 2023-07-03 14:00 (+09:00), 0.3: one value as authors read it
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+from ..runtime.support import number_text
+
+# every number a policy computes stays under this size (resolve.py proves it, E0308), so
+# with at most 9 places it has at most 38 digits: exact in DECIMAL(38, 9) and in
+# runtime.support.NUMBERS
+EXACT_LIMIT = 10 ** 29
+NUMBER_STEP = Fraction(1, 10 ** 9)  # numbers have at most 9 places
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 US = dt.timedelta(microseconds=1)
@@ -35,12 +45,25 @@ def to_number(value: Any) -> Fraction:
 
 def from_micros(kind: str, value: Fraction, offset: dt.tzinfo = dt.timezone.utc) -> Any:
     """A value of `kind` from its number: an instant (shown in `offset`), a duration, or
-    a number (int when whole)."""
+    a number (int when whole, else an exact Decimal, rounded to 9 places if it must be)."""
     if kind == "timestamp":
         return (EPOCH + round(value) * US).astimezone(offset)
     if kind == "duration":
         return round(value) * US
-    return int(value) if value.denominator == 1 else float(value)
+    if value.denominator == 1:
+        return int(value)
+    return Decimal(fraction_text(round(value / NUMBER_STEP) * NUMBER_STEP))  # exact on the 10**-9 grid
+
+
+def fraction_text(value: Fraction) -> str:
+    """A rational as a decimal: exact when it has a finite decimal form (0.3, 2.125),
+    else to 9 places after the point."""
+    places = next((k for k in range(40) if (value * 10 ** k).denominator == 1), None)
+    if places is None:
+        return f"{float(value):.9f}".rstrip("0")
+    whole = value.numerator * 10 ** places // value.denominator
+    sign, digits = ("-" if whole < 0 else ""), str(abs(whole)).rjust(places + 1, "0")
+    return sign + (digits if not places else f"{digits[:-places]}.{digits[-places:]}")
 
 
 def offset_micros(value: Any) -> int:
@@ -83,3 +106,14 @@ def instant_text(when: dt.datetime) -> str:
         text = when.isoformat(sep=" ")[:26]
     zone = when.strftime("%z")
     return f"{text} ({zone[:3]}:{zone[3:]})"
+
+
+def value_text(value: Any) -> str:
+    """One fact or constant value as authors read it (an enum value is its code here)."""
+    if isinstance(value, bool):
+        return "예" if value else "아니오"
+    if isinstance(value, dt.timedelta):
+        return korean_duration(value // US)
+    if isinstance(value, dt.datetime):
+        return instant_text(value)
+    return number_text(value) if isinstance(value, Decimal) else str(value)

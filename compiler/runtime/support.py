@@ -13,7 +13,10 @@ import datetime as _dt
 import math as _math
 import re as _re
 from collections.abc import Mapping as _Mapping
+from decimal import Context as _Context
 from decimal import Decimal as _Decimal
+from decimal import Inexact as _Inexact
+from decimal import InvalidOperation as _InvalidOperation
 
 
 
@@ -178,11 +181,39 @@ def check_number(name, value):
         raise _absent(name)
     else:
         raise PolicyInputError(name, f"유한한 숫자여야 합니다: {_describe(value)}")
-    if not -NUMBER_LIMIT < number < NUMBER_LIMIT:
+    if not -NUMBER_LIMIT < number < NUMBER_LIMIT:  # Decimal comparisons are exact, whatever the context
         raise PolicyInputError(name, f"숫자가 너무 큽니다 (10의 15제곱 미만): {_describe(value)}")
-    if kind is not int and number.normalize().as_tuple().exponent < -NUMBER_PLACES:
+    if kind is not int and _places(number) > NUMBER_PLACES:
         raise PolicyInputError(name, f"소수점 아래는 {NUMBER_PLACES}자리까지 씁니다: {_describe(value)}")
     return number
+
+
+def _places(number):
+    """Digits after the point a Decimal needs (1.50 needs 1), read from its digits alone:
+    normalize() would round them in the caller's decimal context first."""
+    _, digits, exponent = number.as_tuple()
+    if not any(digits):
+        return 0
+    zeros = 0
+    while zeros < len(digits) - 1 and digits[-1 - zeros] == 0:
+        zeros += 1
+    return max(0, -(exponent + zeros))
+
+
+# Sums and differences of numbers: exact, and the same whatever decimal context the app
+# has set. The compiler proves every value a policy computes stays under 10**29 with at
+# most 9 places (38 digits, what SQL's DECIMAL(38, 9) holds); a result that still needed
+# rounding would raise Inexact, never come out rounded.
+NUMBERS = _Context(prec=40, Emax=99, Emin=-99, traps=[_Inexact, _InvalidOperation])
+
+
+def number_text(value):
+    """A number as replies and reports print it: 1000 for 1E+3, 0.0000001 for 1E-7,
+    1.50 as given, 0 for -0."""
+    if type(value) is _Decimal:
+        text = format(value, "f")
+        return text[1:] if text.startswith("-") and not value else text
+    return str(value)
 
 
 _DURATION = _re.compile(r"([0-9]{1,15}(일|시간|분|초|ms|us|d|h|m|s))+")  # ASCII digits: `٣d` is no duration
@@ -313,7 +344,7 @@ def josa(value, particle):
     `particle` is written "받침 있을 때/없을 때": 은/는, 이/가, 을/를, 과/와, 으로/로, 이라고/라고, 이나/나.
     Uses hangulpy, with three fixes: a trailing parenthesis is skipped (서울(본사)은),
     a phone-like number is read digit by digit (…5678은), and 과/와 is accepted."""
-    text = str(value)
+    text = number_text(value)
     if not text:
         raise PolicyInputError("josa", "빈 값 뒤에는 조사를 붙일 수 없습니다")
     word = _without_trailing_parens(text)
@@ -328,20 +359,25 @@ def josa(value, particle):
         raise PolicyInputError("josa", f"조사를 고를 수 없습니다: {_describe(text)} {particle}") from None
 
 
+# the days and hours filters divide (8시간 is 0.333… days): in their own context, so an
+# app's decimal settings never change a reply
+_SHOWN = _Context(prec=28)
+
+
 def whole_days(value):
     """A duration as a number of days: 14 for 14일, 3.5 for 84시간."""
     if not isinstance(value, _dt.timedelta):
         raise PolicyInputError("days", f"기간이 아닙니다: {_describe(value)}")
-    days = _Decimal(value // _dt.timedelta(microseconds=1)) / _Decimal(86_400_000_000)
-    return int(days) if days == days.to_integral_value() else days.normalize()
+    days = _SHOWN.divide(value // _dt.timedelta(microseconds=1), 86_400_000_000)
+    return int(days) if days == days.to_integral_value() else _SHOWN.normalize(days)
 
 
 def whole_hours(value):
     """A duration as a number of hours: 72 for 3일."""
     if not isinstance(value, _dt.timedelta):
         raise PolicyInputError("hours", f"기간이 아닙니다: {_describe(value)}")
-    hours = _Decimal(value // _dt.timedelta(microseconds=1)) / _Decimal(3_600_000_000)
-    return int(hours) if hours == hours.to_integral_value() else hours.normalize()
+    hours = _SHOWN.divide(value // _dt.timedelta(microseconds=1), 3_600_000_000)
+    return int(hours) if hours == hours.to_integral_value() else _SHOWN.normalize(hours)
 
 
 FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours}
@@ -374,6 +410,7 @@ def make_environment(loader, filters):
 
     env = ReplySandbox(
         loader=loader,
+        finalize=number_text,  # 1000, not 1E+3
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,

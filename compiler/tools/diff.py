@@ -13,12 +13,15 @@ something the old did not is a widening.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
 from ..analysis.regions import Region, Regions
 from ..middle import ir
 from ..middle.evaluate import requirements_hold
+from ..middle.values import value_text
+from .. import jsontext
 from ..korean import quoted
 
 
@@ -41,11 +44,12 @@ class Change:
     example: dict
     before: Side
     after: Side
+    absent: tuple[str, ...] = ()  # optional facts the example leaves out (their default changed)
 
     @property
     def key(self):
         return (self.before.outcome, self.after.outcome, tuple(self.widens), self.kind,
-                self.before.rule, self.after.rule)
+                self.before.rule, self.after.rule, self.absent)
 
 
 def facts_differ(old: ir.Policy, new: ir.Policy) -> list[str]:
@@ -82,9 +86,60 @@ def _side(policy: ir.Policy, module, typed: dict) -> Side:
 
 
 def diff_policies(old: ir.Policy, new: ir.Policy, old_module, new_module) -> list[Change]:
-    regions = Regions.of_versions(old, new)  # ValueError when the two cannot share one exact space
-    fired = {d.name: regions.rule_regions(d) for d in regions.policy.decisions}
+    """Every kind of difference, with facts given; then, for each set of optional facts
+    whose default changed, with those facts left out (the app relies on the default)."""
     changes: dict[tuple, Change] = {}
+    _walk(old, new, old_module, new_module, (), changes)  # ValueError when no one exact space holds both
+    changed = changed_defaults(old, new)
+    subsets = [c for k in range(1, len(changed) + 1) for c in itertools.combinations(changed, k)]
+    if len(changed) > 4:  # 2**n walks: each default alone, and all of them left out
+        subsets = [(name,) for name in changed] + [tuple(changed)]
+    for absent in subsets:
+        _walk(_defaulted(old, absent), _defaulted(new, absent), old_module, new_module, absent, changes)
+    return sorted(changes.values(), key=lambda c: (not c.widens, c.kind != "outcome", str(c.key)))
+
+
+def changed_defaults(old: ir.Policy, new: ir.Policy) -> list[str]:
+    """Optional facts, in both versions, whose default value differs."""
+    before = {f.name: f for f in old.facts}
+    return [f.name for f in new.facts if f.has_default and f.name in before and before[f.name].has_default
+            and (before[f.name].default, type(before[f.name].default)) != (f.default, type(f.default))]
+
+
+def _defaulted(policy: ir.Policy, absent: tuple[str, ...]) -> ir.Policy:
+    """The policy as it decides when the facts in `absent` are left out: each written as
+    its default value."""
+    facts = {f.name: f for f in policy.facts if f.name in absent}
+
+    def put(x: ir.Expr) -> ir.Expr | None:
+        if isinstance(x, ir.FactRef) and x.name in facts:
+            return ir.Value(facts[x.name].default, x.type, x.span)
+        return None
+
+    def written(e: ir.Expr | None) -> ir.Expr | None:
+        return None if e is None else ir.transform(e, put)
+
+    return dataclasses.replace(
+        policy,
+        derived=tuple(dataclasses.replace(d, expr=written(d.expr)) for d in policy.derived),
+        requires=tuple(dataclasses.replace(r, cond=written(r.cond)) for r in policy.requires),
+        decisions=tuple(dataclasses.replace(d, rules=tuple(dataclasses.replace(r, cond=written(r.cond),
+                                                                                 output=written(r.output))
+                                                           for r in d.rules)) for d in policy.decisions))
+
+
+def _left_out(before: ir.Fact, after: ir.Fact) -> str:
+    """`회원: 주지 않음 (기본값 아니오 → 예)`"""
+    def shown(fact: ir.Fact) -> str:
+        labels = {v.code: v.label for v in fact.values}
+        return labels.get(fact.default, value_text(fact.default))
+    return f"{after.label}: 주지 않음 (기본값 {shown(before)} → {shown(after)})"
+
+
+def _walk(old: ir.Policy, new: ir.Policy, old_module, new_module, absent: tuple[str, ...],
+          changes: dict[tuple, Change]) -> None:
+    regions = Regions.of_versions(old, new)
+    fired = {d.name: regions.rule_regions(d) for d in regions.policy.decisions}
     # walk the pairs of (old rule, new rule) of the first decision of each version, then
     # split each meeting region by the other decisions' rules, so every decision is compared
     pieces: list[Region] = [regions.everything]
@@ -95,20 +150,26 @@ def diff_policies(old: ir.Policy, new: ir.Policy, old_module, new_module) -> lis
                   for after in fired[f"new:{name}"] if (both := part & after)]
     # tables may differ by key: one piece per value of every enum fact a table lookup reads
     keys = sorted({x.key.name for p in (old, new) for d in p.decisions for r in d.rules
-                   for x in ir.walk(r.output) if isinstance(x, ir.Lookup)})
+                   for x in ir.walk(r.output) if isinstance(x, ir.Lookup) and isinstance(x.key, ir.FactRef)})
+    left_out = ", ".join(_left_out(old.facts_by_name[name], new.facts_by_name[name]) for name in absent)
     for piece in pieces:
         for part in piece.split(keys):
             as_json, typed = part.example()
+            for name in absent:  # the app leaves them out: each version takes its own default
+                as_json.pop(name, None)
+                typed.pop(name, None)
             if not requirements_hold(new, typed) or not requirements_hold(old, typed):
                 continue
             before, after = _side(old, old_module, typed), _side(new, new_module, typed)
-            change = _compare(before, after, part.describe(), as_json)
+            situation = part.describe()
+            if left_out:  # "모든 경우" adds nothing after what was left out
+                situation = left_out if situation == "모든 경우" else f"{left_out}, {situation}"
+            change = _compare(before, after, situation, as_json, absent)
             if change is not None and change.key not in changes:
                 changes[change.key] = change
-    return sorted(changes.values(), key=lambda c: (not c.widens, c.kind != "outcome", str(c.key)))
 
 
-def _compare(before: Side, after: Side, situation: str, example: dict) -> Change | None:
+def _compare(before: Side, after: Side, situation: str, example: dict, absent: tuple[str, ...]) -> Change | None:
     widens = sorted(set(after.discloses) - set(before.discloses))
     if before.outcome != after.outcome:
         kind = "outcome"
@@ -122,7 +183,7 @@ def _compare(before: Side, after: Side, situation: str, example: dict) -> Change
         kind = "reply"
     else:
         return None
-    return Change(kind, widens, situation, example, before, after)
+    return Change(kind, widens, situation, example, before, after, absent)
 
 
 _KIND_KO = {"outcome": "결과가 바뀜", "discloses": "공개가 바뀜", "actions": "조치가 바뀜",
@@ -141,8 +202,6 @@ def _side_text(label: str, side: Side) -> list[str]:
 
 
 def report_text(old_name: str, new_name: str, changes: list[Change]) -> str:
-    import json
-
     if not changes:
         return f"{old_name} → {new_name}: 결정이 모두 같습니다 (바뀐 경우 없음)\n"
     widening = [c for c in changes if c.widens]
@@ -156,7 +215,7 @@ def report_text(old_name: str, new_name: str, changes: list[Change]) -> str:
             lines += ["", title]
             group = title
         lines.append(f"  경우: {c.situation}")
-        lines.append(f"  예: {json.dumps(c.example, ensure_ascii=False)}")
+        lines.append(f"  예: {jsontext.dumps(c.example)}")
         lines += _side_text("이전", c.before)
         lines += _side_text("이후", c.after)
     return "\n".join(lines) + "\n"
@@ -165,6 +224,6 @@ def report_text(old_name: str, new_name: str, changes: list[Change]) -> str:
 def report_json(changes: list[Change]) -> list[dict]:
     from .load import jsonable
 
-    return [{"kind": c.kind, "widens": c.widens, "situation": c.situation, "example": c.example,
+    return [{"kind": c.kind, "widens": c.widens, "situation": c.situation, "example": c.example, "absent": list(c.absent),
              "before": jsonable(dataclasses.asdict(c.before)), "after": jsonable(dataclasses.asdict(c.after))}
             for c in changes]

@@ -10,7 +10,6 @@ policy's comments) and a flow picture of each decision, drawn by Graphviz."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 import shutil
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..analysis.regions import Regions
 from ..middle import ir
-from ..middle.values import instant_text, korean_duration
+from ..middle.values import value_text
 from ..pipeline import Result
 from .diff import sample_context
 
@@ -48,17 +47,11 @@ class _Words(ir.Visitor):
         self.consts = policy.consts_by_name
 
     def value(self, v) -> str:
-        if isinstance(v, bool):
-            return "예" if v else "아니오"
-        if isinstance(v, dt.timedelta):
-            return korean_duration(v // dt.timedelta(microseconds=1))
-        if isinstance(v, dt.datetime):
-            return instant_text(v)
         if isinstance(v, tuple) and v and isinstance(v[0], tuple):
             return ", ".join(f"{k}: {x}" for k, x in v)
         if isinstance(v, tuple):
             return ", ".join(v)
-        return str(v)
+        return value_text(v)
 
     def const_value(self, c: ir.Const) -> str:
         """A constant in labels: sets and table keys by their enum labels, in enum order."""
@@ -309,7 +302,9 @@ def render_svg(dot: str) -> str:
 
 # markup wherever it stands; `_` only at a word's edge (inside a word, as in driver_info, it is not)
 _MD_SPECIAL = re.compile(r"([\\*\[\]|~]|(?<!\w)_|_(?!\w))")
-_MD_START = re.compile(r"^(\s*)([#+-]|\d+\.)")   # markup at the start of a line
+# markup at the start of a line: a heading or bullet mark, or the `.`/`)` of "1. " (a
+# backslash before a digit is no escape: it would be shown)
+_MD_START = re.compile(r"^(\s*)(?:([#+-])|(\d+)([.)])(?=\s|$))")
 
 
 def _md(text: str, cell: bool = False) -> str:
@@ -328,7 +323,7 @@ def _md(text: str, cell: bool = False) -> str:
         else:
             escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(part, quote=False))
             out.append(escaped.replace("`", "\\`") if unpaired else escaped)
-    return _MD_START.sub(r"\1\\\2", "".join(out))
+    return _MD_START.sub(lambda m: m[1] + ("\\" + m[2] if m[2] else m[3] + "\\" + m[4]), "".join(out))
 
 
 def _fence(text: str) -> str:

@@ -15,8 +15,8 @@ from ..middle import ir
 from ..middle.evaluate import Env
 from ..middle.values import korean_duration
 from ..pipeline import Result
-from ..runtime.support import josa
 from .load import decision_json, jsonable
+from ..korean import particle
 
 
 @dataclass
@@ -93,7 +93,7 @@ def explain_text(result: Result, module, decision, context: dict) -> str:
         lines.append("")
         title = f"결정 {dt_.name}" + (f" ({dt_.label})" if dt_.label else "")
         fired = dt_.rules[-1]
-        lines.append(f"{title}: 규칙 {josa(fired.name, '이/가')} 정했습니다 — {policy.source_path}:{fired.line}")
+        lines.append(f"{title}: 규칙 {fired.name}{particle(fired.name, '이/가')} 정했습니다 — {policy.source_path}:{fired.line}")
         lines.append(f"  {fired.line} | {source.line(fired.line).strip()}")
         earlier = dt_.rules[:-1]
         if earlier:

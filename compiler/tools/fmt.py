@@ -16,6 +16,7 @@ from ..frontend import literals
 from ..frontend import nodes as n
 from ..frontend.parser import parse_with_comments
 from ..source import SourceFile
+from ..korean import particle
 
 WIDTH = 80  # display columns: a Hangul syllable counts two
 
@@ -359,6 +360,6 @@ def format_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
         why = "다시 읽은 결과가 원래와 다릅니다" if again is not None else "다시 읽을 수 없습니다"
         if missing:
             why = f"주석 {missing}개를 둘 자리를 찾지 못했습니다"
-        raise FormatBug(f"fmt 가 {source.path} 를 안전하게 정리하지 못해 그대로 둡니다 ({why}). "
+        raise FormatBug(f"fmt 가 {source.path}{particle(source.path, '을/를')} 안전하게 정리하지 못해 그대로 둡니다 ({why}). "
                         "policyc 의 버그입니다: 이 파일을 첨부해 알려 주세요")
     return text, []

@@ -74,7 +74,15 @@ def _disclosure_case(policy: ir.Policy, outcome_sql: str) -> str:
     return f"CASE {outcome_sql} {whens} ELSE []::VARCHAR[] END"
 
 
+def _needs_outcomes(*policies: ir.Policy) -> None:
+    for p in policies:
+        if p.main is None:
+            raise ValueError(f"정책 `{p.name}` 에는 결과(outcome)를 내는 결정이 없어 티켓별 결과를 견줄 수 없습니다. "
+                             "값만 내는 정책은 `policyc batch` 로 결정을 모두 보세요")
+
+
 def impact(old: ir.Policy, new: ir.Policy, input_path: Path, examples: int = 3) -> tuple[int, list[ImpactRow]]:
+    _needs_outcomes(old, new)
     with duckdb_session() as (con, folder):
         return _impact(con, folder, old, new, input_path, examples)
 
@@ -103,6 +111,7 @@ def _impact(con, folder: Path, old: ir.Policy, new: ir.Policy, input_path: Path,
 
 
 def audit(policy: ir.Policy, input_path: Path, recorded: str, examples: int = 3) -> tuple[int, list[AuditRow]]:
+    _needs_outcomes(policy)
     with duckdb_session() as (con, folder):
         return _audit(con, folder, policy, input_path, recorded, examples)
 

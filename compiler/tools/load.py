@@ -28,7 +28,8 @@ def load(path: Path, shown_as: str | None = None) -> tuple[Result, types.ModuleT
 
 
 def jsonable(value: Any) -> Any:
-    """Decision values as JSON: sets sorted, tuples as lists, instants and durations as text."""
+    """Decision values as JSON: sets sorted, tuples as lists, instants and durations as
+    text, numbers as they are (for jsontext.dumps)."""
     if isinstance(value, (frozenset, set)):
         return sorted(jsonable(v) for v in value)
     if isinstance(value, (tuple, list)):
@@ -39,9 +40,7 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return duration_text(value)
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    return value  # numbers stay exact: jsontext writes a Decimal as the JSON number it is
 
 
 def decision_json(policy, decision) -> dict[str, Any]:
@@ -57,12 +56,13 @@ def decision_json(policy, decision) -> dict[str, Any]:
 
 
 def read_json(text: str) -> Any:
-    """JSON text as Python values; ValueError (with the line and column) for text that is
-    not JSON, or that nests deeper than Python's recursion limit ([[[[...)."""
+    """JSON text as Python values, numbers with a point as exact Decimals (0.3 is 0.3);
+    ValueError (with the line and column) for text that is not JSON, or that nests deeper
+    than Python's recursion limit ([[[[...)."""
     import json
 
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as err:
         raise ValueError(f"JSON 을 읽을 수 없습니다 ({err.lineno}행 {err.colno}열: {err.msg})") from None
     except RecursionError:

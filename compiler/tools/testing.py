@@ -155,6 +155,10 @@ def _unknown_expectation(policy: ir.Policy, expect: dict) -> tuple[str, str | No
         if key not in _EXPECT_KEYS and key not in values:
             return key, None, suggest(key, list(_EXPECT_KEYS) + sorted(values)) or (
                 f"{', '.join(_EXPECT_KEYS + tuple(sorted(values)))} 중에서 쓰세요")
+    if policy.main is None:  # no outcome: no reply, no rule of an outcome decision, nothing disclosed
+        for key in ("outcome", "rule", "reply_contains", "reply_excludes", "discloses", "actions"):
+            if key in expect:
+                return key, None, "이 정책에는 결과(outcome)를 내는 결정이 없습니다. 값 결정은 그 이름으로 기대하세요"
     known = {"outcome": list(policy.outcomes_by_name),
              "rule": [r.name for r in policy.main.rules] if policy.main else [],
              "discloses": [c.name for c in policy.contexts if c.personal],
