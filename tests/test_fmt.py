@@ -91,3 +91,14 @@ def test_cli_never_writes_broken_text(tmp_path: Path):
     assert broken.read_bytes() == before
     missing = run("fmt", str(tmp_path / "nowhere.policy"))
     assert missing.returncode == 1 and "E0001" in missing.stderr
+
+
+def test_a_comment_between_an_enum_value_and_its_label_is_kept(tmp_path: Path):
+    """Issue 10, item 20: valid text fmt once called a bug in itself."""
+    path = tmp_path / "enum.policy"
+    path.write_text('policy enum "e"\nfact k "k": enum {\n  a # 주석 사이\n    "가"\n  b "나"\n}\n'
+                    'outcome y "y" { reply "y" }\ndecision d (first) { otherwise y }\n', encoding="utf-8")
+    result = run("fmt", str(path))
+    assert result.returncode == 0, result.stderr
+    text = path.read_text(encoding="utf-8")
+    assert "# 주석 사이" in text and '"가"' in text and run("fmt", "--check", str(path)).returncode == 0
