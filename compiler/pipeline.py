@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis.checks import analyze
+from .middle.guards import check as check_guards
 from .analysis.unused import unused
 from .diagnostics import Diagnostic, has_errors, sort_key
 from .frontend.bidi import bidi_controls
@@ -208,6 +209,9 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -
     if has_errors(diags):
         return _finish(None, diags, sources, comments)
     policy = lower(resolved, replies, snippets, shown_as, digest.hexdigest())
+    diags += check_guards(policy)
+    if has_errors(diags):
+        return _finish(None, diags, sources, comments)
     if not analysis:
         return _finish(policy, diags, sources, comments)
     diags += unused(policy)

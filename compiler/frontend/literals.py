@@ -90,3 +90,41 @@ def read_timestamp(raw: str) -> tuple[dt.datetime, Problem]:
     except ValueError:
         return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), (
             f"없는 날짜나 시각입니다: `{raw}`", "월은 01~12, 일은 그 달의 날짜, 시는 00~23, 분은 00~59 입니다")
+
+
+def read_money(raw: str) -> tuple[int, Problem]:
+    """20,000원 -> 20000 (whole won; commas only in groups of three)."""
+    digits = raw[:-1].replace(",", "")
+    if len(digits.lstrip("0")) > NUMBER_INTEGER_DIGITS:
+        shown = raw if len(raw) <= 40 else raw[:37] + "…"
+        return 0, (f"금액이 너무 큽니다: `{shown}` (정수 {NUMBER_INTEGER_DIGITS}자리까지)", "금액이 맞는지 확인하세요")
+    return int(digits), None
+
+
+def read_percent(raw: str) -> tuple[Decimal, Problem]:
+    """30% -> Decimal('0.3'): a percentage is the number it stands for."""
+    value, problem = read_number(raw[:-1])
+    if problem:
+        return Decimal(0), problem
+    sign, digits, exponent = Decimal(value).as_tuple()
+    return Decimal((sign, digits, exponent - 2)), None  # exact, whatever the decimal context
+
+
+def grouped_number_problem(raw: str) -> tuple[int, Problem]:
+    plain = raw.replace(",", "")
+    return int(plain), (f"숫자에는 쉼표를 쓰지 않습니다: `{raw}`",
+                        f"`{plain}` 으로 쓰세요. 금액이면 `{raw}원` 입니다 (`min(5, 100)` 처럼 값을 나누는 쉼표라면 뒤에 한 칸 띄우세요)")
+
+
+def read_date(raw: str) -> tuple[dt.date, Problem]:
+    try:
+        return dt.date.fromisoformat(raw), None
+    except ValueError:
+        return dt.date(1970, 1, 1), (f"없는 날짜입니다: `{raw}`", "월은 01~12, 일은 그 달의 날짜입니다")
+
+
+def read_time(raw: str) -> tuple[dt.time, Problem]:
+    try:
+        return dt.time.fromisoformat(raw), None
+    except ValueError:
+        return dt.time(0), (f"없는 시각입니다: `{raw}`", "시는 00~23, 분과 초는 00~59 입니다 (자정은 00:00)")

@@ -59,7 +59,41 @@ class BoolLit:
     span: Span = _span()
 
 
-Literal = Union[StringLit, NumberLit, DurationLit, TimestampLit, BoolLit]
+@dataclass(frozen=True)
+class MoneyLit:
+    """20,000원: whole won."""
+
+    value: int
+    text: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PercentLit:
+    """30%: the number 0.3."""
+
+    value: Decimal
+    text: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class DateLit:
+    value: dt.date
+    text: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TimeLit:
+    """A time of day: 22:00."""
+
+    value: dt.time
+    text: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+Literal = Union[StringLit, NumberLit, DurationLit, TimestampLit, BoolLit, MoneyLit, PercentLit, DateLit, TimeLit]
 
 
 @dataclass(frozen=True)
@@ -75,44 +109,92 @@ class SetLit:
 
 
 @dataclass(frozen=True)
+class WindowLit:
+    """22:00..04:00: the times of day from the first (included) to the second (not
+    included), across midnight when the second is earlier."""
+
+    start: TimeLit
+    end: TimeLit
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Binary:
-    op: str  # "+" | "-"
+    op: str  # "+" | "-" | "*" | "/"
     left: "Expr"
     right: "Expr"
     span: Span = _span()
 
 
-Operand = Union[NameRef, SetLit, StringLit, NumberLit, DurationLit, TimestampLit, BoolLit]
-Expr = Union[Operand, Binary]
-
-
 @dataclass(frozen=True)
-class Compare:
-    op: str  # = != < <= > >=
-    left: Operand
-    right: Operand
+class Negate:
+    operand: "Expr"
     span: Span = _span()
 
 
 @dataclass(frozen=True)
-class InSet:
-    item: Operand
-    set: Operand
+class Filtered:
+    """`pets where weight >= 15`: a list argument with a condition on its items."""
+
+    item: "Expr"
+    cond: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Call:
+    """`min(a, b)`, `count(pets where assistance)`, `time_of(departed_at)`."""
+
+    func: Ident
+    args: tuple["Expr", ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Field:
+    """`pets.weight`: a field of each item of a list (or of the one item `first` finds)."""
+
+    base: "Expr"
+    name: Ident
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class IfElse:
+    cond: "Expr"
+    then: "Expr"
+    else_: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class IsGiven:
+    """`paid is given` (or `is missing`, negated): whether an optional value is there."""
+
+    operand: "Expr"
     negated: bool = False
     span: Span = _span()
 
 
 @dataclass(frozen=True)
-class Truth:
-    """A bare bool operand used as a condition (`when paid then ...`)."""
+class Compare:
+    op: str  # = != < <= > >=
+    left: "Expr"
+    right: "Expr"
+    span: Span = _span()
 
-    operand: Operand
+
+@dataclass(frozen=True)
+class InSet:
+    item: "Expr"
+    set: "Expr"
+    negated: bool = False
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Not:
-    operand: "Cond"
+    operand: "Expr"
     span: Span = _span()
 
 
@@ -130,7 +212,9 @@ class Or:
     span: Span = _span()
 
 
-Cond = Union[Compare, InSet, Truth, Not, And, Or]
+Operand = Union[NameRef, SetLit, WindowLit, Literal]
+Expr = Union[Operand, Binary, Negate, Call, Filtered, Field, IfElse, IsGiven, "Compare", "InSet", "Not", "And", "Or"]
+Cond = Expr  # a condition is an expression of type bool
 
 
 # ── declarations ───────────────────────────────────────────────────────
@@ -154,7 +238,16 @@ class NamedType:
     span: Span = _span()
 
 
-TypeRef = Union[EnumType, NamedType]
+@dataclass(frozen=True)
+class ListType:
+    """`list of pet (max 5)`: at most `max` items of the record `item`."""
+
+    item: Ident
+    max: NumberLit | None = None
+    span: Span = _span()
+
+
+TypeRef = Union[EnumType, NamedType, ListType]
 
 
 @dataclass(frozen=True)
@@ -165,11 +258,33 @@ class PolicyDecl:
 
 
 @dataclass(frozen=True)
+class ZoneDecl:
+    """`zone "Asia/Seoul"`: the zone a timestamp's date and time of day are read in."""
+
+    name: StringLit
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class FactDecl:
+    """A fact; a field of a record is one too. `default` makes it optional with that value,
+    `optional` optional with no value (usable only where the policy checked it is given)."""
+
     name: Ident
     label: StringLit | None
     type: TypeRef
-    default: Operand | None = None
+    default: "Expr | None" = None
+    optional: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class RecordDecl:
+    """`record pet "반려동물" { weight "몸무게": number ... }`: the items of a list fact."""
+
+    name: Ident
+    label: StringLit | None
+    fields: tuple[FactDecl, ...]
     span: Span = _span()
 
 
@@ -219,9 +334,35 @@ class ContextDecl:
 
 
 @dataclass(frozen=True)
+class Param:
+    name: Ident
+    label: StringLit | None
+    type: NamedType
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class ActionDecl:
     name: Ident
     label: StringLit | None = None
+    params: tuple[Param, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ActionArg:
+    name: Ident
+    value: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """`refund(amount = overpaid)`, or a bare name (an outcome, or an action without
+    parameters): what an outcome's `actions` or a rule's `then` names."""
+
+    name: Ident
+    args: tuple[ActionArg, ...] = ()
     span: Span = _span()
 
 
@@ -243,7 +384,7 @@ class OutcomeDecl:
     name: Ident
     label: StringLit | None
     discloses: tuple[Ident, ...] = ()
-    actions: tuple[Ident, ...] = ()
+    actions: tuple[ActionRef, ...] = ()
     reply: StringLit | None = None
     span: Span = _span()
 
@@ -257,8 +398,14 @@ class Lookup:
 
 @dataclass(frozen=True)
 class NameOutput:
-    name: Ident
+    """`then decline` (an outcome) or `then refund(amount = x), note` (actions)."""
+
+    items: tuple[ActionRef, ...]
     span: Span = _span()
+
+    @property
+    def name(self) -> Ident:
+        return self.items[0].name
 
 
 @dataclass(frozen=True)
@@ -314,8 +461,8 @@ class InvariantDecl:
     span: Span = _span()
 
 
-Decl = Union[InvariantDecl, PolicyDecl, FactDecl, LetDecl, ConstDecl, RequireDecl, ContextDecl, ActionDecl,
-             SnippetDecl, RepliesDecl, OutcomeDecl, DecisionDecl]
+Decl = Union[InvariantDecl, PolicyDecl, ZoneDecl, RecordDecl, FactDecl, LetDecl, ConstDecl, RequireDecl, ContextDecl,
+             ActionDecl, SnippetDecl, RepliesDecl, OutcomeDecl, DecisionDecl]
 
 
 @dataclass(frozen=True)

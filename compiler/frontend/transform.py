@@ -20,9 +20,10 @@ from . import nodes as n
 # parser recurse over expressions, and Python's own compiler turns down generated code nested
 # much deeper (200 parentheses).
 MAX_NESTING = 100
-_NESTING = {"or_cond", "and_cond", "not_cond", "binary"}
+_NESTING = {"or_cond", "and_cond", "not_cond", "binary", "negate", "call", "filtered", "field", "if_else",
+            "compare", "in_set", "not_in_set", "is_given", "is_missing"}
 _DECLARATIONS = {"rule_decl", "otherwise_decl", "let_decl", "require_decl", "invariant_decl", "const_decl",
-                 "fact_decl"}
+                 "fact_decl", "field_decl", "action_arg"}
 
 
 # letters that show as nothing (Hangul fillers) or digits that are not 0-9: a name holding
@@ -151,6 +152,37 @@ class ToAst:
         self._problem(ch[0], problem)
         return n.TimestampLit(value, str(ch[0]), self._span(meta))
 
+    def money_lit(self, meta, ch):
+        value, problem = literals.read_money(str(ch[0]))
+        self._problem(ch[0], problem)
+        return n.MoneyLit(value, str(ch[0]), self._span(meta))
+
+    def percent_lit(self, meta, ch):
+        value, problem = literals.read_percent(str(ch[0]))
+        self._problem(ch[0], problem)
+        return n.PercentLit(value, str(ch[0]), self._span(meta))
+
+    def grouped_number_lit(self, meta, ch):
+        value, problem = literals.grouped_number_problem(str(ch[0]))
+        self._problem(ch[0], problem)
+        return n.NumberLit(value, self._span(meta))
+
+    def date_lit(self, meta, ch):
+        value, problem = literals.read_date(str(ch[0]))
+        self._problem(ch[0], problem)
+        return n.DateLit(value, str(ch[0]), self._span(meta))
+
+    def time_lit(self, meta, ch):
+        return self._time(ch[0])
+
+    def _time(self, tok: Token) -> n.TimeLit:
+        value, problem = literals.read_time(str(tok))
+        self._problem(tok, problem)
+        return n.TimeLit(value, str(tok), token_span(self.path, tok))
+
+    def window_lit(self, meta, ch):
+        return n.WindowLit(self._time(ch[0]), self._time(ch[1]), self._span(meta))
+
     def true_lit(self, meta, ch):
         return n.BoolLit(True, self._span(meta))
 
@@ -166,6 +198,27 @@ class ToAst:
     def binary(self, meta, ch):
         return n.Binary(str(ch[1]), ch[0], ch[2], self._span(meta))
 
+    def negate(self, meta, ch):
+        return n.Negate(ch[0], self._span(meta))
+
+    def call(self, meta, ch):
+        return n.Call(self._ident(ch[0]), tuple(c for c in ch[1:] if c is not None), self._span(meta))
+
+    def filtered(self, meta, ch):
+        return n.Filtered(ch[0], ch[1], self._span(meta))
+
+    def field(self, meta, ch):
+        return n.Field(ch[0], self._ident(ch[1]), self._span(meta))
+
+    def if_else(self, meta, ch):
+        return n.IfElse(ch[0], ch[1], ch[2], self._span(meta))
+
+    def is_given(self, meta, ch):
+        return n.IsGiven(ch[0], False, self._span(meta))
+
+    def is_missing(self, meta, ch):
+        return n.IsGiven(ch[0], True, self._span(meta))
+
     # ── conditions ──
     def compare(self, meta, ch):
         return n.Compare(str(ch[1]), ch[0], ch[2], self._span(meta))
@@ -175,9 +228,6 @@ class ToAst:
 
     def not_in_set(self, meta, ch):
         return n.InSet(ch[0], ch[1], True, self._span(meta))
-
-    def truth(self, meta, ch):
-        return n.Truth(ch[0], self._span(meta))
 
     def not_cond(self, meta, ch):
         return n.Not(ch[0], self._span(meta))
@@ -195,12 +245,32 @@ class ToAst:
     def policy_decl(self, meta, ch):
         return n.PolicyDecl(self._ident(ch[0]), self._label(ch[1:]), self._span(meta))
 
+    def zone_decl(self, meta, ch):
+        return n.ZoneDecl(self.string_lit(meta, [ch[0]]), self._span(meta))
+
     def fact_decl(self, meta, ch):
         name, rest = ch[0], ch[1:]
         label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
         type_ref = rest.pop(0)
-        default = rest.pop(0) if rest else None
-        return n.FactDecl(self._ident(name), label, type_ref, default, self._span(meta))
+        tail = rest.pop(0) if rest else None
+        optional = tail == "optional"
+        return n.FactDecl(self._ident(name), label, type_ref, None if optional else tail, optional, self._span(meta))
+
+    field_decl = fact_decl
+
+    def optional_mark(self, meta, ch):
+        return "optional"
+
+    def record_decl(self, meta, ch):
+        name, rest = ch[0], ch[1:]
+        label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
+        return n.RecordDecl(self._ident(name), label, tuple(rest), self._span(meta))
+
+    def list_type(self, meta, ch):
+        bound = None
+        if ch[1] is not None:
+            bound = self.number_lit(meta, [ch[1]])
+        return n.ListType(self._ident(ch[0]), bound, self._span(meta))
 
     def enum_type(self, meta, ch):
         return n.EnumType(tuple(ch), self._span(meta))
@@ -238,7 +308,22 @@ class ToAst:
                              self._span(meta))
 
     def action_decl(self, meta, ch):
-        return n.ActionDecl(self._ident(ch[0]), self._label(ch[1:]), self._span(meta))
+        params = next((c for c in ch[1:] if isinstance(c, tuple)), ())
+        return n.ActionDecl(self._ident(ch[0]), self._label(ch[1:]), params, self._span(meta))
+
+    def param_list(self, meta, ch):
+        return tuple(ch)
+
+    def param(self, meta, ch):
+        return n.Param(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], self._span(meta))
+
+    def action_ref(self, meta, ch):
+        return n.ActionRef(self._ident(ch[0]), tuple(c for c in ch[1:] if c is not None), self._span(meta))
+
+    output_ref = action_ref
+
+    def action_arg(self, meta, ch):
+        return n.ActionArg(self._ident(ch[0]), ch[1], self._span(meta))
 
     def snippet_decl(self, meta, ch):
         return n.SnippetDecl(self._ident(ch[0]), self.string_lit(meta, [ch[1]]), self._span(meta))
@@ -253,7 +338,7 @@ class ToAst:
         return ("discloses", ch[0])
 
     def actions_attr(self, meta, ch):
-        return ("actions", ch[0])
+        return ("actions", tuple(ch))
 
     def reply_attr(self, meta, ch):
         return ("reply", self.string_lit(meta, [ch[0]]))
@@ -284,8 +369,8 @@ class ToAst:
     def otherwise_decl(self, meta, ch):
         return n.OtherwiseDecl(ch[0], self._span(meta))
 
-    def name_output(self, meta, ch):
-        return n.NameOutput(self._ident(ch[0]), self._span(meta))
+    def names_output(self, meta, ch):
+        return n.NameOutput(tuple(ch), self._span(meta))
 
     def value_output(self, meta, ch):
         return n.ValueOutput(ch[0], self._span(meta))

@@ -10,9 +10,10 @@ of one condition are one key in a cache. Declarations carry `span` (their name, 
 diagnostic points) and `decl_span` (the whole declaration; its first line is the
 `policy/x.policy:LINE` of generated code and reports).
 
-Values are Python values: str for enum codes, bool, int/Decimal, datetime.timedelta,
-aware datetime.datetime, a tuple of codes for a set (in the order written), a tuple of
-(key, value) pairs for a map (in enum order).
+Values are Python values: str for enum codes, bool, int/Decimal (numbers; money is int
+won), datetime.timedelta, aware datetime.datetime, datetime.date, datetime.time (a time of
+day), a tuple of codes for a set (in the order written), a tuple of (key, value) pairs for
+a map (in enum order), (start, end) times for a window, a `Holidays` table.
 
 Walking expressions: `children`, `walk`, `transform` and `Visitor` below; nothing else
 should need an `isinstance` ladder over these node classes (see docs/architecture.md).
@@ -32,10 +33,12 @@ def _span() -> Any:
 
 
 # ── types ──────────────────────────────────────────────────────────────
-# kind: "enum" (with `enum`, the declaring fact's name), "bool", "timestamp",
-# "duration", "number", "string", "set" (of enum `enum`), "map" (enum -> value kind
-# in `item`), "tuple" (of strings; `item` is the length), "outcome", "?" (not known:
-# only in hand-built trees).
+# kind: "enum" (with `enum`, the declaring fact's name, `record.field` for a record's
+# field, "weekday" for the days of the week), "bool", "timestamp", "duration", "number",
+# "money", "date", "time" (of day), "text" (shown, never compared), "string", "set" (of enum
+# `enum`), "map" (enum -> value kind in `item`), "tuple" (of strings; `item` is the length),
+# "window" (times of day), "holidays" (a table of dates), "list" (of the record `item`),
+# "actions", "outcome", "?" (not known: only in hand-built trees).
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,31 @@ class Type:
 
     @property
     def numeric(self) -> bool:
-        """Ordered and measured on one axis: instants, durations, numbers."""
-        return self.kind in ("timestamp", "duration", "number")
+        """Ordered and measured on one axis: instants, durations, numbers, money, dates
+        and times of day."""
+        return self.kind in ORDERED
+
+    @property
+    def amount(self) -> bool:
+        """A number or an amount of money: what `*`, `/`, `min`, `floor` work on."""
+        return self.kind in ("number", "money")
 
 
 _KOREAN = {"bool": "참거짓", "timestamp": "시각", "duration": "기간", "number": "숫자", "string": "문자열",
-           "tuple": "값 묶음"}
+           "tuple": "값 묶음", "money": "금액", "date": "날짜", "time": "하루 중 시각", "text": "글",
+           "window": "시간대", "holidays": "공휴일 표", "list": "목록", "actions": "조치"}
+ORDERED = ("timestamp", "duration", "number", "money", "date", "time")
 
 BOOL, TIMESTAMP, DURATION, NUMBER, STRING = (Type("bool"), Type("timestamp"), Type("duration"),
                                              Type("number"), Type("string"))
+MONEY, DATE, TIME, TEXT, WINDOW = Type("money"), Type("date"), Type("time"), Type("text"), Type("window")
+WEEKDAY = Type("enum", "weekday")
 UNKNOWN = Type("?")
-FACT_KINDS = ("bool", "timestamp", "duration", "number")  # plus enum, declared inline
-CONTEXT_KINDS = ("text", "phone", "number")
+FACT_KINDS = ("bool", "timestamp", "duration", "number", "money", "date", "time")  # plus enum and list
+FIELD_KINDS = FACT_KINDS + ("text",)  # a record's field may also be text, shown in replies
+CONTEXT_KINDS = ("text", "phone", "number", "money")
+PARAM_KINDS = ("number", "money", "duration", "date", "text", "bool")
+WEEKDAYS = (("mon", "월"), ("tue", "화"), ("wed", "수"), ("thu", "목"), ("fri", "금"), ("sat", "토"), ("sun", "일"))
 
 
 def _type() -> Any:
@@ -113,7 +129,7 @@ class Value:
 
 @dataclass(frozen=True)
 class Arith:
-    op: str  # "+" | "-"
+    op: str  # "+" | "-" | "*" | "/" (`*` and `/` by a constant)
     left: "Expr"
     right: "Expr"
     type: Type = _type()
@@ -182,8 +198,102 @@ class TupleOf:
     _kids = ("items*",)
 
 
-Expr = Union[FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf]
+@dataclass(frozen=True)
+class Call:
+    """A built-in function: `min`, `max` (two or more values), `floor`, `ceil`, `round`
+    (a value and the unit to round to: `floor(x, 100원)`), and the calendar of a timestamp
+    in the policy's zone: `date_of`, `time_of`, `weekday`."""
+
+    fn: str
+    args: tuple["Expr", ...]
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ("args*",)
+
+
+@dataclass(frozen=True)
+class IfElse:
+    cond: "Expr"
+    then: "Expr"
+    else_: "Expr"
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ("cond", "then", "else_")
+
+
+@dataclass(frozen=True)
+class Given:
+    """Whether an optional value is there: an optional fact, a derived value that reads
+    one, or `max`/`min`/`first` of a list that may have no item to take."""
+
+    item: "Expr"
+    type: Type = field(default=BOOL, compare=False, repr=False)
+    span: Span = _span()
+    _kids = ("item",)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A field of the list item an aggregate is looking at (`weight` in
+    `count(pets where weight >= 15)`)."""
+
+    name: str
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ()
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Over the items of a list fact for which `where` holds: `count`, `any`, `all`
+    (`where` holds for every item), `sum`, `max`, `min` of a field, and `first` (a field of
+    the first such item). `max`, `min` and `first` have no value when no item qualifies."""
+
+    op: str
+    list: str
+    where: "Expr"  # Value(True) when every item counts
+    field: str | None = None
+    type: Type = _type()
+    span: Span = _span()
+    _kids = ("where",)
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """An action with its arguments (`refund(amount = overpaid)`)."""
+
+    name: str
+    params: tuple[str, ...]
+    args: tuple["Expr", ...]
+    type: Type = field(default=Type("actions"), compare=False, repr=False)
+    span: Span = _span()
+    _kids = ("args*",)
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What a rule of an actions decision yields: one or more actions."""
+
+    calls: tuple[ActionCall, ...]
+    type: Type = field(default=Type("actions"), compare=False, repr=False)
+    span: Span = _span()
+    _kids = ("calls*",)
+
+
+Expr = Union[FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf, Call, IfElse,
+             Given, Item, Aggregate, ActionCall, Actions]
 NAMED = (FactRef, DerivedRef, ConstRef)  # the references to a declaration by name
+
+
+@dataclass(frozen=True)
+class Holidays:
+    """A table of public holidays, read at build time (never at run time): the dates,
+    and the years it covers (a date outside them cannot be told a holiday or not)."""
+
+    country: str
+    first_year: int
+    last_year: int
+    dates: frozenset
 
 
 # ── walking expressions ────────────────────────────────────────────────
@@ -248,10 +358,13 @@ def names_in(e: Expr | None) -> list[str]:
             out.append(node.name)
         elif isinstance(node, Lookup):
             out.append(node.map)
+        elif isinstance(node, Aggregate):
+            out.append(node.list)
     return out
 
 
-NODES = (FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf)
+NODES = (FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf, Call, IfElse, Given,
+         Item, Aggregate, ActionCall, Actions)
 
 
 class Visitor:
@@ -293,6 +406,8 @@ class Fact:
     has_default: bool = False
     span: Span = _span()
     decl_span: Span = _span()
+    optional: bool = False  # may be left out, with no default: usable only where it is given
+    max_items: int = 0  # a list fact's limit
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -303,6 +418,22 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Record:
+    """The items of a list fact: each a mapping of these fields (facts in their own right:
+    a type, a label, a default or `optional`)."""
+
+    name: str
+    label: str
+    fields: tuple[Fact, ...]
+    span: Span = _span()
+    decl_span: Span = _span()
+
+    @property
+    def fields_by_name(self) -> dict[str, Fact]:
+        return {f.name: f for f in self.fields}
+
+
+@dataclass(frozen=True)
 class Derived:
     name: str
     label: str
@@ -310,6 +441,9 @@ class Derived:
     expr: Expr
     span: Span = _span()
     decl_span: Span = _span()
+    # what must be there for it to have a value (middle/guards.py): ("fact", name) for an
+    # optional fact, ("agg", Aggregate) for a max/min/first; none: it always has one
+    needs: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -334,9 +468,16 @@ class Require:
 class ContextValue:
     name: str
     label: str
-    kind: str  # "text" | "phone" | "number"
+    kind: str  # "text" | "phone" | "number" | "money"
     personal: bool
     span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    label: str
+    type: Type
 
 
 @dataclass(frozen=True)
@@ -344,6 +485,7 @@ class Action:
     name: str
     label: str
     span: Span = _span()
+    params: tuple[Param, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -364,6 +506,7 @@ class Outcome:
     reply: Reply
     span: Span = _span()
     decl_span: Span = _span()
+    calls: tuple[ActionCall, ...] = ()  # its actions with their arguments, in `actions` order
 
 
 @dataclass(frozen=True)
@@ -387,11 +530,12 @@ class Rule:
 class Decision:
     name: str
     label: str
-    hit_policy: str
+    hit_policy: str  # "first", "unique", or "all" (every matching rule's actions)
     rules: tuple[Rule, ...]
     yields_outcome: bool
     span: Span = _span()
     decl_span: Span = _span()
+    yields_actions: bool = False  # its rules name actions, added to the decision's
 
 
 @dataclass(frozen=True)
@@ -428,6 +572,9 @@ class Policy:
     snippets: tuple[tuple[str, str], ...]
     decisions: tuple[Decision, ...]
     invariants: tuple[Invariant, ...] = ()
+    records: tuple[Record, ...] = ()
+    zone: str = "Asia/Seoul"
+    zone_offset: Any = None  # the zone's fixed UTC offset (a timedelta)
     # indexes, built in __post_init__ (so `dataclasses.replace` rebuilds them too)
     facts_by_name: dict[str, Fact] = _index()
     derived_by_name: dict[str, Derived] = _index()
@@ -436,6 +583,7 @@ class Policy:
     actions_by_name: dict[str, Action] = _index()
     outcomes_by_name: dict[str, Outcome] = _index()
     decisions_by_name: dict[str, Decision] = _index()
+    records_by_name: dict[str, Record] = _index()
     main: Decision | None = _index()  # the decision whose results are outcomes (at most one)
 
     def __post_init__(self) -> None:
@@ -445,12 +593,16 @@ class Policy:
         for attr, items in (("facts_by_name", self.facts), ("derived_by_name", self.derived),
                             ("consts_by_name", self.consts), ("contexts_by_name", self.contexts),
                             ("actions_by_name", self.actions), ("outcomes_by_name", self.outcomes),
-                            ("decisions_by_name", self.decisions)):
+                            ("decisions_by_name", self.decisions), ("records_by_name", self.records)):
             object.__setattr__(self, attr, by_name(items))
         object.__setattr__(self, "main", next((d for d in self.decisions if d.yields_outcome), None))
 
     def fact(self, name: str) -> Fact:
         return self.facts_by_name[name]
+
+    def record_of(self, list_fact: str) -> Record:
+        """The record of a list fact's items."""
+        return self.records_by_name[self.facts_by_name[list_fact].type.item]
 
     def outcome(self, name: str) -> Outcome:
         return self.outcomes_by_name[name]

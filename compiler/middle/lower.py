@@ -9,8 +9,8 @@ from .resolve import Resolved
 
 def lower(resolved: Resolved, replies: dict[str, ir.Reply], snippets: tuple[tuple[str, str], ...],
           source_path: str, sha256: str) -> ir.Policy:
-    outcomes = tuple(ir.Outcome(o.name, o.label, o.discloses, o.actions, replies[o.name], o.span, o.decl_span)
-                     for o in resolved.outcomes)
+    outcomes = tuple(ir.Outcome(o.name, o.label, o.discloses, o.actions, replies[o.name], o.span, o.decl_span,
+                                o.calls) for o in resolved.outcomes)
     return ir.Policy(
         name=resolved.name,
         label=resolved.label or resolved.name,
@@ -26,4 +26,7 @@ def lower(resolved: Resolved, replies: dict[str, ir.Reply], snippets: tuple[tupl
         snippets=tuple(snippets),
         decisions=tuple(resolved.decisions),
         invariants=tuple(resolved.invariants),
+        records=tuple(resolved.records),
+        zone=resolved.zone,
+        zone_offset=resolved.zone_offset,
     )

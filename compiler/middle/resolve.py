@@ -14,33 +14,29 @@ checked afterwards (templates.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from ..diagnostics import Diagnostic, Related
 from ..frontend import nodes as n
+from ..korean import particle, quoted
 from ..source import Named, Span, Text
 from . import ir
-from ..runtime.support import NUMBER_LIMIT
-from .ir import BOOL, DURATION, NUMBER, STRING, TIMESTAMP, Type
-from .values import EXACT_LIMIT
-from ..korean import particle, quoted
+from .exactness import Exactness
+from .exprs import LITERAL_TYPES, ExprTyper
+from .guards import Guards
+from .ir import STRING, Type
 from .names import suggest
 
-RESERVED_FIELDS = ("outcome", "discloses", "actions", "rule", "source", "facts", "derived", "trace", "count", "index",
-                   "policy_error", "file_row_number")  # Decision's fields, and the columns `policyc batch` adds
+RESERVED_FIELDS = ("outcome", "discloses", "actions", "action_args", "rule", "source", "facts", "derived", "trace",
+                   "count", "index", "policy_error", "file_row_number")  # Decision's fields, and `policyc batch`'s columns
 # a fact is a column of `policyc batch`'s output too: it may not be named like one the query adds
 RESERVED_FACTS = ("outcome", "discloses", "actions", "rule", "policy_error")
-_LITERAL_TYPES = {n.StringLit: STRING, n.NumberLit: NUMBER, n.DurationLit: DURATION,
-                  n.TimestampLit: TIMESTAMP, n.BoolLit: BOOL}
-_ARITH = {("timestamp", "-", "timestamp"): DURATION, ("timestamp", "+", "duration"): TIMESTAMP,
-          ("timestamp", "-", "duration"): TIMESTAMP, ("duration", "+", "duration"): DURATION,
-          ("duration", "-", "duration"): DURATION, ("number", "+", "number"): NUMBER,
-          ("number", "-", "number"): NUMBER}
+LIST_LIMIT = 100  # the most items a list fact may declare: the analysis reasons about each
 
 
 @dataclass(frozen=True)
@@ -54,6 +50,7 @@ class OutcomeSpec:
     reply: Text | None
     span: Span
     decl_span: Span
+    calls: tuple[ir.ActionCall, ...] = ()
 
 
 @dataclass
@@ -74,6 +71,9 @@ class Resolved:
     replies_files: list[Text] = field(default_factory=list)
     decisions: list[ir.Decision] = field(default_factory=list)
     invariants: list[ir.Invariant] = field(default_factory=list)
+    records: list[ir.Record] = field(default_factory=list)
+    zone: str = "Asia/Seoul"
+    zone_offset: Any = None
 
 
 def _text(label: n.StringLit | None) -> str:
@@ -92,9 +92,15 @@ class Resolver:
         self.out = Resolved(policy_name, "")
         # the value namespace: facts, derived values, constants -> (kind, type, span)
         self.values: dict[str, tuple[str, Type, Span]] = {}
-        self.enums: dict[str, ir.Fact] = {}
+        self.enums: dict[str, ir.Fact] = {"weekday": ir.Fact("weekday", "요일", ir.WEEKDAY, tuple(
+            ir.EnumValue(code, label) for code, label in ir.WEEKDAYS))}
         self.const_values: dict[str, Any] = {}
-        self.magnitudes: dict[str, Fraction] = {}  # per derived number: the largest size it can reach
+        self.records: dict[str, ir.Record] = {}
+        self.facts: dict[str, ir.Fact] = {}
+        self.optional_derived: set[str] = set()  # derived values that read a value that may be missing
+        self.deps: dict[str, frozenset] = {}  # and what each needs (middle/guards.py)
+        self.typer = ExprTyper(self)
+        self.exact = Exactness(self)
 
     # ── reporting ──
     def error(self, code: str, span: Span, message: str, help_: str | None = None,
@@ -113,16 +119,46 @@ class Resolver:
         return True
 
     # ── the pass ──
+    # ── what the expression typer asks ──
+    def enum(self, name: str) -> ir.Fact:
+        return self.enums[name]
+
+    def all_codes(self) -> list[str]:
+        return [c for name, f in self.enums.items() if name != "weekday" for c in f.codes]
+
+    def record_of(self, list_fact: str) -> ir.Record:
+        return self.records[self.values[list_fact][1].item]
+
+    def may_be_missing(self, e: ir.Expr) -> bool:
+        """Whether a value may be absent: an optional fact or field, a derived value that
+        reads one, a max/min/first over items that may not be there."""
+        if isinstance(e, ir.FactRef):
+            f = self.facts.get(e.name)
+            return f is not None and f.optional
+        if isinstance(e, ir.DerivedRef):
+            return e.name in self.optional_derived
+        if isinstance(e, ir.Item):
+            record = self.typer.item
+            return record is not None and record.fields_by_name[e.name].optional
+        return isinstance(e, ir.Aggregate) and e.op in ("max", "min", "first")
+
+    # ── the pass ──
     def run(self) -> Resolved:
         items = self.module.items
         self._header([i for i in items if isinstance(i, n.PolicyDecl)])
+        self._zone([i for i in items if isinstance(i, n.ZoneDecl)])
+        for item in items:
+            if isinstance(item, n.RecordDecl):
+                self._record(item)
         declared = [(item, self._fact(item)) for item in items if isinstance(item, n.FactDecl)]
         for item in items:
             if isinstance(item, n.ConstDecl):
                 self._const(item)
         for item, fact in declared:  # after the constants: a default may name one (`= LIMIT`)
             if fact is not None:
-                self.out.facts.append(self._with_default(item, fact))
+                fact = self._with_default(item, fact)
+                self.facts[fact.name] = fact
+                self.out.facts.append(fact)
         for item in items:
             if isinstance(item, n.LetDecl):
                 self._let(item)
@@ -156,53 +192,117 @@ class Resolver:
                            f"`policy {name}` {particle(name, '으로/로')} 고치거나 파일 이름을 `{h.name.name}.policy` 로 바꾸세요")
             self.out.label = _text(h.label)
 
-    # ── facts ──
-    def _fact(self, d: n.FactDecl) -> ir.Fact | None:
-        """The fact's name, type and values, declared; its default comes later."""
+    def _zone(self, zones: list[n.ZoneDecl]) -> None:
+        """The zone dates and times of day are read in: a fixed UTC offset (Korea since 1988),
+        so a decision never depends on the zone rules installed where it runs."""
+        import zoneinfo
+
+        for z in zones[1:]:
+            self.error("E0200", z.span, "`zone` 선언이 두 번 있습니다", "하나만 남기세요",
+                       related=(Related(zones[0].span, "처음 선언한 곳"),))
+        name = zones[0].name.value if zones else "Asia/Seoul"
+        try:
+            zone = zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            self.error("E0313", zones[0].name.span, f"알 수 없는 시간대: `{name}`",
+                       "IANA 시간대 이름을 쓰세요 (예: \"Asia/Seoul\")")
+            return
+        offsets = {zone.utcoffset(dt.datetime(year, month, 1)) for year in range(1990, 2101) for month in (1, 7)}
+        if len(offsets) != 1:
+            self.error("E0313", zones[0].name.span, f"`{name}` 은 일광 절약 시간(서머타임)이 있어 쓸 수 없습니다",
+                       "UTC 기준 차이가 늘 같은 시간대만 씁니다 (예: \"Asia/Seoul\", \"Asia/Tokyo\", \"UTC\")")
+            return
+        self.out.zone, self.out.zone_offset = name, offsets.pop()
+
+    def _record(self, d: n.RecordDecl) -> None:
+        fields, seen = [], {}
+        for f in d.fields:
+            if isinstance(f.type, n.ListType):
+                self.error("E0203", f.type.span, "레코드의 필드는 목록일 수 없습니다", "목록은 사실로만 선언합니다")
+                continue
+            fact = self._typed_fact(f, f"{d.name.name}.{f.name.name}", ir.FIELD_KINDS)
+            if fact is None or not self._declare(seen, f.name, "필드", f.name.span):
+                continue
+            fields.append(self._with_default(f, fact))
+        record = ir.Record(d.name.name, _text(d.label) or d.name.name, tuple(fields), d.name.span, d.span)
+        if self._declare(self.records, d.name, "레코드", record):
+            self.out.records.append(record)
+
+    def _typed_fact(self, d: n.FactDecl, enum_name: str, kinds: tuple[str, ...]) -> ir.Fact | None:
+        """A fact's (or a field's) name, label and type; its default comes later."""
         if isinstance(d.type, n.EnumType):
             values, seen = [], {}
             for v in d.type.values:
                 if self._declare(seen, v.name, "열거값", v.name.span):
                     values.append(ir.EnumValue(v.name.name, _text(v.label) or v.name.name))
-            typ = Type("enum", d.name.name)
+            typ = Type("enum", enum_name)
+        elif isinstance(d.type, n.ListType):
+            if d.type.item.name not in self.records:
+                self.error("E0203", d.type.item.span, f"알 수 없는 레코드: `{d.type.item.name}`",
+                           suggest(d.type.item.name, self.records) or
+                           "먼저 `record 이름 \"설명\" { 필드: 종류 ... }` 로 선언하세요")
+                return None
+            values, typ = [], Type("list", item=d.type.item.name)
         else:
             kind = d.type.name.name
-            if kind not in ir.FACT_KINDS:
+            if kind not in kinds:
                 self.error("E0203", d.type.span, f"사실의 종류로 쓸 수 없습니다: `{kind}`",
-                           suggest(kind, ir.FACT_KINDS + ("enum",)) or
-                           "enum { ... }, bool, timestamp, duration, number 중 하나를 쓰세요")
+                           suggest(kind, kinds + ("enum",)) or
+                           f"enum {{ ... }}, {', '.join(kinds)}, list of 레코드 중 하나를 쓰세요")
                 return None
             values, typ = [], Type(kind)
+        limit = 0
+        if isinstance(d.type, n.ListType):
+            limit = d.type.max.value if d.type.max is not None else 0
+            if not isinstance(limit, int) or not 1 <= limit <= LIST_LIMIT:
+                span = d.type.max.span if d.type.max is not None else d.type.span
+                self.error("E0203", span, "목록의 최대 항목 수를 1 에서 100 사이로 적으세요",
+                           f"`list of {d.type.item.name} (max 5)` 처럼 씁니다: decide() 는 더 많은 항목을 받지 않습니다")
+                return None
+        fact = ir.Fact(d.name.name, _text(d.label) or d.name.name, typ, tuple(values), span=d.name.span,
+                       decl_span=d.span, optional=d.optional, max_items=limit)
+        if typ.kind == "enum":
+            self.enums[enum_name] = fact
+        return fact
+
+    def _fact(self, d: n.FactDecl) -> ir.Fact | None:
+        fact = self._typed_fact(d, d.name.name, ir.FACT_KINDS)
+        if fact is None:
+            return None
         if d.name.name.casefold() in RESERVED_FACTS:
             self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 사실 이름으로 쓸 수 없습니다",
                        "결정 결과(`policyc batch` 의 출력 열)와 겹칩니다. 다른 이름을 쓰세요")
-        fact = ir.Fact(d.name.name, _text(d.label) or d.name.name, typ, tuple(values), span=d.name.span,
-                       decl_span=d.span)
-        if typ.kind == "enum":
-            self.enums[fact.name] = fact
-        if not self._declare(self.values, d.name, "이름", ("fact", typ, d.name.span)):
+        if not self._declare(self.values, d.name, "이름", ("fact", fact.type, d.name.span)):
             return None
+        self.facts[fact.name] = fact
         return fact
 
     def _with_default(self, d: n.FactDecl, fact: ir.Fact) -> ir.Fact:
         default, has_default = None, False
         if d.default is not None:
-            got = self._operand(d.default, fact.type)
+            got = self.typer.expr(d.default, fact.type)
             if got is not None:
-                if got.type != fact.type or not isinstance(got, (ir.Value, ir.ConstRef)):
-                    self.error("E0305", d.default.span, f"기본값의 종류가 사실의 종류와 다릅니다: 사실은 {fact.type}, 기본값은 {got.type}",
+                if fact.type.kind == "list":
+                    self.error("E0305", d.default.span, "목록 사실에는 기본값을 두지 않습니다",
+                               "항목이 없으면 앱이 빈 목록 [] 을 줍니다")
+                elif got.type != fact.type or not isinstance(got, (ir.Value, ir.ConstRef)):
+                    self.error("E0305", d.default.span,
+                               f"기본값의 종류가 사실의 종류와 다릅니다: 사실은 {fact.type}, 기본값은 {got.type}",
                                "사실과 같은 종류의 값을 기본값으로 쓰세요")
                 else:
                     default = got.value if isinstance(got, ir.Value) else self.const_values[got.name]
                     has_default = True
-        return ir.Fact(fact.name, fact.label, fact.type, fact.values, default, has_default, fact.span, fact.decl_span)
+        return ir.Fact(fact.name, fact.label, fact.type, fact.values, default, has_default, fact.span, fact.decl_span,
+                       fact.optional, fact.max_items)
 
     # ── constants ──
     def _const(self, d: n.ConstDecl) -> None:
         if isinstance(d.value, n.MapLit):
             got = self._map(d.value)
+        elif isinstance(d.value, n.Call) and d.value.func.name == "holidays":
+            got = self._holidays(d.value)
         else:
-            got = self._operand(d.value, None)
+            got = self.typer.expr(d.value, None)
             if got is not None and not isinstance(got, ir.Value):
                 self.error("E0201", d.value.span, "기준의 값은 값 그대로 적어야 합니다",
                            "다른 기준이나 사실을 가리킬 수 없습니다")
@@ -214,9 +314,37 @@ class Resolver:
             self.out.consts.append(ir.Const(d.name.name, _text(d.label) or d.name.name, got.type, got.value,
                                             d.name.span, d.span))
 
+    def _holidays(self, call: n.Call) -> ir.Value | None:
+        """`holidays("KR", 2024, 2030)`: the public holidays of those years, read now (at
+        build time) from the `holidays` library, so a decision never depends on what is
+        installed where it runs."""
+        args = call.args
+        shape = 'holidays("KR", 2024, 2030) 처럼 나라 코드와 첫해, 마지막 해를 씁니다'
+        if (len(args) != 3 or not isinstance(args[0], n.StringLit)
+                or not all(isinstance(a, n.NumberLit) and isinstance(a.value, int) for a in args[1:])):
+            self.error("E0312", call.span, "공휴일 표를 만들 수 없습니다", shape)
+            return None
+        country, first, last = args[0].value, args[1].value, args[2].value
+        if not 1900 <= first <= last <= first + 50 <= 2200:
+            self.error("E0312", call.span, f"공휴일 표의 해가 맞지 않습니다: {first}~{last}", "50년 이내로, 첫해부터 마지막 해 순서로 씁니다")
+            return None
+        import holidays
+
+        try:
+            table = holidays.country_holidays(country, years=range(first, last + 1), language="ko")
+        except NotImplementedError:
+            self.error("E0312", args[0].span, f"`holidays` 라이브러리에 없는 나라 코드: `{country}`",
+                       "ISO 3166 두 글자 코드를 쓰세요 (대한민국: \"KR\")")
+            return None
+        except Exception:  # a language the table lacks: the default names
+            table = holidays.country_holidays(country, years=range(first, last + 1))
+        dates = tuple(sorted((day, str(name)) for day, name in table.items()))
+        value = ir.Holidays(country, first, last, dates)
+        return ir.Value(value, Type("holidays"), call.span)
+
     def _map(self, m: n.MapLit) -> ir.Value | None:
         keys = [e.key for e in m.entries]
-        enum = self._enum_of([k.name for k in keys], m.span)
+        enum = self.enum_of([k.name for k in keys], m.span)
         if enum is None:
             return None
         seen: dict = {}
@@ -224,7 +352,7 @@ class Resolver:
         for e in m.entries:
             if not self._declare(seen, e.key, "표의 항목", e.key.span):
                 continue
-            kinds.add(_LITERAL_TYPES[type(e.value)].kind)
+            kinds.add(LITERAL_TYPES[type(e.value)].kind)
             entries.append((e.key.name, e.value.value))
         if len(kinds) > 1:
             self.error("E0304", m.span, "표의 값은 모두 같은 종류여야 합니다", "모두 문자열이나 모두 숫자로 적으세요")
@@ -233,9 +361,11 @@ class Resolver:
         entries.sort(key=lambda kv: order[kv[0]])
         return ir.Value(tuple(entries), Type("map", enum, kinds.pop() if kinds else "string"), m.span)
 
-    def _enum_of(self, codes: list[str], span: Span) -> str | None:
+    def enum_of(self, codes: list[str], span: Span) -> str | None:
         """The one enum that has all of `codes`, or None after reporting why not."""
         owners = [name for name, fact in self.enums.items() if set(codes) <= set(fact.codes)]
+        if len(owners) > 1 and "weekday" in owners:  # a policy's own enum before the days of the week
+            owners.remove("weekday")
         if len(owners) == 1:
             return owners[0]
         if not codes:
@@ -255,51 +385,28 @@ class Resolver:
 
     # ── derived values and requirements ──
     def _let(self, d: n.LetDecl) -> None:
-        expr = self._arith(d.expr)
+        expr = self.typer.expr(d.expr)
         if expr is None:
             return
-        if expr.type.kind == "number":
-            largest = self._magnitude(expr)
-            if largest >= EXACT_LIMIT:
-                self.error("E0308", d.expr.span, f"{quoted(d.name.name, '은/는')} 10의 29제곱 이상이 될 수 있어 "
-                           "정확히 계산할 수 없습니다",
-                           "숫자 사실은 10의 15제곱 미만입니다. 같은 값을 여러 번 더하지 않았는지 보세요",
-                           f"최대 {len(str(int(largest)))}자리 수")
-                largest = Fraction(0)  # reported once, here: values built on it are not reported again
-            self.magnitudes[d.name.name] = largest
+        if expr.type.kind in ("set", "map", "window", "holidays", "list", "record", "outcome", "actions"):
+            self.error("E0303", d.expr.span, f"파생값은 {expr.type}일 수 없습니다",
+                       "파생값은 수, 금액, 기간, 시각, 날짜, 참거짓, 열거값처럼 한 값입니다")
+            return
+        exact = self.exact.check(expr, d.name.name)
+        guards = Guards(self.facts, self.records, self.deps)
+        needs = tuple(sorted({key for key, _ in guards.unguarded(expr, frozenset())}, key=repr))
         if self._declare(self.values, d.name, "이름", ("derived", expr.type, d.name.span)):
+            if needs:
+                self.optional_derived.add(d.name.name)
+                self.deps[d.name.name] = frozenset(needs)
+            self.exact.declare(d.name.name, expr if exact else None)
             self.out.derived.append(ir.Derived(d.name.name, _text(d.label) or d.name.name, expr.type, expr,
-                                               d.name.span, d.span))
-
-    def _arith(self, e: n.Expr) -> ir.Expr | None:
-        if not isinstance(e, n.Binary):
-            return self._operand(e, None)
-        left, right = self._arith(e.left), self._arith(e.right)
-        if left is None or right is None:
-            return None
-        result = _ARITH.get((left.type.kind, e.op, right.type.kind))
-        if result is None:
-            self.error("E0303", e.span, f"{left.type} {e.op} {right.type}{particle(str(right.type), '은/는')} 계산할 수 없습니다",
-                       "시각 - 시각, 시각 ± 기간, 기간 ± 기간, 숫자 ± 숫자 만 됩니다")
-            return None
-        return ir.Arith(e.op, left, right, result, e.span)
-
-    def _magnitude(self, e: ir.Expr) -> Fraction:
-        """The largest size a number expression can reach: each number fact is under
-        10**15 (what decide() accepts), a sum adds sizes."""
-        if isinstance(e, ir.Arith):
-            return self._magnitude(e.left) + self._magnitude(e.right)
-        if isinstance(e, ir.FactRef):
-            return Fraction(NUMBER_LIMIT)
-        if isinstance(e, ir.DerivedRef):
-            return self.magnitudes[e.name]
-        if isinstance(e, ir.ConstRef):
-            return abs(Fraction(self.const_values[e.name]))
-        return abs(Fraction(e.value))
+                                               d.name.span, d.span, needs))
 
     def _require(self, d: n.RequireDecl) -> None:
-        cond = self._cond(d.cond)
+        cond = self.typer.cond(d.cond)
         if cond is not None:
+            self.exact.check(cond)
             self.out.requires.append(ir.Require(cond, d.message.value, tuple(self._facts_read(cond)), d.span))
 
     def _facts_read(self, e: ir.Expr) -> list[str]:
@@ -319,126 +426,6 @@ class Resolver:
                 out.update(dict.fromkeys(reads[node.name]))
         return list(out)
 
-    # ── operands and conditions ──
-    def _operand(self, e: n.Operand, expect: Type | None) -> ir.Expr | None:
-        """The typed IR expression, or None after reporting. A bare name that is not a
-        fact, derived value or constant is read as a value of `expect`'s enum."""
-        if type(e) in _LITERAL_TYPES:
-            return ir.Value(e.value, _LITERAL_TYPES[type(e)], e.span)
-        if isinstance(e, n.SetLit):
-            codes = [i.name for i in e.items]
-            if not codes:  # `x in {}` is never true: surely not what was meant
-                self.error("E0304", e.span, "빈 집합은 쓸 수 없습니다", "집합에 값을 하나 이상 적으세요")
-                return None
-            if expect is not None and expect.kind == "enum":
-                enum = expect.enum
-                for i in e.items:
-                    if i.name not in self.enums[enum].codes:
-                        self._unknown_value(i, enum)
-                        return None
-            else:
-                enum = self._enum_of(codes, e.span)
-                if enum is None:
-                    return None
-            return ir.Value(tuple(dict.fromkeys(codes)), Type("set", enum), e.span)  # in the order written
-        if isinstance(e, n.NameRef):
-            name = e.name.name
-            if name in self.values:
-                kind, typ, _ = self.values[name]
-                ref = {"fact": ir.FactRef, "derived": ir.DerivedRef, "const": ir.ConstRef}[kind]
-                return ref(name, typ, e.span)
-            if expect is not None and expect.kind == "enum":
-                if name in self.enums[expect.enum].codes:
-                    return ir.Value(name, expect, e.span)
-                self._unknown_value(e.name, expect.enum)
-                return None
-            self.error("E0201", e.span, f"알 수 없는 이름: `{name}`",
-                       suggest(name, list(self.values) + [c for f in self.enums.values() for c in f.codes]),
-                       "선언되지 않은 이름")
-            return None
-        raise TypeError(e)  # pragma: no cover — the grammar allows nothing else
-
-    def _unknown_value(self, ident: n.Ident, enum: str) -> None:
-        fact = self.enums[enum]
-        self.error("E0202", ident.span, f"`{enum}` 에 없는 값: `{ident.name}`",
-                   suggest(ident.name, fact.codes) or f"가능한 값: {', '.join(fact.codes)}",
-                   f"{fact.label}의 값이 아님")
-
-    def _pair(self, left: n.Operand, right: n.Operand):
-        """Type both sides of a comparison; a bare enum value takes the other side's type."""
-        def standalone(e):
-            return isinstance(e, n.NameRef) and e.name.name not in self.values
-        if standalone(left) and not standalone(right):
-            r = self._operand(right, None)
-            lt = self._operand(left, r.type) if r else None
-            return None if lt is None else (lt, r)
-        lt = self._operand(left, None)
-        r = self._operand(right, lt.type) if lt else None
-        return None if r is None else (lt, r)
-
-    def _cond(self, c: n.Cond) -> ir.Expr | None:
-        if isinstance(c, (n.And, n.Or)):
-            parts = [self._cond(x) for x in c.operands]
-            if any(x is None for x in parts):
-                return None
-            cls = ir.And if isinstance(c, n.And) else ir.Or
-            ops = []  # a written `a and (b and c)` is three parts; what sugar lowers to stays one
-            for written, part in zip(c.operands, parts):
-                ops.extend(part.operands if isinstance(part, cls) and isinstance(written, type(c)) else (part,))
-            return cls(tuple(ops), span=c.span)
-        if isinstance(c, n.Not):
-            inner = self._cond(c.operand)
-            return None if inner is None else ir.Not(inner, span=c.span)
-        if isinstance(c, n.Truth):
-            got = self._operand(c.operand, None)
-            if got is None:
-                return None
-            if got.type != BOOL:
-                hint = ("`사실 = 값` 처럼 비교하세요" if got.type.kind == "enum"
-                        else "비교 연산자(=, <, <= …)로 비교하세요")
-                self.error("E0302", c.span, f"조건은 참이나 거짓이어야 하는데 {got.type} 입니다", hint)
-                return None
-            return got
-        if isinstance(c, n.Compare):
-            pair = self._pair(c.left, c.right)
-            if pair is None:
-                return None
-            le, re_ = pair
-            lt, rt = le.type, re_.type
-            if lt != rt:
-                kinds = {lt.kind, rt.kind}
-                help_ = ("기간에는 단위를 붙여 씁니다: 15분, 3일, 72시간" if kinds == {"duration", "number"}
-                         else "시각과 시각의 차이는 기간입니다: `let 경과 = 나중 - 먼저` 로 두고 기간끼리 비교하세요"
-                         if kinds == {"timestamp", "duration"} else "같은 종류의 값끼리 비교하세요")
-                self.error("E0300", c.span, f"{lt}{particle(str(lt), '과/와')} {rt}{particle(str(rt), '은/는')} 비교할 수 없습니다",
-                           help_, "종류가 다른 비교")
-                return None
-            if c.op not in ("=", "!=") and not lt.numeric:
-                self.error("E0301", c.span, f"{lt} 에는 크기 비교 {quoted(c.op, '을/를')} 쓸 수 없습니다",
-                           "= 나 != 로 비교하세요" + (", 여러 값이면 `in {...}`" if lt.kind == "enum" else ""))
-                return None
-            if lt.kind in ("set", "map", "tuple"):
-                self.error("E0301", c.span, f"{lt}{particle(str(lt), '은/는')} 비교할 수 없습니다", "`값 in 집합` 으로 쓰세요")
-                return None
-            return ir.Cmp(c.op, le, re_, span=c.span)
-        if isinstance(c, n.InSet):
-            item = self._operand(c.item, None)
-            if item is None:
-                return None
-            if item.type.kind != "enum":
-                self.error("E0301", c.span, f"`in` 은 열거형 사실에만 쓸 수 있는데 {item.type} 입니다",
-                           "열거형 사실을 `사실 in {값, 값}` 처럼 쓰세요")
-                return None
-            got = self._operand(c.set, item.type)
-            if got is None:
-                return None
-            if got.type != Type("set", item.type.enum):
-                self.error("E0300", c.set.span, f"{item.type} 의 값이 {got.type} 에 있는지 볼 수 없습니다",
-                           f"{item.type.enum} 의 값으로 만든 집합을 쓰세요")
-                return None
-            return ir.In(item, got, c.negated, span=c.span)
-        raise TypeError(c)  # pragma: no cover
-
     # ── reply values, actions, outcomes ──
     def _contexts_and_actions(self, items) -> None:
         contexts: dict = {}
@@ -448,7 +435,7 @@ class Resolver:
                 kind = d.type.name.name
                 if kind not in ir.CONTEXT_KINDS:
                     self.error("E0203", d.type.span, f"답변 값의 종류로 쓸 수 없습니다: `{kind}`",
-                               suggest(kind, ir.CONTEXT_KINDS) or "text, phone, number 중 하나를 쓰세요")
+                               suggest(kind, ir.CONTEXT_KINDS) or "text, phone, number, money 중 하나를 쓰세요")
                     continue
                 if d.name.name in self.values:
                     self._declare(self.values, d.name, "이름", None)
@@ -457,13 +444,21 @@ class Resolver:
                     self.out.contexts.append(ir.ContextValue(d.name.name, _text(d.label) or d.name.name, kind,
                                                              d.personal, d.name.span))
             elif isinstance(d, n.ActionDecl):
+                params, seen = [], {}
+                for p in d.params:
+                    kind = p.type.name.name
+                    if kind not in ir.PARAM_KINDS:
+                        self.error("E0203", p.type.span, f"조치의 값 종류로 쓸 수 없습니다: `{kind}`",
+                                   suggest(kind, ir.PARAM_KINDS) or f"{', '.join(ir.PARAM_KINDS)} 중 하나를 쓰세요")
+                    elif self._declare(seen, p.name, "조치의 값", p.name.span):
+                        params.append(ir.Param(p.name.name, _text(p.label) or p.name.name, Type(kind)))
                 if self._declare(actions, d.name, "조치", d.name.span):
-                    self.out.actions.append(ir.Action(d.name.name, _text(d.label) or d.name.name, d.name.span))
+                    self.out.actions.append(ir.Action(d.name.name, _text(d.label) or d.name.name, d.name.span,
+                                                      tuple(params)))
 
     def _outcomes(self, items) -> None:
         seen: dict = {}
         personal = {c.name for c in self.out.contexts if c.personal}
-        actions = {a.name for a in self.out.actions}
         for d in items:
             if not isinstance(d, n.OutcomeDecl) or not self._declare(seen, d.name, "결과", d.name.span):
                 continue
@@ -471,14 +466,44 @@ class Resolver:
                 if ident.name not in personal:
                     self.error("E0509", ident.span, f"personal 로 선언되지 않은 공개 대상: `{ident.name}`",
                                suggest(ident.name, personal) or "먼저 `personal 이름 \"설명\": text` 로 선언하세요")
-            for ident in d.actions:
-                if ident.name not in actions:
-                    self.error("E0509", ident.span, f"선언되지 않은 조치: `{ident.name}`",
-                               suggest(ident.name, actions) or "먼저 `action 이름 \"설명\"` 으로 선언하세요")
+            calls = [c for c in (self._action_call(r) for r in d.actions) if c is not None]
+            unique = tuple({c.name: c for c in calls}.values())
             self.out.outcomes.append(OutcomeSpec(
                 d.name.name, _text(d.label) or d.name.name, tuple(dict.fromkeys(i.name for i in d.discloses)),
-                tuple(dict.fromkeys(i.name for i in d.actions)), None if d.reply is None else _as_text(d.reply),
-                d.name.span, d.span))
+                tuple(c.name for c in unique), None if d.reply is None else _as_text(d.reply),
+                d.name.span, d.span, unique))
+
+    def _action_call(self, ref: n.ActionRef) -> ir.ActionCall | None:
+        """An action with its arguments, each of its parameter's type."""
+        action = next((a for a in self.out.actions if a.name == ref.name.name), None)
+        if action is None:
+            self.error("E0509", ref.name.span, f"선언되지 않은 조치: `{ref.name.name}`",
+                       suggest(ref.name.name, [a.name for a in self.out.actions]) or
+                       "먼저 `action 이름 \"설명\"` 으로 선언하세요")
+            return None
+        params = {p.name: p for p in action.params}
+        given: dict[str, ir.Expr] = {}
+        for arg in ref.args:
+            param = params.get(arg.name.name)
+            if param is None:
+                self.error("E0509", arg.name.span, f"조치 `{action.name}` 에 없는 값: `{arg.name.name}`",
+                           suggest(arg.name.name, params) or f"이 조치의 값: {', '.join(params) or '없음'}")
+                return None
+            value = self.typer.expr(arg.value, param.type)
+            if value is None:
+                return None
+            if value.type != param.type:
+                self.error("E0300", arg.value.span, f"`{action.name}` 의 `{param.name}` 은 {param.type}인데 {value.type}입니다",
+                           "금액이면 1,000원처럼 원을 붙여 씁니다" if param.type.kind == "money" else None)
+                return None
+            self.exact.check(value)
+            given[param.name] = value
+        missing = [p for p in params if p not in given]
+        if missing:
+            self.error("E0509", ref.span, f"조치 `{action.name}` 에 값이 빠졌습니다: {', '.join(missing)}",
+                       f"{action.name}({', '.join(f'{p} = …' for p in params)}) 처럼 모든 값을 적으세요")
+            return None
+        return ir.ActionCall(action.name, tuple(params), tuple(given[p] for p in params), span=ref.span)
 
     # ── decisions ──
     def _decisions(self, decisions: list[n.DecisionDecl]) -> None:
@@ -501,10 +526,11 @@ class Resolver:
             elif not _field_name_ok(d.name.name):
                 self.error("E0403", d.name.span, f"{quoted(d.name.name, '은/는')} 결정 이름으로 쓸 수 없습니다",
                            "결정 이름은 Decision 의 필드 이름이 됩니다. 파이썬 예약어가 아니고 _ 로 시작하지 않는 이름을 쓰세요")
-            if d.hit_policy.name not in ("first", "unique"):
+            if d.hit_policy.name not in ("first", "unique", "all"):
                 self.error("E0401", d.hit_policy.span, f"지원하지 않는 적중 정책: `{d.hit_policy.name}`",
-                           suggest(d.hit_policy.name, ("first", "unique")) or
-                           "`(first)`: 위에서부터 처음 맞는 규칙, `(unique)`: 규칙끼리 겹치면 안 됨")
+                           suggest(d.hit_policy.name, ("first", "unique", "all")) or
+                           "`(first)`: 위에서부터 처음 맞는 규칙, `(unique)`: 규칙끼리 겹치면 안 됨, "
+                           "`(all)`: 맞는 규칙의 조치를 모두 (조치를 내는 결정)")
             decision = self._decision(d)
             if decision is None:
                 continue
@@ -531,7 +557,7 @@ class Resolver:
                 continue
             cond = None
             if inv.cond is not None:
-                cond = self._cond(inv.cond)
+                cond = self.typer.cond(inv.cond)
                 if cond is None:
                     continue
             self.out.invariants.append(ir.Invariant(inv.name.name, _text(inv.label) or inv.name.name,
@@ -544,7 +570,9 @@ class Resolver:
         ok = True
         for r in d.rules:
             self._declare(rule_names, r.name, "규칙", r.name.span)
-            cond = self._cond(r.cond)
+            cond = self.typer.cond(r.cond)
+            if cond is not None:
+                self.exact.check(cond)
             out = self._output(r.output)
             if cond is None or out is None:
                 ok = False
@@ -569,35 +597,46 @@ class Resolver:
                            "한 결정의 모든 규칙은 같은 종류의 결과를 내야 합니다", None,
                            (Related(first_span, "첫 규칙의 결과"),))
                 return None
+        if d.hit_policy.name == "all" and first_type.kind != "actions":
+            self.error("E0401", d.hit_policy.span, "`(all)` 은 조치를 내는 결정에만 씁니다",
+                       "결과나 값을 내는 결정은 `(first)` 나 `(unique)` 를 쓰세요")
+            return None
         return ir.Decision(d.name.name, _text(d.label), d.hit_policy.name, tuple(rules),
-                           first_type.kind == "outcome", d.name.span, d.span)
+                           first_type.kind == "outcome", d.name.span, d.span, first_type.kind == "actions")
 
     def _output(self, o: n.Output) -> tuple[ir.Expr, Type] | None:
         if isinstance(o, n.NameOutput):
             name = o.name.name
+            actions = {a.name for a in self.out.actions}
+            outcome = any(x.name == name for x in self.out.outcomes)
+            if len(o.items) > 1 or o.items[0].args or (name in actions and not outcome):
+                calls = [self._action_call(r) for r in o.items]
+                if any(c is None for c in calls):
+                    return None
+                return ir.Actions(tuple({c.name: c for c in calls}.values()), span=o.span), Type("actions")
             if any(x.name == name for x in self.out.outcomes):
                 return ir.Value(name, Type("outcome"), o.span), Type("outcome")
             if name in self.values and self.values[name][0] == "const":
                 typ = self.values[name][1]
                 return ir.ConstRef(name, typ, o.span), typ
             self.error("E0201", o.span, f"알 수 없는 결과: `{name}`",
-                       suggest(name, [x.name for x in self.out.outcomes]) or
+                       suggest(name, [x.name for x in self.out.outcomes] + sorted(actions)) or
                        "먼저 `outcome 이름 \"설명\" { ... }` 로 선언하세요", "선언되지 않은 결과")
             return None
         if isinstance(o, n.ValueOutput):
-            typ = _LITERAL_TYPES[type(o.value)]
+            typ = LITERAL_TYPES[type(o.value)]
             return ir.Value(o.value.value, typ, o.span), typ
         items = []
         for item in o.items:
             if isinstance(item, n.Lookup):
                 got = self._lookup(item)
             elif isinstance(item, n.Ident):
-                got = self._operand(n.NameRef(item, item.span), None)
+                got = self.typer.expr(n.NameRef(item, item.span), None)
                 if got is not None and not isinstance(got, ir.ConstRef):
                     self.error("E0306", item.span, "묶음에는 문자열, 문자열 기준, 표[사실] 만 쓸 수 있습니다")
                     got = None
             else:
-                got = ir.Value(item.value, _LITERAL_TYPES[type(item)], item.span)
+                got = ir.Value(item.value, LITERAL_TYPES[type(item)], item.span)
             if got is None:
                 return None
             if got.type != STRING:
@@ -614,7 +653,7 @@ class Resolver:
                        suggest(lk.map.name, [k for k, v in self.values.items() if v[1].kind == "map"]))
             return None
         mtype = entry[1]
-        key = self._operand(n.NameRef(lk.key, lk.key.span), None)
+        key = self.typer.expr(n.NameRef(lk.key, lk.key.span), None)
         if key is None:
             return None
         if key.type != Type("enum", mtype.enum) or not isinstance(key, ir.FactRef):

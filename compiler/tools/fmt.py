@@ -32,41 +32,91 @@ def literal(e) -> str:
         return string(e.value)
     if isinstance(e, n.NumberLit):
         return str(e.value)
-    if isinstance(e, (n.DurationLit, n.TimestampLit)):
+    if isinstance(e, (n.DurationLit, n.TimestampLit, n.MoneyLit, n.PercentLit, n.DateLit, n.TimeLit)):
         return e.text
     if isinstance(e, n.BoolLit):
         return "true" if e.value else "false"
     raise TypeError(e)
 
 
-def operand(e) -> str:
+# how tightly each expression binds (grammar/policy.lark, loosest first): a part that binds
+# more loosely than its place needs is printed in parentheses
+_IF, _OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _UNARY, _POSTFIX, _PRIMARY = range(10)
+
+
+def _level(e) -> int:
+    if isinstance(e, n.IfElse):
+        return _IF
+    if isinstance(e, n.Or):
+        return _OR
+    if isinstance(e, n.And):
+        return _AND
+    if isinstance(e, n.Not):
+        return _NOT
+    if isinstance(e, (n.Compare, n.InSet, n.IsGiven)):
+        return _CMP
+    if isinstance(e, n.Binary):
+        return _SUM if e.op in "+-" else _PRODUCT
+    if isinstance(e, n.Negate):
+        return _UNARY
+    if isinstance(e, n.Field):
+        return _POSTFIX
+    return _PRIMARY
+
+
+def expr(e, at_least: int = _IF) -> str:
+    """`e` as policy text, in parentheses when it binds more loosely than `at_least`."""
+    text = _expr(e)
+    return f"({text})" if _level(e) < at_least else text
+
+
+def _expr(e) -> str:
     if isinstance(e, n.NameRef):
         return e.name.name
     if isinstance(e, n.SetLit):
         return "{" + ", ".join(i.name for i in e.items) + "}"
+    if isinstance(e, n.WindowLit):
+        return f"{e.start.text}..{e.end.text}"
     if isinstance(e, n.Binary):
-        return f"{operand(e.left)} {e.op} {operand(e.right)}"
+        level = _level(e)
+        return f"{expr(e.left, level)} {e.op} {expr(e.right, level + 1)}"
+    if isinstance(e, n.Negate):
+        return f"-{expr(e.operand, _UNARY)}"
+    if isinstance(e, n.Field):
+        return f"{expr(e.base, _POSTFIX)}.{e.name.name}"
+    if isinstance(e, n.Call):
+        return f"{e.func.name}({', '.join(_argument(a) for a in e.args)})"
+    if isinstance(e, n.IfElse):
+        return f"if {expr(e.cond)} then {expr(e.then)} else {expr(e.else_)}"
+    if isinstance(e, n.IsGiven):
+        return f"{expr(e.operand, _SUM)} is {'missing' if e.negated else 'given'}"
+    if isinstance(e, n.Compare):
+        return f"{expr(e.left, _SUM)} {e.op} {expr(e.right, _SUM)}"
+    if isinstance(e, n.InSet):
+        return f"{expr(e.item, _SUM)} {'not in' if e.negated else 'in'} {expr(e.set, _SUM)}"
+    if isinstance(e, n.Not):  # a comparison under `not` keeps its parentheses, for the reader
+        inner = e.operand
+        return f"not {expr(inner, _SUM if not isinstance(inner, n.Not) else _NOT)}"
+    if isinstance(e, n.And):  # parts that are `or`s in parentheses
+        return " and ".join(expr(x, _NOT) for x in e.operands)
+    if isinstance(e, n.Or):  # parts that are `and`s too, only for the reader
+        return " or ".join(expr(x, _NOT) for x in e.operands)
     return literal(e)
 
 
+def _argument(a) -> str:
+    if isinstance(a, n.Filtered):
+        return f"{expr(a.item)} where {expr(a.cond)}"
+    return expr(a)
+
+
 def cond(c, parent: str = "") -> str:
-    if isinstance(c, n.Compare):
-        return f"{operand(c.left)} {c.op} {operand(c.right)}"
-    if isinstance(c, n.InSet):
-        return f"{operand(c.item)} {'not in' if c.negated else 'in'} {operand(c.set)}"
-    if isinstance(c, n.Truth):
-        return operand(c.operand)
-    if isinstance(c, n.Not):  # the operand printed once: twice would double the work at every level
-        if isinstance(c.operand, (n.Truth, n.Not)):
-            return f"not {cond(c.operand, 'not')}"
-        return f"not ({cond(c.operand)})"
-    if isinstance(c, n.And):
-        text = " and ".join(cond(x, "and") for x in c.operands)
-        return f"({text})" if parent in ("not", "or") else text  # parens in an `or` only for the reader
-    if isinstance(c, n.Or):
-        text = " or ".join(cond(x, "or") for x in c.operands)
-        return f"({text})" if parent in ("and", "not") else text
-    raise TypeError(c)
+    """A condition in its place: a whole `when`, or a part of an `and`/`or` chain."""
+    return expr(c, _NOT if parent in ("and", "or") else _IF)
+
+
+def operand(e) -> str:
+    return expr(e)
 
 
 def conjuncts(c) -> list:
@@ -75,9 +125,15 @@ def conjuncts(c) -> list:
     return [c]
 
 
+def action_ref(r) -> str:
+    if not r.args:
+        return r.name.name
+    return f"{r.name.name}({', '.join(f'{a.name.name} = {expr(a.value)}' for a in r.args)})"
+
+
 def output(o) -> str:
     if isinstance(o, n.NameOutput):
-        return o.name.name
+        return ", ".join(action_ref(r) for r in o.items)
     if isinstance(o, n.ValueOutput):
         return literal(o.value)
     items = []
@@ -195,23 +251,22 @@ class _Printer:
         add = self.lines.append
         if isinstance(d, n.PolicyDecl):
             add(f"policy {d.name.name}{label(d.label)}")
+        elif isinstance(d, n.ZoneDecl):
+            add(f"zone {string(d.name.value)}")
         elif isinstance(d, n.FactDecl):
-            default = f" = {operand(d.default)}" if d.default is not None else ""
-            if isinstance(d.type, n.EnumType):
-                add(f"fact {d.name.name}{label(d.label)}: enum {{")
-                width = max(len(v.name.name) for v in d.type.values)
-                prev = d.type.span.line
-                for v in d.type.values:
-                    self.leading(v.span.line, prev, "  ")
-                    self.inner(v.span, "  ")
-                    text = v.name.name if v.label is None else f"{v.name.name.ljust(width)}  {string(v.label.value)}"
-                    add(f"  {text}")
-                    self.trailing(v.span.end_line)
-                    prev = v.span.end_line
-                self.leading(d.type.span.end_line, prev, "  ")
-                add("}" + default)
-            else:
-                add(f"fact {d.name.name}{label(d.label)}: {d.type.name.name}{default}")
+            self.fact(d, "fact ", "")
+        elif isinstance(d, n.RecordDecl):
+            add(f"record {d.name.name}{label(d.label)} {{")
+            prev = d.span.line
+            for f in d.fields:
+                self.leading(f.span.line, prev, "  ")
+                if not (isinstance(f.type, n.EnumType)):
+                    self.inner(f.span, "  ")
+                self.fact(f, "", "  ")
+                self.trailing(f.span.end_line)
+                prev = f.span.end_line
+            self.leading(d.span.end_line, prev, "  ")
+            add("}")
         elif isinstance(d, n.LetDecl):
             add(f"let {d.name.name}{label(d.label)} = {operand(d.expr)}")
         elif isinstance(d, n.ConstDecl):
@@ -233,7 +288,8 @@ class _Printer:
         elif isinstance(d, n.ContextDecl):
             add(f"{'personal' if d.personal else 'context'} {d.name.name}{label(d.label)}: {d.type.name.name}")
         elif isinstance(d, n.ActionDecl):
-            add(f"action {d.name.name}{label(d.label)}")
+            params = ", ".join(f"{p.name.name}{label(p.label)}: {p.type.name.name}" for p in d.params)
+            add(f"action {d.name.name}{label(d.label)}" + (f" ({params})" if params else ""))
         elif isinstance(d, n.SnippetDecl):
             body = self.text_value(d.text, "")
             add(f"snippet {d.name.name} = {body[0]}")
@@ -249,6 +305,30 @@ class _Printer:
         else:  # pragma: no cover
             raise TypeError(d)
 
+    def fact(self, d: n.FactDecl, keyword: str, indent: str) -> None:
+        """A fact, or (with no keyword, indented) a field of a record."""
+        add = self.lines.append
+        tail = f" = {expr(d.default)}" if d.default is not None else " optional" if d.optional else ""
+        head = f"{indent}{keyword}{d.name.name}{label(d.label)}: "
+        if isinstance(d.type, n.EnumType):
+            add(head + "enum {")
+            width = max(len(v.name.name) for v in d.type.values)
+            prev = d.type.span.line
+            for v in d.type.values:
+                self.leading(v.span.line, prev, indent + "  ")
+                self.inner(v.span, indent + "  ")
+                text = v.name.name if v.label is None else f"{v.name.name.ljust(width)}  {string(v.label.value)}"
+                add(f"{indent}  {text}")
+                self.trailing(v.span.end_line)
+                prev = v.span.end_line
+            self.leading(d.type.span.end_line, prev, indent + "  ")
+            add(indent + "}" + tail)
+        elif isinstance(d.type, n.ListType):
+            bound = f" (max {d.type.max.value})" if d.type.max is not None else ""
+            add(f"{head}list of {d.type.item.name}{bound}{tail}")
+        else:
+            add(f"{head}{d.type.name.name}{tail}")
+
     def outcome(self, d: n.OutcomeDecl) -> None:
         add = self.lines.append
         head = f"outcome {d.name.name}{label(d.label)}"
@@ -259,7 +339,7 @@ class _Printer:
         if d.discloses:
             add("  discloses " + ", ".join(i.name for i in d.discloses))
         if d.actions:
-            add("  actions " + ", ".join(i.name for i in d.actions))
+            add("  actions " + ", ".join(action_ref(r) for r in d.actions))
         if d.reply is not None:
             body = self.text_value(d.reply, "  ")
             add("  reply " + body[0])
@@ -320,7 +400,8 @@ class _Printer:
 
 def _container(item) -> bool:
     """Declarations whose printing places the comments inside them itself."""
-    return (isinstance(item, n.DecisionDecl) or isinstance(item, n.FactDecl) and isinstance(item.type, n.EnumType)
+    return (isinstance(item, (n.DecisionDecl, n.RecordDecl))
+            or isinstance(item, n.FactDecl) and isinstance(item.type, n.EnumType)
             or isinstance(item, n.ConstDecl) and isinstance(item.value, n.MapLit))
 
 
