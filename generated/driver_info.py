@@ -91,6 +91,7 @@ FACTS_SCHEMA = {
     'additionalProperties': False,
 }
 
+_EMPTY = MappingProxyType({})
 _FACT_NAMES = frozenset(('request', 'trip_status', 'ride_at', 'asked_at', 'history_available', 'reason', 'repeat_request'))
 _CONTEXT_NAMES = frozenset(('driver_phone', 'vehicle_plate', 'driver_name', 'account_number'))
 _CODES_request = ('driver_phone', 'vehicle_plate', 'driver_name', 'account_number')
@@ -150,13 +151,15 @@ _RULES_consult_type = ('사유_파악_불가', 'otherwise')
 
 
 class Decision(NamedTuple):
-    """What the policy decided (immutable). `facts` are the validated facts (defaults filled
+    """What the policy decided (immutable). `actions` are the follow-ups, with their values in
+    `action_args` (refund -> {amount: 1400}); `facts` are the validated facts (defaults filled
     in), `derived` the values computed from them, `trace` the rule each decision took."""
 
     outcome: str
     consult_type: Any
     discloses: frozenset
     actions: frozenset
+    action_args: Mapping[str, Mapping[str, Any]]
     rule: str
     source: str
     facts: Mapping[str, Any]
@@ -202,8 +205,10 @@ def decide(facts: Mapping[str, Any]) -> Decision:
         if f_repeat_request is not True and f_repeat_request is not False:
             f_repeat_request = check_bool('repeat_request', f_repeat_request)
         try:
-            d_elapsed = f_asked_at - f_ride_at  # policy/driver_info.policy:44
-        except (OverflowError, ValueError):
+            d_elapsed = (f_asked_at - f_ride_at)  # policy/driver_info.policy:44
+        except (OverflowError, ValueError) as error:
+            if type(error) is PolicyInputError:
+                raise
             raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None
         # policy/driver_info.policy:41
         if not (f_asked_at >= f_ride_at):
@@ -271,6 +276,7 @@ def decide(facts: Mapping[str, Any]) -> Decision:
             value_consult_type,  # consult_type
             discloses,
             actions,
+            _EMPTY,
             rule_reply,
             source_reply,
             MappingProxyType({'request': f_request, 'trip_status': f_trip_status, 'ride_at': f_ride_at, 'asked_at': f_asked_at, 'history_available': f_history_available, 'reason': f_reason, 'repeat_request': f_repeat_request}),
@@ -310,7 +316,6 @@ _REPLY_NEEDS = {
 }
 _CONTEXT_KINDS = {'driver_phone': 'phone', 'vehicle_plate': 'text', 'driver_name': 'text', 'account_number': 'text'}
 _CONSTANTS = {'ACTIVE': C_ACTIVE, 'CANCELLED': C_CANCELLED, 'CONTACT_EXCEPTIONS': C_CONTACT_EXCEPTIONS, 'PLATE_EXCEPTIONS': C_PLATE_EXCEPTIONS, 'DIRECT_CONTACT_WINDOW': C_DIRECT_CONTACT_WINDOW, 'APP_CALL_WINDOW': C_APP_CALL_WINDOW, 'PLATE_WINDOW': C_PLATE_WINDOW, 'PLATE_IN_HISTORY_SINCE': C_PLATE_IN_HISTORY_SINCE, 'SAFE_CALL_NUMBER': C_SAFE_CALL_NUMBER, 'SAFE_CALL_LIMIT': C_SAFE_CALL_LIMIT, 'CATEGORY': C_CATEGORY}
-_EMPTY = MappingProxyType({})
 
 
 def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
@@ -335,6 +340,7 @@ def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:
             labels = _LABELS.get(name)
             values[name] = labels[value] if labels is not None else value
         values.update(decision.derived)
+        values['consult_type'] = decision.consult_type
         for name, value in given.items():
             values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)
         try:
@@ -608,6 +614,8 @@ def _without_trailing_parens(text):
 
 _PHONE_LIKE = _re.compile(r"[0-9]+(-[0-9]+)+")
 
+_TRAILING_ZERO = _re.compile(r"-?[0-9,]*\.[0-9]*0")
+
 
 def josa(value, particle):
     """`value` followed by the particle that agrees with its last sound.
@@ -621,6 +629,8 @@ def josa(value, particle):
     word = _without_trailing_parens(text)
     if _PHONE_LIKE.fullmatch(word):
         word = word[-1]
+    elif _TRAILING_ZERO.fullmatch(word):  # 2.50 is read 이 점 오 영: the last sound is 영
+        word = "영"
     pick = "와/과" if particle == "과/와" else particle
     from hangulpy.josa import josa_pick
 

@@ -90,7 +90,7 @@ def test_replies_print_numbers_as_written_not_in_exponent_form(shop):
     reply = module.render(decision, {"amount": Decimal("1E-7")})
     assert "합계 1000000001.50원" in reply and "금액 0.0000001원" in reply and "순액 999999999.7은" in reply
     assert "E" not in reply
-    assert module.render(module.decide({"price": 1e9}), {"amount": -0.0}).count("금액 0.0원") == 1
+    assert module.render(module.decide({"price": 1e9}), {"amount": -0.0}).count("금액 0원") == 1  # no -0
 
 
 def test_analysis_works_on_the_numbers_decide_accepts(tmp_path):

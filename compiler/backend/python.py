@@ -25,12 +25,19 @@ from .writer import CodeWriter, comment_text, literal, pretty
 _CMP = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _JSON_TYPES = {"bool": {"type": "boolean"},
                "number": {"type": "number"},
+               "money": {"type": "integer"},
                "duration": {"type": "string", "pattern": r"^(\d+(일|시간|분|초|ms|us|d|h|m|s))+$"},
                "timestamp": {"type": "string", "format": "date-time",
-                             "pattern": f"^{support.ISO_TEXT.pattern}$"}}  # what decide() reads
+                             "pattern": f"^{support.ISO_TEXT.pattern}$"},  # what decide() reads
+               "date": {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+               "time": {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$"},
+               "text": {"type": "string"}}
 _CHECKS = {"enum": "check_enum", "bool": "check_bool", "timestamp": "check_timestamp",
-           "number": "check_number", "duration": "check_duration"}
-_CONTEXT_CHECKS = {"text": "check_text", "phone": "format_phone", "number": "check_number"}
+           "number": "check_number", "duration": "check_duration", "money": "check_money", "date": "check_date",
+           "time": "check_time", "text": "check_text"}
+_CONTEXT_CHECKS = {"text": "check_text", "phone": "format_phone", "number": "check_number", "money": "check_money"}
+_EXACT = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+_ROUNDING = {"floor": "floor_to", "ceil": "ceil_to", "round": "round_to"}
 _FILTER_FUNCTIONS = {name: fn.__name__ for name, fn in support.FILTERS.items()}
 
 
@@ -45,27 +52,34 @@ def _docstring_safe(text: str) -> str:
     return comment_text(text).replace("\\", "/").replace('"', "'")
 
 
-def facts_schema(policy: ir.Policy) -> dict:
-    props: dict = {}
-    for f in policy.facts:
-        if f.type.kind == "enum":
-            prop = {"type": "string", "enum": list(f.codes)}
-        else:
-            prop = dict(_JSON_TYPES[f.type.kind])
-        prop["description"] = f.label
-        if f.type.kind == "enum":
-            prop["x-labels"] = {v.code: v.label for v in f.values}
-        if f.has_default and isinstance(f.default, (bool, str, int)):
-            prop["default"] = f.default
-        props[f.name] = prop
+def _fact_schema(policy: ir.Policy, f: ir.Fact) -> dict:
+    if f.type.kind == "enum":
+        prop = {"type": "string", "enum": list(f.codes)}
+    elif f.type.kind == "list":
+        record = policy.record_of(f.name)
+        prop = {"type": "array", "maxItems": f.max_items, "items": _object_schema(policy, record.fields, record.label)}
+    else:
+        prop = dict(_JSON_TYPES[f.type.kind])
+    prop["description"] = f.label
+    if f.type.kind == "enum":
+        prop["x-labels"] = {v.code: v.label for v in f.values}
+    if f.has_default and isinstance(f.default, (bool, str, int)):
+        prop["default"] = f.default
+    return prop
+
+
+def _object_schema(policy: ir.Policy, facts, title: str) -> dict:
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": policy.label,
+        "title": title,
         "type": "object",
-        "properties": props,
-        "required": [f.name for f in policy.facts if not f.has_default],
+        "properties": {f.name: _fact_schema(policy, f) for f in facts},
+        "required": [f.name for f in facts if not f.has_default and not f.optional],
         "additionalProperties": False,
     }
+
+
+def facts_schema(policy: ir.Policy) -> dict:
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **_object_schema(policy, policy.facts, policy.label)}
 
 
 class _Expr(ir.Visitor):
@@ -86,16 +100,80 @@ class _Expr(ir.Visitor):
         return literal(e.value)  # a set is a tuple of codes, in the order written
 
     def visit_Arith(self, e: ir.Arith) -> str:
-        if e.type.kind == "number":  # exact, whatever decimal context the app has set
+        if e.type.kind == "money" and e.op in "+-" and _whole(e.left) and _whole(e.right):
+            return f"({self.visit(e.left)} {e.op} {self.visit(e.right)})"  # whole won: int arithmetic is exact
+        if e.type.kind in ("number", "money"):  # exact, whatever decimal context the app has set
             self.g.roots.add("NUMBERS")
-            return f"NUMBERS.{'add' if e.op == '+' else 'subtract'}({self.visit(e.left)}, {self.visit(e.right)})"
-        return f"{self.visit(e.left)} {e.op} {self.visit(e.right)}"
+            return f"NUMBERS.{_EXACT[e.op]}({self.visit(e.left)}, {self.visit(e.right)})"
+        return f"({self.visit(e.left)} {e.op} {self.visit(e.right)})"
+
+    def visit_Call(self, e: ir.Call) -> str:
+        args = [self.visit(a) for a in e.args]
+        if e.fn in ("min", "max"):
+            return f"{e.fn}({', '.join(args)})"
+        if e.fn in _ROUNDING:
+            self.g.roots.add(_ROUNDING[e.fn])
+            return f"{_ROUNDING[e.fn]}({args[0]}, {args[1]})"
+        self.g.roots.add("local_time")
+        local = f"local_time({literal(_fact_name(e.args[0]))}, {args[0]}, _ZONE)"
+        if e.fn == "date_of":
+            return f"{local}.date()"
+        if e.fn == "time_of":
+            return f"{local}.time()"
+        self.g.roots.add("_WEEKDAY_CODES")
+        return f"_WEEKDAY_CODES[{local}.weekday()]"
+
+    def visit_IfElse(self, e: ir.IfElse) -> str:
+        return f"({self.visit(e.then)} if {self.visit(e.cond)} else {self.visit(e.else_)})"
+
+    def visit_Given(self, e: ir.Given) -> str:
+        return f"({self.visit(e.item)} is not None)"
+
+    def visit_Item(self, e: ir.Item) -> str:
+        return f"it[{literal(e.name)}]"
+
+    def visit_Aggregate(self, e: ir.Aggregate) -> str:
+        if e in self.g.agg_vars:  # computed once before a derived value that needs it
+            return self.g.agg_vars[e]
+        items = self.g.var[e.list]
+        where = self.visit(e.where)
+        keep = "" if where == "True" else f" if {where}"
+        if e.op == "count":
+            return f"sum(1 for it in {items}{keep})"
+        if e.op == "any":
+            return f"any({where} for it in {items})"
+        if e.op == "all":
+            return f"all({where} for it in {items})"
+        values = f"(it[{literal(e.field)}] for it in {items}{keep})"
+        if e.op == "first":
+            return f"next({values}, None)"
+        if e.op == "sum":
+            self.g.roots.add("exact_sum")
+            zero = "datetime.timedelta(0)" if e.type.kind == "duration" else "0"
+            return f"exact_sum({values}, {zero})"
+        return f"{e.op}({values}, default=None)"
+
+    def visit_ActionCall(self, e: ir.ActionCall) -> str:
+        args = ", ".join(f"{literal(p)}: {self.visit(a)}" for p, a in zip(e.params, e.args))
+        return f"({literal(e.name)}, {{{args}}})"
+
+    def visit_Actions(self, e: ir.Actions) -> str:
+        return "(" + "".join(self.visit(c) + ", " for c in e.calls) + ")"
 
     def visit_Cmp(self, e: ir.Cmp) -> str:
         return f"{self.visit(e.left)} {_CMP[e.op]} {self.visit(e.right)}"
 
     def visit_In(self, e: ir.In) -> str:
-        return f"{self.visit(e.item)} {'not in' if e.negated else 'in'} {self.visit(e.set)}"
+        kind = e.set.type.kind
+        if kind == "window":
+            self.g.roots.add("in_window")
+            found = f"in_window({self.visit(e.item)}, *{self.visit(e.set)})"
+        elif kind == "holidays":
+            self.g.roots.add("is_holiday")
+            found = f"is_holiday({literal(_fact_name(e.item))}, {self.visit(e.item)}, {self.visit(e.set)})"
+        else:
+            return f"{self.visit(e.item)} {'not in' if e.negated else 'in'} {self.visit(e.set)}"
+        return f"not {found}" if e.negated else found
 
     def visit_Not(self, e: ir.Not) -> str:
         inner = self.visit(e.operand)
@@ -120,6 +198,17 @@ class _Expr(ir.Visitor):
         return "(" + ", ".join(self.visit(x) for x in e.items) + ("," if len(e.items) == 1 else "") + ")"
 
 
+def _whole(e: ir.Expr) -> bool:
+    """Whether a money expression is always whole won (an int at run time)."""
+    return all(not (isinstance(x, ir.Arith) and x.op in "*/") and not (isinstance(x, ir.Call) and x.fn in _ROUNDING)
+               and not isinstance(x, ir.Aggregate) for x in ir.walk(e))
+
+
+def _fact_name(e: ir.Expr) -> str:
+    """The fact an error about `e` names: the first fact it reads."""
+    return next((x.name for x in ir.walk(e) if isinstance(x, ir.FactRef)), "facts")
+
+
 class _Gen:
     def __init__(self, policy: ir.Policy) -> None:
         self.p = policy
@@ -134,6 +223,8 @@ class _Gen:
         self.dn = {d.name: _ident("", d.name, i) for i, d in enumerate(policy.decisions)}
         self.expr = _Expr(self).visit
         self.roots = {"PolicyInputError", "read_mapping", "MISSING"}  # the support decide() needs
+        self.agg_vars: dict[ir.Aggregate, str] = {}
+        self.rec = {r.name: _ident("_check_item_", r.name, i) for i, r in enumerate(policy.records)}
 
     def at(self, decl) -> str:
         """`policy/x.policy:LINE` of a declaration."""
@@ -201,13 +292,19 @@ class _Gen:
         w.blank()
         w.line(f"FACTS_SCHEMA = {pretty(facts_schema(p))}")
         w.blank()
+        w.line("_EMPTY = MappingProxyType({})")
         w.line(f"_FACT_NAMES = frozenset({literal(tuple(f.name for f in p.facts))})")
         w.line(f"_CONTEXT_NAMES = frozenset({literal(tuple(c.name for c in p.contexts))})")
         for f in p.facts:
             if f.type.kind == "enum":
                 w.line(f"_CODES_{self.var[f.name][2:]} = {literal(f.codes)}")
                 w.line(f"_SET_{self.var[f.name][2:]} = frozenset(_CODES_{self.var[f.name][2:]})")
+        if any(isinstance(x, ir.Call) and x.fn in ("date_of", "time_of", "weekday") for x in self.all_exprs()):
+            seconds = int(p.zone_offset.total_seconds())
+            w.line(f"_ZONE = datetime.timezone(datetime.timedelta(seconds={seconds}))  # {comment_text(p.zone)}")
         w.blank()
+        for r in p.records:
+            self.record_check(r)
         for c in p.consts:
             w.line(f"# {self.at(c)}  {comment_text(c.label)}")
             if c.type.kind == "set":  # written in the order the policy declares them
@@ -234,11 +331,95 @@ class _Gen:
                 w.line(f"_RULES_{self.dn[d.name]} = {literal(tuple(r.name for r in d.rules))}")
         w.blank(2)
 
+    def all_exprs(self):
+        """Every expression of the policy, and everything inside each."""
+        p = self.p
+        roots = [d.expr for d in p.derived] + [r.cond for r in p.requires]
+        roots += [x for d in p.decisions for r in d.rules for x in (r.cond, r.output) if x is not None]
+        roots += [c for o in p.outcomes for c in o.calls]
+        for root in roots:
+            yield from ir.walk(root)
+
+    def read_fact(self, f: ir.Fact, target: str, source: str, where: str) -> None:
+        """`target = <f's value from the mapping `source`, checked>`; `where` names it in errors."""
+        w = self.w
+        name = where
+        if f.optional:
+            w.line(f"{target} = {source}.get({literal(f.name)})")
+            w.line(f"if {target} is not None:  # left out: no value (the policy checks `is given`)")
+            with w.indent():
+                self.check_value(f, target, name)
+            return
+        fallback = literal(f.default) if f.has_default else "MISSING"
+        w.line(f"{target} = {source}.get({literal(f.name)}, {fallback})")
+        self.check_value(f, target, name)
+
+    def check_value(self, f: ir.Fact, v: str, name: str) -> None:
+        w = self.w
+        kind = f.type.kind
+        if kind == "list":
+            self.roots.add("check_list")
+            w.line(f"{v} = check_list({name}, {v}, {f.max_items}, {self.rec[f.type.item]})")
+            return
+        check = _CHECKS[kind]
+        self.roots.add(check)
+        # the common case inline; the check function only runs to raise or convert
+        if kind == "enum":
+            codes = self.enum_codes(f)
+            w.line(f"if type({v}) is not str or {v} not in frozenset({codes}):" if codes.startswith("(")
+                   else f"if type({v}) is not str or {v} not in _SET_{codes[7:]}:")  # exact: no __class__ can fake it
+            with w.indent():
+                w.line(f"{v} = check_enum({name}, {v}, {codes})")
+        elif kind == "bool":
+            w.line(f"if {v} is not True and {v} is not False:")
+            with w.indent():
+                w.line(f"{v} = check_bool({name}, {v})")
+        elif kind == "timestamp":  # support.iso_shaped, inline (measured: 0.15 us a fact)
+            self.roots.update(("_ZEROS", "_ISO_SHAPES", "_fromiso"))
+            w.line(f"if (type({v}) is str and {v}.isascii() and {v}.encode().translate(_ZEROS) in _ISO_SHAPES")
+            w.line(f"        and ({v}[-1] == 'Z' or {v}[-2] < '6')):")
+            with w.indent():
+                w.line("try:")
+                with w.indent():
+                    w.line(f"{v} = _fromiso({v})")
+                w.line("except ValueError:  # no such date or time: the check says so")
+                with w.indent():
+                    w.line(f"{v} = check_timestamp({name}, {v})")
+            w.line("else:")
+            with w.indent():
+                w.line(f"{v} = check_timestamp({name}, {v})")
+        else:
+            w.line(f"{v} = {check}({name}, {v})")
+
+    def enum_codes(self, f: ir.Fact) -> str:
+        """The source naming an enum fact's codes: the module's table for a fact, a literal for a field."""
+        if f.name in self.var and f.type.enum == f.name:
+            return f"_CODES_{self.var[f.name][2:]}"
+        return literal(f.codes)
+
+    def record_check(self, r: ir.Record) -> None:
+        """`_check_item_<record>(name, value)`: one list item, as a read-only mapping of its fields."""
+        w = self.w
+        self.roots.add("read_mapping")
+        fields = literal(tuple(f.name for f in r.fields))
+        w.line(f"_FIELDS_{self.rec[r.name][12:]} = frozenset({fields})")
+        w.blank(2)
+        w.line(f"def {self.rec[r.name]}(name, value):")
+        with w.indent():
+            w.line(f'"""One item of a list of {comment_text(r.label)}."""')
+            w.line(f'given = read_mapping(name, value, _FIELDS_{self.rec[r.name][12:]}, "필드")')
+            for i, f in enumerate(r.fields):
+                self.read_fact(f, f"v{i}", "given", f'name + {literal("." + f.name)}')
+            items = ", ".join(f"{literal(f.name)}: v{i}" for i, f in enumerate(r.fields))
+            w.line(f"return MappingProxyType({{{items}}})")
+        w.blank(2)
+
     def decision_class(self) -> None:
         w, p = self.w, self.p
         w.line("class Decision(NamedTuple):")
         with w.indent():
-            w.line('"""What the policy decided (immutable). `facts` are the validated facts (defaults filled')
+            w.line('"""What the policy decided (immutable). `actions` are the follow-ups, with their values in')
+            w.line("`action_args` (refund -> {amount: 1400}); `facts` are the validated facts (defaults filled")
             w.line("in), `derived` the values computed from them, `trace` the rule each decision took.\"\"\"")
             w.blank()
             if p.main is not None:
@@ -248,6 +429,7 @@ class _Gen:
                     w.line(f"{d.name}: Any")
             w.line("discloses: frozenset")
             w.line("actions: frozenset")
+            w.line("action_args: Mapping[str, Mapping[str, Any]]")
             w.line("rule: str")
             w.line("source: str")
             w.line("facts: Mapping[str, Any]")
@@ -275,58 +457,39 @@ class _Gen:
         w, p = self.w, self.p
         w.line('given = read_mapping("facts", facts, _FACT_NAMES, "사실")')
         for f in p.facts:
-            v = self.var[f.name]
-            name = literal(f.name)
-            fallback = literal(f.default) if f.has_default else "MISSING"
-            check = _CHECKS[f.type.kind]
-            self.roots.add(check)
-            w.line(f"{v} = given.get({name}, {fallback})")
-            # the common case inline; the check function only runs to raise or convert
-            if f.type.kind == "enum":
-                w.line(f"if type({v}) is not str or {v} not in _SET_{v[2:]}:")  # exact: no __class__ can fake it
-                with w.indent():
-                    w.line(f"{v} = check_enum({name}, {v}, _CODES_{v[2:]})")
-            elif f.type.kind == "bool":
-                w.line(f"if {v} is not True and {v} is not False:")
-                with w.indent():
-                    w.line(f"{v} = check_bool({name}, {v})")
-            elif f.type.kind == "timestamp":  # support.iso_shaped, inline (measured: 0.15 us a fact)
-                self.roots.update(("_ZEROS", "_ISO_SHAPES", "_fromiso"))
-                w.line(f"if (type({v}) is str and {v}.isascii() and {v}.encode().translate(_ZEROS) in _ISO_SHAPES")
-                w.line(f"        and ({v}[-1] == 'Z' or {v}[-2] < '6')):")
-                with w.indent():
-                    w.line("try:")
-                    with w.indent():
-                        w.line(f"{v} = _fromiso({v})")
-                    w.line("except ValueError:  # no such date or time: the check says so")
-                    with w.indent():
-                        w.line(f"{v} = check_timestamp({name}, {v})")
-                w.line("else:")
-                with w.indent():
-                    w.line(f"{v} = check_timestamp({name}, {v})")
-            else:
-                w.line(f"{v} = {check}({name}, {v})")
+            self.read_fact(f, self.var[f.name], "given", literal(f.name))
         # derived values before the requirements, which may read them (the SQL back end
         # and the reference evaluator keep the same order)
         if p.derived:
             w.line("try:")
             with w.indent():
                 for d in p.derived:
-                    w.line(f"{self.var[d.name]} = {self.expr(d.expr)}  # {self.at(d)}")
-            w.line("except (OverflowError, ValueError):")
+                    self.derived_value(d)
+            w.line("except (OverflowError, ValueError) as error:")
             with w.indent():
+                w.line("if type(error) is PolicyInputError:")
+                with w.indent():
+                    w.line("raise")
                 w.line('raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None')
         for r in p.requires:
             w.line(f"# {self.where}:{r.span.line}")
             w.line(f"if not ({self.expr(r.cond)}):")
             with w.indent():
                 w.line(f"raise PolicyInputError({literal(', '.join(r.facts))}, {literal(r.message)})")
+        collects = self.collects_actions()
+        if collects:
+            w.line("args = {}  # action -> its values")
         for d in p.decisions:
             self.decision(d)
         main = p.main
         if main is not None:
             w.line(f"rule_{self.dn[main.name]}, source_{self.dn[main.name]}, outcome_{self.dn[main.name]}, "
                    f"discloses, actions = fired_{self.dn[main.name]}")
+        elif collects:
+            w.line("actions = frozenset()")
+        if collects:
+            w.line("actions = actions | frozenset(args)")
+            w.line("action_args = MappingProxyType({k: MappingProxyType(v) for k, v in args.items() if v})")
         facts = ", ".join(f"{literal(f.name)}: {self.var[f.name]}" for f in p.facts)
         derived = ", ".join(f"{literal(d.name)}: {self.var[d.name]}" for d in p.derived)
         trace = ", ".join(f"({literal(d.name)}, rule_{self.dn[d.name]})" for d in p.decisions)
@@ -340,17 +503,43 @@ class _Gen:
             if main is not None:
                 w.line("discloses,")
                 w.line("actions,")
+            else:
+                w.line("frozenset(),")
+                w.line("actions," if collects else "frozenset(),")
+            w.line("action_args," if collects else "_EMPTY,")
+            if main is not None:
                 w.line(f"rule_{self.dn[main.name]},")
                 w.line(f"source_{self.dn[main.name]},")
             else:
-                w.line('frozenset(), frozenset(), "", "",')
+                w.line('"", "",')
             w.line(f"MappingProxyType({{{facts}}}),")
             w.line(f"MappingProxyType({{{derived}}}),")
             w.line(f"({trace}{',' if len(p.decisions) == 1 else ''}),")
         w.line(")")
 
+    def derived_value(self, d: ir.Derived) -> None:
+        """A derived value; one that needs a value that may be missing is None without it."""
+        w = self.w
+        missing = []
+        for kind, what in d.needs:
+            if kind == "fact":
+                missing.append(f"{self.var[what]} is None")
+            else:  # an aggregate with no item to take: computed once, here
+                if what not in self.agg_vars:
+                    name = f"a_{len(self.agg_vars)}"
+                    w.line(f"{name} = {self.expr(what)}")
+                    self.agg_vars[what] = name
+                missing.append(f"{self.agg_vars[what]} is None")
+        value = self.expr(d.expr)
+        if missing:
+            value = f"None if {' or '.join(missing)} else {value}"
+        w.line(f"{self.var[d.name]} = {value}  # {self.at(d)}")
+
     def decision(self, d: ir.Decision) -> None:
         w = self.w
+        if d.yields_actions:
+            self.actions_decision(d)
+            return
         w.blank()
         w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rule wins) ──")
         for i, r in enumerate(d.rules):
@@ -362,6 +551,10 @@ class _Gen:
             with w.indent():
                 if d.yields_outcome:
                     w.line(f"fired_{self.dn[d.name]} = _RULES_{self.dn[d.name]}[{i}]")
+                    calls = self.p.outcome(r.output.value).calls
+                    args = [c for c in calls if c.params]
+                    if args:  # the outcome's actions' values, read here where the rule knows they are there
+                        w.line("args.update({" + ", ".join(f"{literal(c.name)}: {{{self.call_args(c)}}}" for c in args) + "})")
                 else:
                     w.line(f"rule_{self.dn[d.name]} = _RULES_{self.dn[d.name]}[{i}]")
                     w.line(f"value_{self.dn[d.name]} = {self.expr(r.output)}")
@@ -371,10 +564,37 @@ class _Gen:
             with w.indent():
                 w.line(f"raise PolicyInputError(\"facts\", {literal(f'결정 {d.name} 에 맞는 규칙이 없습니다')})")
 
+    def collects_actions(self) -> bool:
+        """Whether decide() gathers actions beyond the outcome's fixed set."""
+        p = self.p
+        return any(d.yields_actions for d in p.decisions) or any(c.params for o in p.outcomes for c in o.calls)
+
+    def call_args(self, c: ir.ActionCall) -> str:
+        return ", ".join(f"{literal(p)}: {self.expr(a)}" for p, a in zip(c.params, c.args))
+
+    def actions_decision(self, d: ir.Decision) -> None:
+        """A decision of actions: under (all) every rule that matches adds its actions (the
+        first to name an action gives its values), under (first) the first rule only."""
+        w = self.w
+        w.blank()
+        w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rules add actions) ──")
+        w.line(f"rule_{self.dn[d.name]} = ()")
+        for i, r in enumerate(d.rules):
+            w.line(f"# {self.at(r)}  {comment_text(r.name)}")
+            first = d.hit_policy != "all"
+            if r.cond is None:
+                w.line("if True:" if not first or i == 0 else "else:")
+            else:
+                self.condition("if" if not first or i == 0 else "elif", r.cond)
+            with w.indent():
+                w.line(f"rule_{self.dn[d.name]} += ({literal(r.name)},)")
+                for c in r.output.calls:
+                    w.line(f"args.setdefault({literal(c.name)}, {{{self.call_args(c)}}})")
+
     def render(self) -> None:
         w, p = self.w, self.p
         if p.main is None:
-            w.line("def render(decision: Decision, context: Mapping[str, Any] = MappingProxyType({})) -> str:")
+            w.line("def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:")
             with w.indent():
                 w.line('"""This policy decides values only; it has no outcome and so no reply."""')
                 w.line('raise PolicyInputError("decision", "이 정책에는 결과(outcome)를 내는 결정이 없어 답변이 없습니다")')
@@ -397,7 +617,6 @@ class _Gen:
         w.line(f"_CONTEXT_KINDS = {literal(kinds)}")
         consts = ", ".join(f"{literal(c.name)}: {self.const[c.name]}" for c in p.consts)
         w.line(f"_CONSTANTS = {{{consts}}}")
-        w.line("_EMPTY = MappingProxyType({})")
         w.blank(2)
         w.line("def render(decision: Decision, context: Mapping[str, Any] = _EMPTY) -> str:")
         with w.indent():
@@ -429,6 +648,9 @@ class _Gen:
                     w.line("labels = _LABELS.get(name)")
                     w.line("values[name] = labels[value] if labels is not None else value")
                 w.line("values.update(decision.derived)")
+                for d in p.decisions:
+                    if not d.yields_outcome and not d.yields_actions:
+                        w.line(f"values[{literal(d.name)}] = decision.{d.name}")
                 w.line("for name, value in given.items():")
                 with w.indent():
                     w.line("values[name] = _CONTEXT_CHECKS[_CONTEXT_KINDS[name]](name, value)")

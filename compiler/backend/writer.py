@@ -65,6 +65,13 @@ def literal(value: Any, order: tuple[str, ...] = ()) -> str:
         return (f"datetime.datetime({value.year}, {value.month}, {value.day}, {value.hour}, {value.minute}, "
                 f"{value.second}, {value.microsecond}, tzinfo=datetime.timezone("
                 f"datetime.timedelta(seconds={int(offset.total_seconds())})))")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return f"datetime.date({value.year}, {value.month}, {value.day})"
+    if isinstance(value, dt.time):
+        return f"datetime.time({value.hour}, {value.minute}, {value.second}, {value.microsecond})"
+    if type(value).__name__ == "Holidays":  # ir.Holidays: (dates, first year, last year), as the runtime takes it
+        return (f"(frozenset({literal(tuple(d for d, _ in value.dates))}), {value.first_year}, "
+                f"{value.last_year})")
     if isinstance(value, frozenset):
         items = sorted(value, key=lambda v: (order.index(v) if v in order else len(order), v))
         return f"frozenset({literal(tuple(items))})"

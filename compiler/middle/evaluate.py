@@ -11,12 +11,15 @@ as the second implementation the generated code is tested against, input by inpu
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from typing import Any, Mapping
 
-from ..runtime.support import NUMBERS, check_number
+from ..runtime.support import NUMBERS, ceil_to, check_number, exact_sum, floor_to, in_window, is_holiday, round_to
 from . import ir
 
+_EXACT = {"+": NUMBERS.add, "-": NUMBERS.subtract, "*": NUMBERS.multiply, "/": NUMBERS.divide}
+_ROUNDING = {"floor": floor_to, "ceil": ceil_to, "round": round_to}
 _CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
         ">": operator.gt, ">=": operator.ge}
 
@@ -27,13 +30,23 @@ class Env(ir.Visitor):
 
     def __init__(self, policy: ir.Policy, facts: Mapping[str, Any]):
         self.policy = policy
+        # an optional fact left out is None; a list item is a mapping of its fields
         self.facts = {f.name: facts[f.name] if f.name in facts else f.default for f in policy.facts}
         self.consts = {c.name: c.value for c in policy.consts}
+        self.zone = dt.timezone(policy.zone_offset) if policy.zone_offset is not None else dt.timezone.utc
+        self.items: list[Mapping[str, Any]] = []  # the list items aggregates are looking at, innermost last
         self.derived: dict[str, Any] = {}
         for d in policy.derived:
-            self.derived[d.name] = self.eval(d.expr)
+            self.derived[d.name] = None if self._missing(d.needs) else self.eval(d.expr)
 
     eval = ir.Visitor.visit
+
+    def _missing(self, needs) -> bool:
+        """Whether a value a derived value needs is not there (then it has none either)."""
+        for kind, what in needs:
+            if (self.facts.get(what) if kind == "fact" else self.eval(what)) is None:
+                return True
+        return False
 
     def visit_FactRef(self, e: ir.FactRef) -> Any:
         return self.facts[e.name]
@@ -49,15 +62,71 @@ class Env(ir.Visitor):
 
     def visit_Arith(self, e: ir.Arith) -> Any:
         left, right = self.eval(e.left), self.eval(e.right)
-        if e.type.kind == "number":  # exactly, as decide() does
-            return NUMBERS.add(left, right) if e.op == "+" else NUMBERS.subtract(left, right)
+        if e.type.kind in ("number", "money"):  # exactly, as decide() does
+            return _EXACT[e.op](left, right)
         return left + right if e.op == "+" else left - right
+
+    def visit_Call(self, e: ir.Call) -> Any:
+        args = [self.eval(a) for a in e.args]
+        if e.fn in ("min", "max"):
+            return min(args) if e.fn == "min" else max(args)
+        if e.fn in _ROUNDING:
+            return _ROUNDING[e.fn](*args)
+        local = args[0].astimezone(self.zone)
+        if e.fn == "date_of":
+            return local.date()
+        if e.fn == "time_of":
+            return local.time()
+        return ir.WEEKDAYS[local.weekday()][0]
+
+    def visit_IfElse(self, e: ir.IfElse) -> Any:
+        return self.eval(e.then) if self.eval(e.cond) else self.eval(e.else_)
+
+    def visit_Given(self, e: ir.Given) -> bool:
+        return self.eval(e.item) is not None
+
+    def visit_Item(self, e: ir.Item) -> Any:
+        return self.items[-1].get(e.name)
+
+    def visit_Aggregate(self, e: ir.Aggregate) -> Any:
+        chosen = []
+        for item in self.facts[e.list]:
+            self.items.append(item)
+            try:
+                if self.eval(e.where):
+                    chosen.append(item)
+            finally:
+                self.items.pop()
+        if e.op == "count":
+            return len(chosen)
+        if e.op == "any":
+            return bool(chosen)
+        if e.op == "all":
+            return len(chosen) == len(self.facts[e.list])
+        values = [item.get(e.field) for item in chosen]
+        if e.op == "first":
+            return values[0] if values else None
+        if e.op == "sum":
+            return exact_sum(values, dt.timedelta(0) if e.type.kind == "duration" else 0)
+        return (max(values) if e.op == "max" else min(values)) if values else None
+
+    def visit_ActionCall(self, e: ir.ActionCall) -> tuple:
+        return e.name, dict(zip(e.params, (self.eval(a) for a in e.args)))
+
+    def visit_Actions(self, e: ir.Actions) -> tuple:
+        return tuple(self.eval(c) for c in e.calls)
 
     def visit_Cmp(self, e: ir.Cmp) -> bool:
         return _CMP[e.op](self.eval(e.left), self.eval(e.right))
 
     def visit_In(self, e: ir.In) -> bool:
-        found = self.eval(e.item) in self.eval(e.set)
+        item, group = self.eval(e.item), self.eval(e.set)
+        if e.set.type.kind == "window":
+            found = in_window(item, *group)
+        elif e.set.type.kind == "holidays":
+            found = is_holiday("date", item, (frozenset(d for d, _ in group.dates), group.first_year, group.last_year))
+        else:
+            found = item in group
         return not found if e.negated else found
 
     def visit_Not(self, e: ir.Not) -> bool:
@@ -93,7 +162,17 @@ def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
 def evaluate(policy: ir.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
     env = Env(policy, facts)
     result: dict[str, Any] = {"rules": {}}
+    args: dict[str, dict] = {}
     for decision in policy.decisions:
+        if decision.yields_actions:
+            fired = [r for r in decision.rules if r.cond is None or env.eval(r.cond)]
+            if decision.hit_policy != "all":
+                fired = fired[:1]
+            result["rules"][decision.name] = tuple(r.name for r in fired)
+            for rule in fired:
+                for name, given in env.eval(rule.output):
+                    args.setdefault(name, given)  # the first rule to name an action gives its values
+            continue
         rule = next((r for r in decision.rules if r.cond is None or env.eval(r.cond)), None)
         if rule is None:
             raise LookupError(f"no rule of decision {decision.name} matches")
@@ -102,7 +181,11 @@ def evaluate(policy: ir.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
         if decision.yields_outcome:
             outcome = policy.outcome(value)
             result.update(outcome=value, rule=rule.name, source=policy.source_of(rule),
-                          discloses=frozenset(outcome.discloses), actions=frozenset(outcome.actions))
+                          discloses=frozenset(outcome.discloses))
+            for name, given in (env.eval(c) for c in outcome.calls):
+                args[name] = given
         else:
             result[decision.name] = value
+    result["actions"] = frozenset(args)
+    result["action_args"] = {name: given for name, given in args.items() if given}
     return result

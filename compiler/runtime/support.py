@@ -185,7 +185,131 @@ def check_number(name, value):
         raise PolicyInputError(name, f"숫자가 너무 큽니다 (10의 15제곱 미만): {_describe(value)}")
     if kind is not int and _places(number) > NUMBER_PLACES:
         raise PolicyInputError(name, f"소수점 아래는 {NUMBER_PLACES}자리까지 씁니다: {_describe(value)}")
+    return number if kind is int else _canonical(number)
+
+
+def _canonical(number):
+    """The same Decimal with at most 9 places written (0E-300000000 is 0, and 1.50 stays
+    1.50): so printing it never writes a million zeros."""
+    sign, digits, exponent = number.as_tuple()
+    if not any(digits):
+        return _Decimal(0)
+    if exponent < -NUMBER_PLACES:  # the places past 9 are zeros (checked): drop them
+        cut = -NUMBER_PLACES - exponent
+        return _Decimal((sign, digits[:-cut], -NUMBER_PLACES))
     return number
+
+
+def check_money(name, value):
+    """Money is whole won: an int, or a Decimal/float with no fraction (3000.0)."""
+    kind = type(value)
+    if kind is int:
+        number = value
+    elif kind in (_Decimal, float) and value == value and value not in (float("inf"), float("-inf")):
+        number = _Decimal(repr(value)) if kind is float else value
+        if not number.is_finite() or number != number.to_integral_value():
+            raise PolicyInputError(name, f"금액은 원 단위 정수여야 합니다: {_describe(value)}")
+        if not -NUMBER_LIMIT < number < NUMBER_LIMIT:
+            raise PolicyInputError(name, f"금액이 너무 큽니다 (10의 15제곱 원 미만): {_describe(value)}")
+        return int(number)
+    elif value is MISSING:
+        raise _absent(name)
+    else:
+        raise PolicyInputError(name, f"금액은 원 단위 정수여야 합니다 (예: 3000): {_describe(value)}")
+    if not -NUMBER_LIMIT < number < NUMBER_LIMIT:
+        raise PolicyInputError(name, f"금액이 너무 큽니다 (10의 15제곱 원 미만): {_describe(value)}")
+    return number
+
+
+_DATE_TEXT = _re.compile(r"\d{4}-\d{2}-\d{2}", _re.ASCII)
+_TIME_TEXT = _re.compile(r"\d{2}:\d{2}(:\d{2})?", _re.ASCII)
+
+
+def check_date(name, value):
+    """A date: a `datetime.date` (not a datetime) or YYYY-MM-DD text."""
+    if type(value) is _dt.date:
+        return value
+    if type(value) is str and _DATE_TEXT.fullmatch(value):
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            raise PolicyInputError(name, f"없는 날짜입니다: {_describe(value)}") from None
+    if value is MISSING:
+        raise _absent(name)
+    raise PolicyInputError(name, f"날짜는 2024-12-25 처럼 씁니다: {_describe(value)}")
+
+
+def check_time(name, value):
+    """A time of day: a `datetime.time` without a zone, or HH:MM / HH:MM:SS text."""
+    if type(value) is _dt.time and value.tzinfo is None:
+        return value
+    if type(value) is str and _TIME_TEXT.fullmatch(value):
+        try:
+            return _dt.time.fromisoformat(value)
+        except ValueError:
+            raise PolicyInputError(name, f"없는 시각입니다: {_describe(value)}") from None
+    if value is MISSING:
+        raise _absent(name)
+    raise PolicyInputError(name, f"하루 중 시각은 22:00 처럼 씁니다: {_describe(value)}")
+
+
+def check_list(name, value, limit, check_item):
+    """A list fact: a list or tuple of at most `limit` items, each checked by `check_item`
+    (which names the item `name[i]` when it turns it down)."""
+    if type(value) not in (list, tuple):
+        if value is MISSING:
+            raise _absent(name)
+        raise PolicyInputError(name, f"목록(list)이어야 합니다: {_describe(value)}")
+    if len(value) > limit:
+        raise PolicyInputError(name, f"항목이 {limit}개까지입니다: {len(value)}개")
+    return tuple(check_item(f"{name}[{i}]", item) for i, item in enumerate(value))
+
+
+# the calendar of an instant in the policy's zone (a fixed UTC offset)
+def local_time(name, when, zone):
+    try:
+        return when.astimezone(zone)
+    except (OverflowError, ValueError):
+        raise PolicyInputError(name, "그 시간대의 날짜로 바꿀 수 없는 시각입니다") from None
+
+
+_WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_LABELS = ("월", "화", "수", "목", "금", "토", "일")
+
+
+def in_window(at, start, end):
+    """Whether a time of day lies in [start, end), across midnight when end <= start."""
+    return start <= at < end if start < end else (at >= start or at < end)
+
+
+def is_holiday(name, day, table):
+    """`day in HOLIDAYS`, for a table (dates, first year, last year) read at build time: a
+    date outside its years cannot be told, so it is turned down rather than guessed."""
+    dates, first, last = table
+    if not first <= day.year <= last:
+        raise PolicyInputError(name, f"공휴일 표는 {first}년부터 {last}년까지입니다: {day.isoformat()}")
+    return day in dates
+
+
+def floor_to(value, unit):
+    """`floor(x, 100원)`: the largest multiple of `unit` not above x, exactly."""
+    return NUMBERS.multiply(NUMBERS.divide(value, unit).to_integral_value(rounding="ROUND_FLOOR"), unit)
+
+
+def ceil_to(value, unit):
+    return NUMBERS.multiply(NUMBERS.divide(value, unit).to_integral_value(rounding="ROUND_CEILING"), unit)
+
+
+def round_to(value, unit):
+    """`round(x, 10원)`: to the nearest multiple of `unit`, halves away from zero (반올림)."""
+    return NUMBERS.multiply(NUMBERS.divide(value, unit).to_integral_value(rounding="ROUND_HALF_UP"), unit)
+
+
+def exact_sum(values, zero=0):
+    total = zero
+    for v in values:
+        total = total + v if type(total) is _dt.timedelta else NUMBERS.add(total, v)
+    return total
 
 
 def _places(number):
@@ -336,6 +460,7 @@ def _without_trailing_parens(text):
         end = start
     return text[:end] or text
 _PHONE_LIKE = _re.compile(r"[0-9]+(-[0-9]+)+")
+_TRAILING_ZERO = _re.compile(r"-?[0-9,]*\.[0-9]*0")
 
 
 def josa(value, particle):
@@ -350,6 +475,8 @@ def josa(value, particle):
     word = _without_trailing_parens(text)
     if _PHONE_LIKE.fullmatch(word):
         word = word[-1]
+    elif _TRAILING_ZERO.fullmatch(word):  # 2.50 is read 이 점 오 영: the last sound is 영
+        word = "영"
     pick = "와/과" if particle == "과/와" else particle
     from hangulpy.josa import josa_pick
 
@@ -380,7 +507,36 @@ def whole_hours(value):
     return int(hours) if hours == hours.to_integral_value() else _SHOWN.normalize(hours)
 
 
-FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours}
+def won(value):
+    """An amount of money as replies write it: 3,000원, -1,400원, 1,234.5원."""
+    return comma(value) + "원"
+
+
+def comma(value):
+    """A number with thousands separators: 1,234,567 (and 1,234.5)."""
+    if type(value) is bool or not isinstance(value, (int, _Decimal)):
+        raise PolicyInputError("comma", f"숫자가 아닙니다: {_describe(value)}")
+    text = number_text(value)
+    sign = "-" if text.startswith("-") else ""
+    whole, point, places = text.lstrip("-").partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return sign + ",".join([whole, *groups]) + point + places
+
+
+def korean_date(value):
+    """A date as replies write it: 12월 25일(금). A timestamp shows its own date (in the
+    offset it was given in); use `date_of(t)` in the policy for the policy's zone."""
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if not isinstance(value, _dt.date):
+        raise PolicyInputError("date", f"날짜가 아닙니다: {_describe(value)}")
+    return f"{value.month}월 {value.day}일({_WEEKDAY_LABELS[value.weekday()]})"
+
+
+FILTERS = {"josa": josa, "days": whole_days, "hours": whole_hours, "won": won, "comma": comma, "date": korean_date}
 
 
 def make_environment(loader, filters):
