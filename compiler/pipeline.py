@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis.checks import analyze
+from .backend.sql import batch_limits
 from .middle.guards import check as check_guards
 from .analysis.unused import unused
 from .diagnostics import Diagnostic, has_errors, sort_key
@@ -134,6 +135,19 @@ def compile_policy(path: Path, shown_as: str | None = None, overlaps: bool = Fal
             return deep_stack(lambda: _compile(path, shown_as, overlaps, analysis))
 
 
+def batch_warnings(policy: ir.Policy) -> list[Diagnostic]:
+    """W0610 for what `policyc batch` cannot run in `policy` (`check --batch` shows it,
+    `batch` turns the policy down with it before reading a row)."""
+    limits = batch_limits(policy)
+    if not limits:
+        return []
+    span, what = limits[0]
+    others = f" 외 {len(limits) - 1}곳" if len(limits) > 1 else ""
+    return [Diagnostic("W0610", span, f"이 정책은 policyc batch 로 돌릴 수 없습니다: {what}{others}",
+                       "decide() 와 explain, test, doc 은 됩니다. 표 전체를 결정하려면 생성된 모듈의 decide() 를 쓰세요",
+                       "batch 의 SQL 이 아직 모르는 구문")]
+
+
 def deep_stack(work):
     """`work()` in a thread with a 1 GB stack and a recursion limit to match (`policyc`
     runs every command that way; this is for callers of compile_policy that do not)."""
@@ -216,6 +230,7 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -
         return _finish(policy, diags, sources, comments)
     diags += unused(policy)
     diags += analyze(policy, overlaps=overlaps)
+
     if has_errors(diags):
         return _finish(None, diags, sources, comments)
     return _finish(policy, diags, sources, comments)

@@ -29,7 +29,7 @@ from tests.facts import random_facts  # noqa: E402
 def check(module, policy, facts) -> str | None:
     """None when the module and the evaluator agree on these facts, else what differs."""
     valid = requirements_hold(policy, facts)
-    as_text = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in facts.items()}
+    as_text = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in facts.items()}  # lists stay
     results = []
     for given in (facts, as_text):
         try:
@@ -49,6 +49,8 @@ def check(module, policy, facts) -> str | None:
         for d in policy.decisions:
             if not d.yields_outcome and getattr(got, d.name) != want[d.name]:
                 return f"{d.name} {getattr(got, d.name)!r} but the evaluator says {want[d.name]!r}"
+        if dict(got.action_args) != want["action_args"]:
+            return f"action values {dict(got.action_args)} but the evaluator says {want['action_args']}"
         if dict(got.trace) != want["rules"]:
             return f"trace {got.trace} but the evaluator says {want['rules']}"
     return None

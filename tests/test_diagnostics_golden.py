@@ -13,7 +13,7 @@ import pytest
 
 from compiler.codes import CODES
 from compiler.diagnostics import render_json, render_text
-from compiler.pipeline import compile_policy
+from compiler.pipeline import batch_warnings, compile_policy
 
 from .conftest import ROOT, check_golden, compile_at_root
 
@@ -21,7 +21,10 @@ CASES = sorted((ROOT / "tests/cases/diagnostics").glob("*.policy"))
 
 
 def _compile(path: Path):
-    return compile_at_root(path.relative_to(ROOT).as_posix(), overlaps="overlaps" in path.stem)
+    result = compile_at_root(path.relative_to(ROOT).as_posix(), overlaps="overlaps" in path.stem)
+    if "batch" in path.stem and result.policy is not None:  # what `policyc check --batch` adds
+        result.diagnostics.extend(batch_warnings(result.policy))
+    return result
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
@@ -51,7 +54,8 @@ def test_tests_yaml_case(case: Path, update_goldens: bool) -> None:
 
 def test_every_code_has_a_case() -> None:
     covered = {c.stem.split("_")[0].split("-")[0].upper() for c in CASES + TEST_CASES}
-    missing = sorted(set(CODES) - covered)
+    # E0609 (the solver gave up) has no policy that reliably times out: tests/test_smt.py forces it
+    missing = sorted(set(CODES) - covered - {"E0609"})
     assert not missing, f"diagnostic codes without a golden case: {missing}"
 
 

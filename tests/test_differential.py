@@ -98,9 +98,10 @@ def test_policy_cases_agree_with_the_reference_evaluator(cases):
     assert module is not None, result.diagnostics
     policy = result.policy
     decided = 0
+    shared = data.get("defaults", {}).get("facts", {})
     for case in data["cases"]:
         try:
-            d = module.decide(case["facts"])
+            d = module.decide({**shared, **case["facts"]})
         except module.PolicyInputError:
             assert "error" in case["expect"], case["name"]
             continue
@@ -109,6 +110,7 @@ def test_policy_cases_agree_with_the_reference_evaluator(cases):
         if policy.main is not None:
             assert (want["outcome"], want["rule"], want["source"], want["discloses"], want["actions"]) == (
                 d.outcome, d.rule, d.source, d.discloses, d.actions), case["name"]
+            assert want["action_args"] == dict(d.action_args), case["name"]
         for dec in policy.decisions:
             if not dec.yields_outcome:
                 assert want[dec.name] == getattr(d, dec.name), case["name"]

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnostics import Diagnostic, Related
+from ..diagnostics import Diagnostic
 from ..middle import ir
 from ..middle.evaluate import Env, requirements_hold
-from ..korean import particle, quoted
-from ..runtime.support import josa
+from . import findings
 from .encode import Encoder
 from .mdd import FALSE, TRUE
-from .space import Space
+from .space import Space, beyond_partition
 
 
 class _Analysis:
@@ -55,8 +54,7 @@ class _Analysis:
             return self.diags
         self.enc = Encoder(self.space)
         if self.enc.valid == FALSE:
-            self.error("E0400", self.policy.decisions[0].span,
-                       "어떤 사실도 require 조건을 모두 만족하지 못합니다", "require 조건들이 서로 모순되지 않는지 보세요")
+            self.diags.append(findings.no_valid_facts(self.policy))
             return self.diags
         for decision in self.policy.decisions:
             self._decision(decision)
@@ -155,11 +153,7 @@ class _Analysis:
                 self._lookup(d, rule, lookup, region)
         if d.rules and d.rules[-1].cond is not None and remaining != FALSE:
             example, sentence = self._example(remaining, lambda typed: not _any_rule(self.policy, d, typed))
-            self.error("E0400", d.span, f"결정 `{d.name}` 에 맞는 규칙이 없는 경우가 있습니다",
-                       "그 경우를 다루는 규칙을 더하거나, 결정 끝에 `otherwise 결과` 를 두세요",
-                       "여기에 맞는 규칙이 없는 사실이 들어올 수 있습니다",
-                       notes=(f"{sentence}일 때 어느 규칙에도 맞지 않습니다",),
-                       example=example, decision=d.name)
+            self.diags.append(findings.gap(d, sentence, example))
         if self.overlaps and d.hit_policy == "first":
             self._first_overlaps(d, conds, fires)
 
@@ -182,22 +176,14 @@ class _Analysis:
             return
         example, sentence = self._example(reach[missing[0]], lambda typed: self._rule_at(d, typed) is rule
                                           and typed[lookup.key.name] not in keys)
-        self.error("E0307", lookup.span,
-                   f"`{lookup.map}` 에 없는 {lookup.key.name} 값이 여기 올 수 있습니다: {', '.join(missing)}",
-                   f"`{lookup.map}` 에 {', '.join(missing)}{particle(missing[-1], '을/를')} 더하거나, 앞선 규칙에서 먼저 처리하세요",
-                   "표에 없는 값으로 찾을 수 있음",
-                   notes=(f"{sentence}일 때 규칙 {quoted(rule.name, '이/가')} 표 `{lookup.map}` 에서 값을 찾습니다",)
-                   if sentence else (),
-                   example=example, decision=d.name, rule=rule.name, table=lookup.map, missing=tuple(missing))
+        self.diags.append(findings.lookup_miss(d, rule, lookup, missing, sentence, example))
 
     def _dead(self, d: ir.Decision, i: int, cond: int, boxes) -> None:
         m = self.enc.mdd
         rule = d.rules[i]
         reachable = m.and_(cond, self.enc.valid)
         if reachable == FALSE:
-            self.error("E0601", rule.span, f"규칙 `{rule.name}` 의 조건은 어떤 올바른 사실에도 맞지 않습니다",
-                       "조건끼리 서로 모순됩니다 (require 조건도 함께 봅니다). 조건을 고치거나 규칙을 지우세요",
-                       "절대 맞지 않는 규칙", decision=d.name, rule=rule.name)
+            self.diags.append(findings.never_matches(d, rule))
             return
         mine = boxes[i]
         position = self._position[d.name]
@@ -210,11 +196,7 @@ class _Analysis:
                     if j < i and d.rules[j].cond is not None and _boxes_meet(mine, boxes[j])
                     and m.meets(reachable, self.enc.cond(d.rules[j].cond))]
         example, sentence = self._example(reachable, lambda typed: self._rule_at(d, typed) is not rule)
-        self.error("E0601", rule.span, f"규칙 {quoted(rule.name, '은/는')} 결과를 정할 일이 없습니다: 앞선 규칙들이 먼저 맞습니다",
-                   "이 규칙을 덮는 규칙보다 앞으로 옮기거나, 조건을 고치거나, 지우세요", "절대 쓰이지 않는 규칙",
-                   [Related(r.span, "이 규칙이 먼저 맞습니다") for r in covering],
-                   (f"예: {sentence}일 때 이 규칙의 조건은 맞지만 앞선 규칙이 결과를 정합니다",), example,
-                   decision=d.name, rule=rule.name, covered_by=tuple(r.name for r in covering))
+        self.diags.append(findings.shadowed(d, rule, covering, sentence, example))
 
     def _unique_overlap(self, d: ir.Decision, i: int, cond: int, taken: int) -> None:
         m = self.enc.mdd
@@ -226,17 +208,12 @@ class _Analysis:
         _, typed = self.enc.example(box)
         other = next((r for r in d.rules[:i] if r.cond is not None and _holds(self.policy, r.cond, typed)), None)
         example, sentence = self._example(both, lambda t: other is not None and _holds(self.policy, rule.cond, t))
-        related = [Related(other.span, "이 규칙도 맞습니다")] if other else []
-        self.error("E0602", rule.span, f"`unique` 결정 `{d.name}` 에서 규칙 {quoted(rule.name, '이/가')} 앞선 규칙과 겹칩니다",
-                   "두 규칙의 조건이 겹치지 않게 나누거나, 순서가 뜻을 가지면 `(first)` 를 쓰세요", "겹치는 규칙",
-                   related, (f"{sentence}일 때 두 규칙이 모두 맞습니다",), example,
-                   decision=d.name, rule=rule.name, other=other.name if other else None)
+        self.diags.append(findings.unique_overlap(d, rule, other, sentence, example))
 
     def _implied(self, d: ir.Decision, i: int, remaining: int) -> None:
         m, enc = self.enc.mdd, self.enc
         rule = d.rules[i]
         parts = list(rule.conjuncts)
-        spans = [p.span for p in parts]
         nodes = [enc.cond(p) for p in parts]
         firsts = [enc.box(p).get(0) for p in parts]  # each part's own limit on the first variable
         width = m.sizes[0] if m.sizes else 0
@@ -258,15 +235,7 @@ class _Analysis:
             rest = m.all_of(others)
             fires = m.and_(m.and_(rest, nodes[k]), remaining)
             example, sentence = self._example(fires, lambda typed: self._rule_at(d, typed) is rule)
-            whole = len(parts) == 1
-            self.error("W0604", spans[k],
-                       f"규칙 `{rule.name}`: {'조건 전체가' if whole else '이 조건은'} 앞선 규칙들"
-                       f"{'' if whole else '과 나머지 조건'}만으로 이미 참입니다",
-                       "빼도 결정이 같습니다. 지워서 규칙을 짧게 하세요" if not whole else
-                       "앞선 규칙에 맞지 않은 모든 사실에 이 규칙이 맞습니다. `otherwise` 로 바꾸세요",
-                       "이미 참인 조건", example=example,
-                       notes=(f"이 규칙이 결과를 정하는 경우의 예: {sentence}",) if sentence else (),
-                       decision=d.name, rule=rule.name, part=k)
+            self.diags.append(findings.implied(d, rule, k, sentence, example))
 
     def _first_overlaps(self, d: ir.Decision, conds: list[int], fires: list[int]) -> None:
         m = self.enc.mdd
@@ -280,17 +249,18 @@ class _Analysis:
                     continue
                 example, sentence = self._example(both, lambda t: self._rule_at(d, t) is earlier
                                                   and _holds(self.policy, later.cond, t))
-                self.error("W0603", later.span,
-                           f"규칙 `{later.name}` 도 맞지만 앞선 규칙 {quoted(earlier.name, '이/가')} 먼저 맞아 다른 결과가 납니다",
-                           "의도한 순서라면 그대로 두세요", "가려지는 규칙",
-                           [Related(earlier.span, "먼저 맞는 규칙")],
-                           (f"{sentence}일 때: {_show(earlier.output)} (이 규칙이라면 {_show(later.output)})",), example,
-                           decision=d.name, rule=later.name, earlier=earlier.name)
+                self.diags.append(findings.overlap(d, earlier, later, sentence, example))
 
     # ── invariants ──
     def _invariant(self, inv: ir.Invariant) -> None:
         main = self.policy.main
         m = self.enc.mdd
+        if inv.subject_kind == "always":
+            broken = m.and_not(self.enc.valid, self.enc.cond(inv.cond))
+            if broken != FALSE:
+                example, sentence = self._example(broken, lambda t: not _holds(self.policy, inv.cond, t))
+                self.diags.append(findings.broken_invariant(self.policy, inv, None, sentence, example))
+            return
         if main is None:
             return
         happens = FALSE
@@ -307,27 +277,7 @@ class _Analysis:
         example, sentence = self._example(
             broken, lambda t: self._rule_at(main, t) is not None and _subject_of(self.policy, self._rule_at(main, t), inv)
             and (inv.cond is None or not _holds(self.policy, inv.cond, t)))
-        label = _subject_label(self.policy, inv)
-        happening = josa(label, "이/가")
-        if inv.cond is None:
-            message = f"깨진 불변식 `{inv.name}`: {happening} 일어나는 경우가 있습니다"
-        else:
-            message = f"깨진 불변식 `{inv.name}`: 불변식의 조건 밖에서도 {happening} 일어납니다"
-        self.error("E0606", inv.span, message, "규칙이나 불변식을 고치세요", "지켜지지 않는 불변식",
-                   [Related(culprit.span, "이 규칙이 그때 결과를 정합니다")],
-                   (f"{sentence}일 때 규칙 {quoted(culprit.name, '이/가')} 결과 {quoted(culprit.output.value, '을/를')} 정합니다",), example,
-                   invariant=inv.name, rule=culprit.name)
-
-
-def _subject_label(policy: ir.Policy, inv: ir.Invariant) -> str:
-    if inv.subject_kind == "discloses":
-        ctx = next(c for c in policy.contexts if c.name == inv.subject)
-        return f"{ctx.label}({inv.subject}) 공개"
-    if inv.subject_kind == "action":
-        act = next(a for a in policy.actions if a.name == inv.subject)
-        return f"조치 {act.label}({inv.subject})"
-    out = policy.outcome(inv.subject)
-    return f"결과 {out.label}({inv.subject})"
+        self.diags.append(findings.broken_invariant(self.policy, inv, culprit, sentence, example))
 
 
 def _boxes_meet(a: dict[int, frozenset[int]], b: dict[int, frozenset[int]]) -> bool:
@@ -343,14 +293,6 @@ def _subject_of(policy: ir.Policy, rule: ir.Rule, inv: ir.Invariant) -> bool:
     return outcome.name == inv.subject
 
 
-def _show(output: ir.Expr) -> str:
-    if isinstance(output, ir.Value):
-        return str(output.value)
-    if isinstance(output, ir.ConstRef):
-        return output.name
-    return "값"
-
-
 def _holds(policy: ir.Policy, cond: ir.Expr, typed: dict[str, Any]) -> bool:
     return bool(Env(policy, typed).eval(cond))
 
@@ -360,6 +302,10 @@ def _any_rule(policy: ir.Policy, d: ir.Decision, typed: dict[str, Any]) -> bool:
 
 
 def analyze(policy: ir.Policy, overlaps: bool = False) -> list[Diagnostic]:
+    """The partition analysis where it is exact, else the SMT one (same findings)."""
+    if beyond_partition(policy) is not None:
+        from . import smt_checks  # z3 is imported only for the policies that need it
+        return smt_checks.analyze(policy, overlaps)
     return _Analysis(policy, overlaps).run()
 
 

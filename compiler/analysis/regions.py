@@ -24,7 +24,7 @@ from typing import Any
 from ..middle import ir
 from .encode import Encoder, fires
 from .mdd import FALSE, TRUE
-from .space import Space
+from .space import Space, beyond_partition
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,13 @@ class Region:
 
 
 class Regions:
+    def __new__(cls, policy: ir.Policy):
+        """The partition's regions where it is exact, else the same service over SMT."""
+        if beyond_partition(policy) is not None:
+            from .smt_regions import SmtRegions  # z3 only for the policies that need it
+            return SmtRegions(policy)
+        return super().__new__(cls)
+
     def __init__(self, policy: ir.Policy) -> None:
         self.policy = policy
         self.space = Space(policy)

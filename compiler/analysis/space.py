@@ -337,3 +337,30 @@ def rank(matrix: list[list[Fraction]]) -> int:
                 m[r] = [a - factor * b for a, b in zip(m[r], m[rank])]
         rank += 1
     return rank
+
+
+# what the partition reads: enum and bool facts, and linear forms (+, -) over number,
+# duration and timestamp facts compared with constants
+_PARTITION_NODES = (ir.FactRef, ir.DerivedRef, ir.ConstRef, ir.Value, ir.Arith, ir.Cmp, ir.In, ir.Not, ir.And, ir.Or,
+                    ir.Lookup, ir.TupleOf)
+_PARTITION_TYPES = ("enum", "bool", "timestamp", "duration", "number", "set", "string", "tuple", "map", "outcome")
+
+
+def beyond_partition(policy: ir.Policy) -> str | None:
+    """Why the partition cannot analyse `policy` exactly (then the SMT analysis does), or
+    None: a construct it does not cut (arithmetic by constants, rounding, calendars,
+    lists, optional facts, money, dates, `always` invariants) or dependent axes."""
+    for f in policy.facts:
+        if f.optional or f.type.kind not in ("enum", "bool", "timestamp", "duration", "number"):
+            return f"사실 {f.name}"
+    exprs = [d.expr for d in policy.derived] + [r.cond for r in policy.requires]
+    exprs += [x for d in policy.decisions for r in d.rules for x in (r.cond, r.output) if x is not None]
+    exprs += [i.cond for i in policy.invariants if i.cond is not None]
+    for e in exprs:
+        for x in ir.walk(e):
+            if not isinstance(x, _PARTITION_NODES) or (isinstance(x, ir.Arith) and x.op not in "+-") or (
+                    x.type.kind not in _PARTITION_TYPES and x.type.kind != "?"):
+                return type(x).__name__
+    if any(i.subject_kind == "always" for i in policy.invariants):
+        return "always"
+    return Space(policy).problem

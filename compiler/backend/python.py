@@ -144,7 +144,7 @@ class _Expr(ir.Visitor):
             return f"any({where} for it in {items})"
         if e.op == "all":
             return f"all({where} for it in {items})"
-        values = f"(it[{literal(e.field)}] for it in {items}{keep})"
+        values = f"(it{'' if e.field is None else f'[{literal(e.field)}]'} for it in {items}{keep})"
         if e.op == "first":
             return f"next({values}, None)"
         if e.op == "sum":

@@ -663,3 +663,41 @@ def to_sql(policy: ir.Policy, source: str, columns: list[str], dialect: str = "d
     typed timestamp, boolean and number columns be read directly instead of as text."""
     check_columns(policy, columns)
     return _Sql(policy, DIALECTS[dialect], columns, types).query(source)
+
+
+_SQL_NODES = (ir.FactRef, ir.DerivedRef, ir.ConstRef, ir.Value, ir.Arith, ir.Cmp, ir.In, ir.Not, ir.And, ir.Or,
+              ir.Lookup, ir.TupleOf)
+_SQL_FACTS = ("enum", "bool", "timestamp", "number")
+_SQL_VALUES = ("enum", "bool", "timestamp", "duration", "number", "set", "string", "tuple", "map", "outcome", "?")
+
+
+def batch_limits(policy: ir.Policy) -> list[tuple[object, str]]:
+    """What in `policy` the SQL back end cannot run yet, each with its span: `policyc
+    check` warns (W0610) and `policyc batch` turns it down before reading a row."""
+    found: list[tuple[object, str]] = []
+    for f in policy.facts:
+        if f.optional:
+            found.append((f.span, f"빠질 수 있는(optional) 사실 `{f.name}`"))
+        elif f.type.kind not in _SQL_FACTS:
+            found.append((f.span, f"{f.type} 사실 `{f.name}`"))
+    exprs = [(d.expr, d.span) for d in policy.derived] + [(r.cond, r.span) for r in policy.requires]
+    exprs += [(x, r.span) for d in policy.decisions for r in d.rules for x in (r.cond, r.output) if x is not None]
+    for e, span in exprs:
+        for x in ir.walk(e):
+            if isinstance(x, (ir.Call, ir.Aggregate)):
+                what = f"`{x.fn if isinstance(x, ir.Call) else x.op}(…)`"
+            elif isinstance(x, (ir.IfElse, ir.Given, ir.Actions, ir.ActionCall, ir.Item)):
+                what = {"IfElse": "`if … then … else`", "Given": "`is given`/`is missing`"}.get(
+                    type(x).__name__, "조치를 더하는 규칙")
+            elif isinstance(x, ir.Arith) and x.op in "*/":
+                what = f"`{x.op}`"
+            elif x.type.kind not in _SQL_VALUES:
+                what = f"{x.type} 값"
+            else:
+                continue
+            found.append((x.span if x.span.line else span, what))
+            break
+    for o in policy.outcomes:
+        if any(c.args for c in o.calls):
+            found.append((o.span, f"값을 받는 조치 (결과 `{o.name}`)"))
+    return found

@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                              policyc check policy/driver_info.policy        한 파일
                              policyc check --format json > diagnostics.json
                              policyc check --overlaps                       규칙 순서가 가리는 다른 결과까지
+                             policyc check --batch                          policyc batch 로 돌릴 수 있는지까지
                            진단 형식:  오류[E0201]: 메시지 / --> 파일:줄:열 / 원문 줄 / ^^^ / = 도움말
                            JSON: [{code, severity, file, line, column, end_line, end_column, message, help,
                                    example (분석 결과의 예: decide() 가 받는 사실), notes, related}]
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("text", "json"), default="text", help="진단 출력 형식")
     c.add_argument("--overlaps", action="store_true",
                    help="(first) 결정에서 뒤 규칙도 맞지만 앞 규칙 때문에 다른 결과가 나는 경우를 모두 보여 줌 (W0603)")
+    c.add_argument("--batch", action="store_true",
+                   help="policyc batch 로 돌릴 수 없는 구문이 있으면 알려 줌 (W0610)")
 
     e = sub.add_parser("explain", formatter_class=fmt, help="어떤 규칙이 왜 결정했는지 (또는 진단 코드 설명)",
                        description="사실(JSON)을 주면 결정한 규칙과 그 줄, 앞선 규칙마다 맞지 않은 첫 조건과 실제 값,\n"

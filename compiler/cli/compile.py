@@ -10,7 +10,7 @@ from pathlib import Path
 from ..build import plan, stale, write
 from ..codes import CODES
 from ..diagnostics import summary
-from ..pipeline import compile_policy
+from ..pipeline import batch_warnings, compile_policy
 from ..tools.explain import explain_json, explain_text
 from ..tools.load import load, parse_assignments
 from .common import (
@@ -62,6 +62,8 @@ def cmd_check(args) -> int:
     for f in files:
         shown = f.as_posix()
         results[shown] = compile_policy(f, shown, overlaps=args.overlaps)
+        if args.batch and results[shown].policy is not None:
+            results[shown].diagnostics.extend(batch_warnings(results[shown].policy))
     status = report(results, args.format)
     if args.format == "text":
         diags = [d for r in results.values() for d in r.diagnostics]

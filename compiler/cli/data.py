@@ -26,6 +26,7 @@ def policy_sources(path: str, policy: ir.Policy) -> tuple[Path, ...]:
 
 
 def cmd_batch(args) -> int:
+    from ..backend.sql import batch_limits
     from ..tools.batch import run_batch, run_batch_spark
 
     try:
@@ -39,6 +40,11 @@ def cmd_batch(args) -> int:
     policy = compiled(args.policy)
     if policy is None:
         return POLICY_FAILS
+    limits = batch_limits(policy)
+    if limits:
+        out("policyc: 이 정책은 batch 로 돌릴 수 없습니다 (W0610, `policyc check --batch` 가 미리 알려 줍니다): "
+            + ", ".join(f"{what} ({span.line}행)" for span, what in limits), sys.stderr)
+        return EXIT_USAGE
     output = Path(args.output)
     errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
     sources = policy_sources(args.policy, policy)  # outputs may overwrite none of them

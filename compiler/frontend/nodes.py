@@ -455,7 +455,7 @@ class InvariantDecl:
 
     name: Ident
     label: StringLit | None
-    subject_kind: str  # "discloses" | "outcome" | "action"
+    subject_kind: str  # "discloses" | "outcome" | "action" | "always" (`always COND`: subject unnamed)
     subject: Ident
     cond: Cond | None = None
     span: Span = _span()

@@ -394,6 +394,9 @@ class ToAst:
     def only_when_body(self, meta, ch):
         return (ch[0], ch[1])
 
+    def always_body(self, meta, ch):
+        return (("always", n.Ident("", self._span(meta))), ch[0])
+
     def invariant_decl(self, meta, ch):
         name, rest = ch[0], ch[1:]
         label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None

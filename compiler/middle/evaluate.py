@@ -103,7 +103,7 @@ class Env(ir.Visitor):
             return bool(chosen)
         if e.op == "all":
             return len(chosen) == len(self.facts[e.list])
-        values = [item.get(e.field) for item in chosen]
+        values = [item if e.field is None else item.get(e.field) for item in chosen]
         if e.op == "first":
             return values[0] if values else None
         if e.op == "sum":

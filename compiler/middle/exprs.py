@@ -332,7 +332,7 @@ class ExprTyper:
         if where is None:
             return None
         if fn == "first":
-            return ir.Aggregate("first", name, where, None, Type("record", record.name), e.span)
+            return ir.Aggregate("first", name, where, None, Type("record", item=record.name), e.span)
         if fn == "count":
             return ir.Aggregate("count", name, where, None, NUMBER, e.span)
         if fn in ("any", "all"):

@@ -22,8 +22,10 @@ from . import ir
 Key = tuple  # ("fact", name) | ("item", name) | ("agg", Aggregate)
 
 
-def may_be_missing(e: ir.Expr, policy_facts: dict, record: ir.Record | None, deps: dict) -> frozenset:
-    """The keys whose presence `e` stands for (empty: it is always there)."""
+def may_be_missing(e: ir.Expr, policy_facts: dict, record: ir.Record | None, deps: dict,
+                   records: dict | None = None) -> frozenset:
+    """The keys whose presence `e` stands for (empty: it is always there). `first(…).field`
+    of a required field is there when an item is: one key for every such field."""
     if isinstance(e, ir.FactRef):
         f = policy_facts.get(e.name)
         return frozenset({("fact", e.name)}) if f is not None and f.optional else frozenset()
@@ -32,6 +34,11 @@ def may_be_missing(e: ir.Expr, policy_facts: dict, record: ir.Record | None, dep
         return frozenset({("item", e.name)}) if f is not None and f.optional else frozenset()
     if isinstance(e, ir.DerivedRef):
         return frozenset(deps.get(e.name, ()))
+    if isinstance(e, ir.Aggregate) and e.op == "first" and records is not None and e.field is not None:
+        fact = policy_facts.get(e.list)
+        item = records.get(fact.type.item) if fact is not None else None
+        if item is not None and not item.fields_by_name[e.field].optional:
+            return frozenset({("agg", ir.Aggregate("first", e.list, e.where))})
     if isinstance(e, ir.Aggregate) and e.op in ("max", "min", "first"):
         return frozenset({("agg", e)})
     return frozenset()
@@ -47,7 +54,7 @@ class Guards:
         self.inner: list[tuple[Key, Span]] = []  # unguarded reads inside aggregates' conditions
 
     def keys(self, e: ir.Expr, record: ir.Record | None = None) -> frozenset:
-        return may_be_missing(e, self.facts, record, self.deps)
+        return may_be_missing(e, self.facts, record, self.deps, self.records)
 
     def pos(self, e: ir.Expr, record=None) -> frozenset:
         """Keys known present when `e` is true."""

@@ -545,7 +545,7 @@ class Invariant:
 
     name: str
     label: str
-    subject_kind: str  # "discloses" | "outcome" | "action"
+    subject_kind: str  # "discloses" | "outcome" | "action" | "always" (cond holds for every valid input)
     subject: str
     cond: Expr | None
     span: Span = _span()

@@ -422,6 +422,8 @@ class Resolver:
         for node in ir.walk(e):
             if isinstance(node, ir.FactRef):
                 out[node.name] = None
+            elif isinstance(node, ir.Aggregate):  # a list fact, read item by item
+                out[node.list] = None
             elif isinstance(node, ir.DerivedRef):
                 out.update(dict.fromkeys(reads[node.name]))
         return list(out)
@@ -550,7 +552,7 @@ class Resolver:
         what = {"discloses": "personal 로 선언한 개인정보", "outcome": "결과(outcome)", "action": "조치(action)"}
         for inv in invariants:
             self._declare(seen, inv.name, "불변식", inv.name.span)
-            if inv.subject.name not in known[inv.subject_kind]:
+            if inv.subject_kind != "always" and inv.subject.name not in known[inv.subject_kind]:
                 self.error("E0509", inv.subject.span, f"{what[inv.subject_kind]} 중에 없는 이름: `{inv.subject.name}`",
                            suggest(inv.subject.name, known[inv.subject_kind])
                            or f"먼저 {what[inv.subject_kind]}{particle(what[inv.subject_kind], '을/를')} 선언하세요")

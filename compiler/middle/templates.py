@@ -159,8 +159,8 @@ class _Checker:
         """W0607: a particle typed right after a value, where the josa filter belongs."""
         for i, line in enumerate(t.text.value.split("\n"), start=1):
             for m in _HAND_PARTICLE.finditer(line):
-                if "josa(" in m.group("expr"):
-                    continue
+                if "josa(" in m.group("expr") or re.search(r"\|\s*won\s*$", m.group("expr")):
+                    continue  # `| won` always ends in 원: its particle never changes
                 particle = m.group("particle")
                 pair = _PAIRS.get(particle.replace("(", "").replace(")", ""), None) or _PAIRS.get(particle, "은/는")
                 span = self._line_span(t, i, m.group(0))

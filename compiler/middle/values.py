@@ -108,6 +108,31 @@ def instant_text(when: dt.datetime) -> str:
     return f"{text} ({zone[:3]}:{zone[3:]})"
 
 
+def typed_text(value: Any, typ: Any) -> str:
+    """A value of a known type as authors read it: 2,000원, 20%, 22:00~04:00, 12월 25일(수)."""
+    from ..runtime.support import comma, korean_date  # noqa: PLC0415 (support imports nothing of ours)
+
+    kind = typ.kind
+    if kind == "money":
+        return comma(value) + "원"
+    if kind == "date":
+        return f"{value.year}년 " + korean_date(value)
+    if kind == "time":
+        return value.strftime("%H:%M") + (value.strftime(":%S") if value.second else "")
+    if kind == "window":
+        return f"{typed_text(value[0], _TIME)}~{typed_text(value[1], _TIME)}"
+    if kind == "holidays":
+        return f"{value.country} 공휴일 표 ({value.first_year}~{value.last_year}년, {len(value.dates)}일)"
+    return value_text(value)
+
+
+class _TimeType:
+    kind = "time"
+
+
+_TIME = _TimeType()
+
+
 def value_text(value: Any) -> str:
     """One fact or constant value as authors read it (an enum value is its code here)."""
     if isinstance(value, bool):

@@ -18,10 +18,14 @@ from dataclasses import dataclass, field
 
 from ..analysis.regions import Regions
 from ..middle import ir
-from ..middle.values import value_text
+from ..middle.values import typed_text, value_text
+from ..runtime.support import josa
 from ..pipeline import Result
 from .diff import sample_context
 
+_ROUNDING = {"floor": "내림", "ceil": "올림", "round": "반올림"}
+_CALENDAR = {"date_of": "날짜", "time_of": "시각", "weekday": "요일"}
+_AGGREGATE = {"sum": "합", "max": "최댓값", "min": "최솟값"}
 _OPS = {"<": "미만", "<=": "이하", ">": "초과", ">=": "이상", "=": "정확히", "!=": "아님"}
 
 
@@ -45,6 +49,7 @@ class _Words(ir.Visitor):
         self.p = policy
         self.facts = policy.facts_by_name
         self.consts = policy.consts_by_name
+        self.items: list[ir.Record] = []  # the records whose fields bare names are, inside aggregates
 
     def value(self, v) -> str:
         if isinstance(v, tuple) and v and isinstance(v[0], tuple):
@@ -57,14 +62,65 @@ class _Words(ir.Visitor):
         """A constant in labels: sets and table keys by their enum labels, in enum order."""
         if c.type.kind == "set":
             return self.enum_labels(c.type.enum, c.value, ", ")
+        if c.type.kind not in ("map", "tuple", "string"):
+            return typed_text(c.value, c.type)
         if c.type.kind == "map":
             labels = {v.code: v.label for v in self.facts[c.type.enum].values}
             return ", ".join(f"{labels[k]}: {v}" for k, v in c.value)
         return self.value(c.value)
 
-    def enum_labels(self, fact: str, codes, joiner: str = " 또는 ") -> str:
-        labels = {v.code: v.label for v in self.facts[fact].values}
-        return joiner.join(labels[c] for c in self.facts[fact].codes if c in codes)
+    def enum_labels(self, enum: str, codes, joiner: str = " 또는 ") -> str:
+        """Codes of an enum type (a fact's, `record.field`, `weekday`) by their labels, in order."""
+        if enum == "weekday":
+            pairs = [(code, f"{label}요일") for code, label in ir.WEEKDAYS]
+        elif "." in enum:
+            record, name = enum.split(".", 1)
+            pairs = [(v.code, v.label) for v in self.p.records_by_name[record].fields_by_name[name].values]
+        else:
+            pairs = [(v.code, v.label) for v in self.facts[enum].values]
+        return joiner.join(label for code, label in pairs if code in codes)
+
+    def visit_Call(self, e: ir.Call) -> str:
+        args = [self.visit(a) for a in e.args]
+        if e.fn in ("min", "max"):
+            return f"{', '.join(args)} 중 {'작은' if e.fn == 'min' else '큰'} 값"
+        if e.fn in _ROUNDING:
+            return f"{args[0]}({args[1]} 단위로 {_ROUNDING[e.fn]})"
+        return f"{args[0]}의 {_CALENDAR[e.fn]}"
+
+    def visit_IfElse(self, e: ir.IfElse) -> str:
+        return f"{self.cond(e.cond, False)}이면 {self.visit(e.then)}, 아니면 {self.visit(e.else_)}"
+
+    def visit_Item(self, e: ir.Item) -> str:
+        return self.items[-1].fields_by_name[e.name].label
+
+    def _condition(self, e: ir.Expr) -> str:  # a condition where a value is read: a bool derived value
+        return self.cond(e, False)
+
+    visit_In = visit_Cmp = visit_And = visit_Or = visit_Not = _condition
+
+    def visit_Given(self, e: ir.Given) -> str:
+        return self.cond(e, False)
+
+    def visit_Aggregate(self, e: ir.Aggregate) -> str:
+        fact = self.facts[e.list]
+        record = self.p.records_by_name[fact.type.item]
+        self.items.append(record)
+        try:
+            where = "" if isinstance(e.where, ir.Value) else self.cond(e.where, False)
+            field_label = record.fields_by_name[e.field].label if e.field else ""
+        finally:
+            self.items.pop()
+        which = f"{where}인 {fact.label}" if where else fact.label
+        if e.op == "count":
+            return f"{which}의 수"
+        if e.op == "any":
+            return f"{josa(which, '이/가')} 있음"
+        if e.op == "all":
+            return f"모든 {josa(fact.label, '이/가')} {where}"
+        if e.op == "first":
+            return f"{which} 중 첫째의 {field_label}" if field_label else f"{which} 중 첫째"
+        return f"{which}의 {field_label} {_AGGREGATE[e.op]}"
 
     # values: what a side of a comparison or a derived value reads as
     def label_of(self, e: ir.Expr) -> str:
@@ -80,7 +136,9 @@ class _Words(ir.Visitor):
         return self.const_value(self.consts[e.name])
 
     def visit_Value(self, e: ir.Value) -> str:
-        return self.value(e.value)
+        if e.type.kind == "enum":
+            return self.enum_labels(e.type.enum, {e.value})
+        return typed_text(e.value, e.type) if e.type.kind not in ("set", "tuple", "?") else self.value(e.value)
 
     def visit_Arith(self, e: ir.Arith) -> str:
         return f"{self.visit(e.left)} {e.op} {self.visit(e.right)}"
@@ -100,6 +158,11 @@ class _Words(ir.Visitor):
         if decision.yields_outcome:
             return self.p.rule_outcome(rule).label
         return self.visit(rule.output)
+
+
+def words_of(policy: ir.Policy) -> _Words:
+    """Values and conditions of `policy` in its own labels."""
+    return _Words(policy)
 
 
 class _Conditions(ir.Visitor):
@@ -122,27 +185,47 @@ class _Conditions(ir.Visitor):
         return text if self.top else f"({text})"
 
     def visit_Not(self, e: ir.Not) -> str:
-        if isinstance(e.operand, ir.FactRef):
-            return f"{self.w.facts[e.operand.name].label}: 아니오"
+        if isinstance(e.operand, (ir.FactRef, ir.DerivedRef, ir.Item)):
+            return f"{self.w.label_of(e.operand)}: 아니오"
+        if isinstance(e.operand, ir.Given):
+            return f"{self.w.label_of(e.operand.item)}: 없음"
         return f"아님({self._inner(e.operand)})"
 
     def visit_FactRef(self, e: ir.FactRef) -> str:
         return f"{self.w.facts[e.name].label}: 예"
 
+    def visit_DerivedRef(self, e: ir.DerivedRef) -> str:
+        return f"{self.w.label_of(e)}: 예"
+
+    def visit_Item(self, e: ir.Item) -> str:
+        return f"{self.w.label_of(e)}: 예"
+
+    def visit_Given(self, e: ir.Given) -> str:
+        return f"{self.w.label_of(e.item)}: 있음"
+
+    def visit_Aggregate(self, e: ir.Aggregate) -> str:
+        return self.w.label_of(e)
+
+    def visit_Value(self, e: ir.Value) -> str:
+        return self.w.label_of(e)
+
     def visit_In(self, e: ir.In) -> str:
         w = self.w
-        codes = e.set.value if isinstance(e.set, ir.Value) else w.consts[e.set.name].value
+        group = e.set.value if isinstance(e.set, ir.Value) else w.consts[e.set.name].value
         named = f" ({w.consts[e.set.name].label})" if isinstance(e.set, ir.ConstRef) else ""
-        text = f"{w.facts[e.item.name].label}: {w.enum_labels(e.item.name, codes)}{named}"
+        if e.set.type.kind in ("window", "holidays"):
+            text = f"{w.label_of(e.item)}: {typed_text(group, e.set.type)}{named}"
+        else:
+            text = f"{w.label_of(e.item)}: {w.enum_labels(e.item.type.enum, group)}{named}"
         return text + (" 아님" if e.negated else "")
 
     def visit_Cmp(self, e: ir.Cmp) -> str:
         w = self.w
-        if e.left.type.kind == "enum" and isinstance(e.left, ir.FactRef):
-            text = f"{w.facts[e.left.name].label}: {w.enum_labels(e.left.name, {e.right.value})}"
+        if e.left.type.kind == "enum" and isinstance(e.right, ir.Value):
+            text = f"{w.label_of(e.left)}: {w.enum_labels(e.left.type.enum, {e.right.value})}"
             return text + (" 아님" if e.op == "!=" else "")
-        if e.left.type.kind == "bool" and isinstance(e.left, ir.FactRef):
-            return f"{w.facts[e.left.name].label}: {w.value(e.right.value if e.op == '=' else not e.right.value)}"
+        if e.left.type.kind == "bool" and isinstance(e.right, ir.Value):
+            return f"{w.label_of(e.left)}: {w.value(e.right.value if e.op == '=' else not e.right.value)}"
         named = f" ({w.consts[e.right.name].label})" if isinstance(e.right, ir.ConstRef) else ""
         return f"{w.label_of(e.left)} {w.label_of(e.right)} {_OPS[e.op]}{named}"
 
@@ -168,7 +251,12 @@ def build_doc(result: Result, module) -> Doc:
     facts = Section("사실: 상담할 때 확인하는 것")
     rows = []
     for f in policy.facts:
-        kind = {"enum": "선택", "bool": "예/아니오", "timestamp": "시각", "duration": "기간", "number": "숫자"}[f.type.kind]
+        kind = {"enum": "선택", "bool": "예/아니오", "timestamp": "시각", "duration": "기간", "number": "숫자",
+                "money": "금액", "date": "날짜", "time": "하루 중 시각",
+                "list": f"{policy.records_by_name[f.type.item].label} 목록 (최대 {f.max_items}개)"
+                if f.type.kind == "list" else ""}[f.type.kind]
+        if f.optional:
+            kind += " (없을 수 있음)"
         values = " · ".join(f"{v.label} (`{v.code}`)" for v in f.values) if f.values else ""
         default = words.value(f.default) if f.has_default else ""
         rows.append([f.label, f"`{f.name}`", kind, values, default])
@@ -241,8 +329,10 @@ def build_doc(result: Result, module) -> Doc:
                 subject = f"{next(c.label for c in policy.contexts if c.name == i.subject)} 공개"
             elif i.subject_kind == "outcome":
                 subject = f"결과 {policy.outcome(i.subject).label}"
-            else:
+            elif i.subject_kind == "action":
                 subject = f"조치 {next(a.label for a in policy.actions if a.name == i.subject)}"
+            else:
+                subject = "모든 경우"
             rows.append([i.label, subject, "절대 없음" if i.cond is None else words.cond(i.cond), "✓ 증명됨"])
         inv.blocks.append(("table", ["약속", "대상", "이때만", ""], rows))
         sections.append(inv)

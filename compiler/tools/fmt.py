@@ -391,7 +391,9 @@ class _Printer:
         add = self.lines.append
         add(f"invariant {d.name.name}{label(d.label)}:")
         subject = f"{d.subject_kind} {d.subject.name}"
-        if d.cond is None:
+        if d.subject_kind == "always":
+            self.wrap(d.cond, "  always ", "    ")
+        elif d.cond is None:
             add(f"  never {subject}")
         else:
             add(f"  {subject} only when")

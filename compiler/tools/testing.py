@@ -24,6 +24,7 @@ from ..korean import quoted
 from ..middle import ir
 from ..middle.evaluate import Env
 from ..middle.names import suggest
+from ..middle.values import typed_text
 from ..pipeline import MAX_YAML_BYTES, inside, read_source
 from .explain import render_reply
 from .load import jsonable, load
@@ -78,9 +79,11 @@ def _show_cmp(policy: ir.Policy, e: ir.Cmp) -> str:
     def side(x):
         if isinstance(x, (ir.FactRef, ir.DerivedRef, ir.ConstRef)):
             return x.name
-        from .explain import show_value
+        if isinstance(x, ir.Value):
+            return typed_text(x.value, x.type)
+        from .doc import words_of  # noqa: PLC0415 (doc imports this module's neighbours)
 
-        return show_value(policy, "", x.value)
+        return words_of(policy).label_of(x)
     return f"{side(e.left)} {e.op} {side(e.right)}"
 
 
@@ -118,11 +121,27 @@ def run_file(path: Path, shown: str) -> TestRun:
                   for cmp, rule in comparisons.items()}
     fired: dict[str, set[str]] = {d.name: set() for d in policy.decisions}
     cases_node = node_at(root, ["cases"])
+    shared = data.get("defaults", {})
     for i, case in enumerate(data["cases"]):
         run.cases += 1
         node = cases_node.value[i] if isinstance(cases_node, yaml.SequenceNode) else cases_node
         line = node.start_mark.line + 1
+        case = {**case, "facts": {**shared.get("facts", {}), **case["facts"]},
+                "context": {**shared.get("context", {}), **case.get("context", {})}}
         expect = case["expect"]
+        stray = next((k for k in case["facts"] if k not in policy.facts_by_name), None)
+        if stray is not None:
+            names = list(policy.facts_by_name)
+            in_case = stray in data["cases"][i]["facts"]
+            facts_node = node_at(node, ["facts"]) if in_case else node_at(root, ["defaults", "facts"])
+            key_node = next((k for k, _ in getattr(facts_node, "value", []) if getattr(k, "value", None) == stray),
+                            facts_node or node)
+            run.diagnostics.append(Diagnostic(
+                "E0702", node_span(shown, key_node),
+                f"사례 {quoted(case['name'], '이/가')} 정책에 없는 사실을 줍니다: `{stray}`",
+                suggest(stray, names) or f"정책의 사실: {', '.join(names)}",
+                data=(("case", case["name"]), ("key", stray))))
+            continue
         unknown = _unknown_expectation(policy, expect)
         if unknown:
             key, value, help_ = unknown
@@ -191,7 +210,10 @@ def _run_case(policy, module, case, expect, fired, boundaries):
         fired[name].add(rule)
     env = Env(policy, dict(decision.facts))
     for cmp, boundary in boundaries.items():
-        boundary.seen.add(bool(env.eval(cmp)))
+        try:
+            boundary.seen.add(bool(env.eval(cmp)))
+        except TypeError:  # a side that is not there in this case (guarded by `is given`): neither side seen
+            pass
     where = f"{decision.rule} ({decision.source})" if policy.main else ""
 
     def check(label, want, got):

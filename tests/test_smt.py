@@ -1,0 +1,112 @@
+"""The SMT analysis (compiler/analysis/smt_checks.py): it must say what the partition
+analysis says wherever both apply, analyse what the partition cannot cut (dependent
+axes, arithmetic, calendars, lists, optional facts), stand behind every example with the
+reference evaluator, and say so when the solver gives up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler.analysis import checks, smt_checks
+from compiler.analysis.smt import SmtSpace, SmtUnknown
+from compiler.middle.evaluate import requirements_hold
+from compiler.pipeline import compile_policy
+
+from .policygen import random_policy
+
+
+def _findings(diags) -> set:
+    # the rule an E0606 names is one of those that break it: either may be shown
+    keys = {"E0606": ("invariant",)}
+    return {(d.code, *(str(v) for k, v in d.data if k in keys.get(d.code, ("rule", "decision", "invariant", "part"))))
+            for d in diags}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_smt_analysis_agrees_with_the_partition(tmp_path: Path, seed: int):
+    """On random policies the partition cuts exactly, both analyses find the same things."""
+    path = tmp_path / "p.policy"
+    path.write_text(random_policy(seed), encoding="utf-8")
+    result = compile_policy(path, "p.policy", analysis=False)
+    if result.policy is None:
+        pytest.skip("the generator made a policy the checker turns down")
+    policy = result.policy
+    if checks.beyond_partition(policy) is not None:
+        pytest.skip("the partition does not cut this one")
+    ours = _findings(smt_checks.analyze(policy))
+    theirs = _findings(checks._Analysis(policy, False).run())
+    assert ours == theirs
+
+
+def _compile(tmp_path: Path, text: str):
+    path = tmp_path / "p.policy"
+    path.write_text(text, encoding="utf-8")
+    return compile_policy(path, "p.policy")
+
+
+LIST_POLICY = """
+record item "물건" {
+  weight "무게": number
+  fragile "깨지기 쉬움": bool = false
+}
+fact items "물건들": list of item (max 4)
+fact paid "낸 돈": money optional
+let heavy "무거운 것" = count(items where weight >= 10)
+let fee "요금" = min(heavy * 1,500원 + floor(heavy * 1,500원 * 15%, 100원), 4,000원)
+outcome a "가" { reply "가" }
+outcome b "나" { reply "나" }
+outcome c "다" { reply "다" }
+decision x (first) {
+  rule 빈손: when count(items) = 0 then a
+  rule 비쌈: when fee > 4,000원 then b
+  rule 냄: when paid is given and paid >= fee then c
+  %s
+}
+invariant cap "요금 상한": always fee <= 4,000원
+"""
+
+
+def test_lists_money_and_rounding_are_analysed_exactly(tmp_path: Path):
+    result = _compile(tmp_path, LIST_POLICY.replace("%s", ""))
+    codes = sorted(d.code for d in result.diagnostics)
+    # `fee > 4,000원` can never hold (min caps it): dead; without otherwise there is a gap
+    assert codes == ["E0400", "E0601"], result.diagnostics
+    gap = next(d for d in result.diagnostics if d.code == "E0400")
+    assert gap.example is not None  # verified by the reference evaluator before it is shown
+    found = SmtSpace(compile_policy(tmp_path / "p.policy", "p.policy", analysis=False).policy).example()
+    assert found is not None and requirements_hold(
+        compile_policy(tmp_path / "p.policy", "p.policy", analysis=False).policy, found[1])
+
+
+def test_an_invariant_on_a_computed_amount_is_proven_or_refuted(tmp_path: Path):
+    ok = _compile(tmp_path, LIST_POLICY.replace("%s", "otherwise a"))
+    assert "E0606" not in {d.code for d in ok.diagnostics}
+    broken = _compile(tmp_path, (LIST_POLICY.replace("%s", "otherwise a")).replace("fee <= 4,000원", "fee <= 3,000원"))
+    e0606 = next(d for d in broken.diagnostics if d.code == "E0606")
+    assert e0606.example is not None
+    # the example breaks it: fee above 3,000원 for those items
+    items = e0606.example["items"]
+    assert sum(1 for i in items if i["weight"] >= 10) >= 2
+
+
+def test_dependent_comparisons_are_analysed_not_refused(tmp_path: Path):
+    """a+b, b+c and a-c are dependent: the partition cannot cut them, the SMT analysis can
+    (this used to be E0609)."""
+    text = ('fact a "가": number\nfact b "나": number\nfact c "다": number\n'
+            'outcome yes "예" { reply "예" }\noutcome no "아니오" { reply "아니오" }\n'
+            'decision answer (first) {\n  rule r1: when a + b > 3 and b + c > 1 then yes\n'
+            '  rule r2: when a - c < 0 and a + b > 3 and b + c > 1 then no\n  otherwise no\n}\n')
+    result = _compile(tmp_path, text)
+    assert [d.code for d in result.diagnostics] == ["E0601"]  # r2 is inside r1
+
+
+def test_the_solver_giving_up_is_said_not_guessed(tmp_path: Path, monkeypatch):
+    def give_up(self, *formulas):
+        raise SmtUnknown("timeout")
+
+    monkeypatch.setattr(SmtSpace, "sat", give_up)
+    result = _compile(tmp_path, LIST_POLICY.replace("%s", "otherwise a"))
+    assert [d.code for d in result.diagnostics] == ["E0609"]
+    assert not result.ok
