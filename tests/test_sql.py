@@ -410,3 +410,98 @@ def test_spark_reads_timestamp_text_alike(tmp_path: Path, driver_info):
         if decided.get(i) != want:
             differ.append((text, want, decided.get(i)))
     assert not differ, differ[:5]
+
+
+DURATION_POLICY = """fact wait "기다린 시간": duration
+fact done "끝남": bool
+outcome long "길다" { reply "길다" }
+outcome short "짧다" { reply "짧다" }
+decision d (first) {
+  rule 김: when wait > 1h30m then long
+  otherwise short
+}
+"""
+
+
+def _duration_texts() -> list[str]:
+    import random
+
+    rng = random.Random(7)
+    units = ["일", "시간", "분", "초", "ms", "us", "d", "h", "m", "s"]
+    texts = ["1h30m", "1h30m1us", "90m", "5400s", "5400000ms", "1시간30분", "1시간30분1초", "0s", "1ms", "1mus",
+             "1h 30m", "h", "1.5h", "-1h", "1H", "١h", "3701일", "999999999999999d", "3703703d", "3703704d", "",
+             "1h1h", "000001h", "1d1d1d", "5ms5m", "9" * 16 + "us", "7us7", "일1"]
+    for _ in range(300):
+        texts.append("".join(f"{rng.randint(0, 10 ** rng.randint(0, 6))}{rng.choice(units)}"
+                             for _ in range(rng.randint(1, 3))))
+    return texts
+
+
+def _module_durations(tmp_path: Path, texts):
+    from compiler.tools.load import load
+
+    path = tmp_path / "waits.policy"
+    path.write_text(DURATION_POLICY, encoding="utf-8")
+    result, module = load(path, "waits.policy")
+    want = []
+    for text in texts:
+        try:
+            want.append(module.decide({"wait": text, "done": True}).outcome)
+        except module.PolicyInputError:
+            want.append(None)
+    return result.policy, want
+
+
+def test_duration_text_is_read_alike_by_duckdb_and_the_module(tmp_path: Path):
+    """Duration facts run in batch: DuckDB accepts exactly the duration texts decide()
+    accepts (and the too long ones neither) and decides them alike."""
+    import pyarrow as pa
+
+    texts = _duration_texts()
+    policy, want = _module_durations(tmp_path, texts)
+    con = duckdb.connect()
+    con.register("t", pa.table({"wait": texts, "done": ["true"] * len(texts)}))
+    rows = con.execute(f"SELECT wait, outcome FROM ({to_sql(policy, 't', ['wait', 'done'])})").fetchall()
+    have = [outcome for _, outcome in rows]
+    assert [(t, w, h) for t, w, h in zip(texts, want, have) if w != h] == []
+    assert 100 < sum(w is not None for w in want) < len(texts) - 10
+
+
+@needs_spark
+def test_duration_text_is_read_alike_by_spark_and_the_module(tmp_path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from compiler.tools.batch import run_batch_spark
+
+    texts = _duration_texts()
+    policy, want = _module_durations(tmp_path, texts)
+    pq.write_table(pa.table({"id": list(range(len(texts))), "wait": texts, "done": ["true"] * len(texts)}),
+                   tmp_path / "t.parquet")
+    run_batch_spark(policy, tmp_path / "t.parquet", tmp_path / "out.parquet", tmp_path / "errors.parquet")
+    decided = {r["id"]: r["outcome"] for r in pq.read_table(tmp_path / "out.parquet").to_pylist()}
+    have = [decided.get(i) for i in range(len(texts))]
+    assert [(t, w, h) for t, w, h in zip(texts, want, have) if w != h] == []
+
+
+def test_a_decision_with_only_otherwise_and_a_defaulted_duration_run_in_duckdb(tmp_path: Path):
+    """tests/policies/fare_refund.policy: `ticket` has only `otherwise` (once `CASE ELSE`,
+    no SQL at all) and `wait` is a duration fact with a default."""
+    import pyarrow as pa
+
+    from compiler.tools.load import load
+
+    result, module = load(ROOT / "tests/policies/fare_refund.policy", "fare_refund.policy")
+    rows = [{"service": "taxi", "paid_at": "2024-01-01T10:00:00+09:00", "asked_at": "2024-01-01T10:10:00+09:00",
+             "amount": "5000", "used": "false", "wait": wait, "member": "gold"}
+            for wait in ["1h31m", "1h30m", None, "2시간", "1h 30m"]]
+    con = duckdb.connect()
+    con.register("t", pa.table({k: [r[k] for r in rows] for k in rows[0]}))
+    got = con.execute(f"SELECT rule, ticket, policy_error FROM ({to_sql(result.policy, 't', list(rows[0]))})").fetchall()
+    for row, (rule, ticket, error) in zip(rows, got):
+        facts = {k: v for k, v in row.items() if v is not None} | {"amount": 5000, "used": False}
+        try:
+            d = module.decide(facts)
+            assert (rule, tuple(ticket), error) == (d.rule, d.ticket, None), row
+        except module.PolicyInputError:
+            assert error is not None and rule is None, row

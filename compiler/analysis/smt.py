@@ -28,13 +28,14 @@ import z3
 
 from ..middle import ir
 from ..middle.values import duration_text, fraction_text, to_number
+from ..runtime.support import DURATION_LIMIT
 
 DAY = 86_400_000_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _MIN_INSTANT = int((dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc) - _EPOCH) / dt.timedelta(microseconds=1))
 _MAX_INSTANT = int((dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc) - _EPOCH) / dt.timedelta(microseconds=1))
-_MAX_DURATION = 999_999_999 * DAY
+_MAX_DURATION = DURATION_LIMIT - 1  # decide() takes shorter durations only
 _LIMIT = 10 ** 15  # numbers and money decide() takes are below this (runtime.support.NUMBER_LIMIT)
 _KINDS_AS_INT = ("money", "timestamp", "duration", "date", "time", "enum")
 

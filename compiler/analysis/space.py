@@ -22,7 +22,7 @@ from fractions import Fraction
 
 from ..middle import ir
 from ..middle.values import NUMBER_STEP, to_number
-from ..runtime.support import NUMBER_LIMIT
+from ..runtime.support import DURATION_LIMIT, NUMBER_LIMIT
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 
@@ -238,6 +238,9 @@ class Space:
             if kind == "number":  # each number fact lies in [-largest, largest]
                 largest = Fraction(NUMBER_LIMIT) - NUMBER_STEP
                 high = sum(abs(v) for _, v in form) * largest
+                low = -high
+            elif kind == "duration":  # and each duration fact in (-DURATION_LIMIT, DURATION_LIMIT) µs
+                high = sum(abs(v) for _, v in form) * (DURATION_LIMIT - 1)
                 low = -high
             label, shift, scale = self._axis_label(form, (e.left, e.right))
             axis = Axis(form, kind, _gcd(units), label, low, high, shift=shift, scale=scale, offset=self.offset)

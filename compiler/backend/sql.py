@@ -17,7 +17,9 @@ TIMESTAMPTZ or BOOLEAN column directly, text otherwise); one cheap test per fact
 conditions run once, into the index of the rule that fired, and the outputs are
 constants picked by that index, typed as ENUMs so they leave DuckDB as dictionaries.
 
-Limits (reported as ValueError): duration facts are not read from text yet.
+Duration facts are read from text as the module reads it ('3d', '1h30m', '3일', summed per
+unit in DECIMAL(38, 0), then kept as BIGINT microseconds under runtime.support's
+DURATION_LIMIT). What the SQL cannot run yet is listed by `batch_limits` (W0610).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from decimal import Decimal
 from ..korean import quoted
 from ..middle import ir
 from ..middle.values import offset_micros, to_number
-from ..runtime.support import ISO_TEXT
+from ..runtime.support import DURATION_LIMIT, ISO_TEXT
 
 # Timestamp text: the generated module's shape (one definition, runtime/support.py), and
 # the same with the ranges Python's parser enforces and DuckDB's does not (year 0000, hour
@@ -60,6 +62,11 @@ _INSTANT_BOUND = 320_000_000_000_000_000
 _OVERFLOW = "계산할 수 없는 범위의 시각이나 기간입니다"  # the module's words (backend/python.py)
 _ANCHORED = r"^(?:{})\z"  # Java regex: `$` would also match before a final newline
 _CMP = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# duration text, as runtime/support.py reads it: parts of digits and a unit, summed
+_DURATION_UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "h": 3_600_000_000,
+                   "분": 60_000_000, "m": 60_000_000, "초": 1_000_000, "s": 1_000_000, "ms": 1000, "us": 1}
+_DURATION_PART = "[0-9]+(일|시간|분|초|ms|us|d|h|m|s)"  # `ms` before `m`: both engines take the first that fits
+_DURATION_TEXT = "([0-9]{1,15}(일|시간|분|초|ms|us|d|h|m|s))+"
 
 
 def ident(name: str) -> str:
@@ -90,6 +97,14 @@ class DuckDB:
 
     def full_match(self, col: str, pattern: str) -> str:
         return f"regexp_full_match({col}, {self.text(pattern)})"
+
+    def duration_micros(self, col: str) -> str:
+        """The microseconds of duration text (its shape checked apart), as DECIMAL(38, 0)."""
+        return (f"list_sum(list_transform(regexp_extract_all({col}, {self.text(_DURATION_PART)}), "
+                f"lambda x: CAST(regexp_extract(x, '^[0-9]+') AS DECIMAL(38, 0)) * {self._unit('regexp_extract(x, ' + self.text('[^0-9]+$') + ')')}))")
+
+    def _unit(self, unit: str) -> str:
+        return f"CASE {unit} " + " ".join(f"WHEN {self.text(u)} THEN {n}" for u, n in _DURATION_UNITS.items()) + " END"
 
 
     def to_bigint(self, text: str) -> str:
@@ -174,6 +189,12 @@ class Spark(DuckDB):
     def full_match(self, col: str, pattern: str) -> str:
         return f"{col} RLIKE {self.text(_ANCHORED.format(pattern))}"
 
+    def duration_micros(self, col: str) -> str:
+        part = self.text(f"({_DURATION_PART})")
+        return (f"aggregate(regexp_extract_all({col}, {part}, 1), CAST(0 AS DECIMAL(38, 0)), "
+                f"(acc, x) -> acc + CAST(regexp_extract(x, '^([0-9]+)', 1) AS DECIMAL(38, 0)) * "
+                f"{self._unit('regexp_extract(x, ' + self.text('([^0-9]+)$') + ', 1)')})")
+
 
     def to_bigint(self, text: str) -> str:
         return f"try_cast({text} AS BIGINT)"
@@ -252,8 +273,10 @@ class _Sql:
         elif kind == "number":  # an exact decimal; NULL for text that is not one within the limits
             value = (f"TRY_CAST({self.col(f)} AS {_DECIMAL})" if direct
                      else f"CASE WHEN {self.d.full_match(col, _NUMBER_OK)} THEN CAST({col} AS {_DECIMAL}) END")
-        else:
-            raise ValueError(f"SQL: `{f.name}` 같은 duration 사실은 아직 표에서 읽을 수 없습니다")
+        else:  # duration text; NULL when it is not one or is too long
+            micros = self.d.duration_micros(col)
+            value = (f"CASE WHEN {self.d.full_match(col, _DURATION_TEXT)} AND {micros} < {DURATION_LIMIT} "
+                     f"THEN CAST({micros} AS BIGINT) END")
         if f.has_default:
             default = self.d.enum_literal(f.default, enum) if kind == "enum" else self.literal(f.default)
             value = f"CASE WHEN {self.col(f)} IS NULL THEN {default} ELSE {value} END"
@@ -301,6 +324,10 @@ class _Sql:
             # the typed column already holds the parse (NULL when it failed): parse once per row
             out.append((guard + f"({typed} IS NULL OR NOT {self.d.full_match(col, _ISO_VALID)})",
                         f"{f.name}: 없는 날짜나 시각입니다"))
+        elif kind == "duration":
+            out.append((guard + f"NOT {self.d.full_match(col, _DURATION_TEXT)}",
+                        f"{f.name}: 기간은 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다"))
+            out.append((guard + f"{typed} IS NULL", f"{f.name}: 기간이 너무 깁니다 (1만 년 미만)"))
         elif kind == "number" and f.name in self.direct:
             out.append((guard + f"NOT COALESCE(abs({typed}) < {_LIMIT}, FALSE)",
                         f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))
@@ -351,6 +378,8 @@ class _Sql:
         whens = []
         for rule in d.rules:
             if rule.cond is None:
+                if not whens:  # only `otherwise`: no CASE (`CASE ELSE x END` is no SQL)
+                    return pick(rule)
                 whens.append(f"ELSE {pick(rule)}")
             else:
                 whens.append(f"WHEN {self.expr(rule.cond)} THEN {pick(rule)}")
@@ -667,7 +696,7 @@ def to_sql(policy: ir.Policy, source: str, columns: list[str], dialect: str = "d
 
 _SQL_NODES = (ir.FactRef, ir.DerivedRef, ir.ConstRef, ir.Value, ir.Arith, ir.Cmp, ir.In, ir.Not, ir.And, ir.Or,
               ir.Lookup, ir.TupleOf)
-_SQL_FACTS = ("enum", "bool", "timestamp", "number")
+_SQL_FACTS = ("enum", "bool", "timestamp", "number", "duration")
 _SQL_VALUES = ("enum", "bool", "timestamp", "duration", "number", "set", "string", "tuple", "map", "outcome", "?")
 
 

@@ -345,20 +345,29 @@ _UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "
           "분": 60_000_000, "m": 60_000_000, "초": 1_000_000, "s": 1_000_000, "ms": 1000, "us": 1}
 
 
+# durations are shorter than this many µs (about 10,000 years), so the SQL back end holds
+# every one, and any instant plus one, in a BIGINT
+DURATION_LIMIT = 320_000_000_000_000_000
+_DURATION_MAX = _dt.timedelta(microseconds=DURATION_LIMIT)
+
+
 def check_duration(name, value):
     if type(value) is _dt.timedelta:
-        return value
-    if isinstance(value, _dt.timedelta):  # a subclass: its own days and microseconds, no methods of its own
-        return _dt.timedelta.__add__(_ZERO, value)
-    if value is MISSING:
+        duration = value
+    elif isinstance(value, _dt.timedelta):  # a subclass: its own days and microseconds, no methods of its own
+        duration = _dt.timedelta.__add__(_ZERO, value)
+    elif value is MISSING:
         raise _absent(name)
-    if isinstance(value, str) and _DURATION.fullmatch(value):
+    elif isinstance(value, str) and _DURATION.fullmatch(value):
         micro = sum(int(n) * _UNITS[u] for n, u in _re.findall(r"([0-9]+)(일|시간|분|초|ms|us|d|h|m|s)", value))
-        try:
-            return _dt.timedelta(microseconds=micro)
-        except OverflowError:
-            raise PolicyInputError(name, f"기간이 너무 깁니다: {_describe(value)}") from None
-    raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
+        if micro >= DURATION_LIMIT:
+            raise PolicyInputError(name, f"기간이 너무 깁니다 (1만 년 미만): {_describe(value)}")
+        return _dt.timedelta(microseconds=micro)
+    else:
+        raise PolicyInputError(name, f"기간은 timedelta 나 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다: {_describe(value)}")
+    if abs(duration) >= _DURATION_MAX:
+        raise PolicyInputError(name, f"기간이 너무 깁니다 (1만 년 미만): {_describe(value)}")
+    return duration
 
 
 _LONGEST_NAME = 100  # a longer unknown name is shown cut short and gets no suggestion
