@@ -110,3 +110,14 @@ def test_the_solver_giving_up_is_said_not_guessed(tmp_path: Path, monkeypatch):
     result = _compile(tmp_path, LIST_POLICY.replace("%s", "otherwise a"))
     assert [d.code for d in result.diagnostics] == ["E0609"]
     assert not result.ok
+
+
+def test_axes_that_share_a_fact_get_no_false_gap(tmp_path: Path):
+    """`a + b - K` and `a` share `a`: the partition combines "over ≥ K" with "a ≤ 0" though
+    no two numbers under 10^15 make it (a false E0400, helper review round 3, item 5); the
+    solver confirms the partition's findings on such policies and has the last word."""
+    text = ('fact a "가": number\nfact b "나": number\nlet over "넘침" = a + b - 999999999999999\n'
+            'outcome x "엑스" { reply "x" }\noutcome y "와이" { reply "y" }\n'
+            'decision d (first) {\n  rule r1: when over < 999999999999999 then x\n  rule r2: when a > 0 then y\n}\n')
+    result = _compile(tmp_path, text)
+    assert [d.code for d in result.diagnostics] == ["W0604"]  # no gap: r2 takes all that r1 leaves

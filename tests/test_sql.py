@@ -505,3 +505,53 @@ def test_a_decision_with_only_otherwise_and_a_defaulted_duration_run_in_duckdb(t
             assert (rule, tuple(ticket), error) == (d.rule, d.ticket, None), row
         except module.PolicyInputError:
             assert error is not None and rule is None, row
+
+
+@needs_spark
+def test_spark_adds_billionths_exactly(tmp_path: Path):
+    """Spark rounds a sum of two DECIMAL(38, 9) to 8 places unless told not to (helper
+    review round 3, item 1): 0.000000001 + 0.000000001 must be 0.000000002, as in decide()."""
+    from compiler.tools.batch import run_batch_spark
+    from compiler.tools.load import load
+
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "tiny.policy"
+    path.write_text('fact a "가": number\nfact b "나": number\nlet s "합" = a + b\n'
+                    'outcome hit "맞음" { reply "맞음" }\noutcome miss "아님" { reply "아님" }\n'
+                    'decision d (first) {\n  rule 정확: when s = 0.000000002 then hit\n  otherwise miss\n}\n',
+                    encoding="utf-8")
+    result, module = load(path, "tiny.policy")
+    (tmp_path / "in.csv").write_text("a,b\n0.000000001,0.000000001\n0.000000001,0.000000002\n", encoding="utf-8")
+    run_batch_spark(result.policy, tmp_path / "in.csv", tmp_path / "out.parquet", tmp_path / "errors.parquet")
+    got = [r["outcome"] for r in pq.read_table(tmp_path / "out.parquet").to_pylist()]
+    from decimal import Decimal
+
+    want = [module.decide({"a": Decimal("0.000000001"), "b": Decimal(b)}).outcome
+            for b in ("0.000000001", "0.000000002")]
+    assert sorted(got) == sorted(want) == ["hit", "miss"]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=needs_spark)])
+def test_a_typed_decimal_past_10_to_the_29_is_a_refused_row(tmp_path: Path, engine):
+    """A Parquet DECIMAL(38, 0) of 10^30 made DuckDB fail the whole run (exit 70) while
+    casting it to compare (helper review round 3, item 4): it is one refused row."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from compiler.tools.batch import run_batch, run_batch_spark
+    from compiler.tools.load import load
+
+    path = tmp_path / "tiny.policy"
+    path.write_text('fact a "가": number\noutcome hit "맞음" { reply "맞음" }\noutcome miss "아님" { reply "아님" }\n'
+                    'decision d (first) {\n  rule 큼: when a > 3 then hit\n  otherwise miss\n}\n', encoding="utf-8")
+    result, _ = load(path, "tiny.policy")
+    pq.write_table(pa.table({"a": pa.array([Decimal(10 ** 30), Decimal(5), Decimal(-(10 ** 37))], pa.decimal128(38, 0))}),
+                   tmp_path / "in.parquet")
+    run = run_batch if engine == "duckdb" else run_batch_spark
+    run(result.policy, tmp_path / "in.parquet", tmp_path / "out.parquet", tmp_path / "errors.parquet")
+    assert [r["outcome"] for r in pq.read_table(tmp_path / "out.parquet").to_pylist()] == ["hit"]
+    errors = pq.read_table(tmp_path / "errors.parquet").to_pylist()
+    assert sorted(e["policy_error"] for e in errors) == ["a: 숫자가 너무 큽니다 (10의 15제곱 미만)"] * 2

@@ -142,3 +142,50 @@ def test_doc(tmp_path, update_goldens):
     assert page.count("<svg") == 2 and "<script" not in page and "src=" not in page  # self-contained
     assert "12가" not in page and "기사 연락처 안내 (기사 동의 없이)" in page
     assert (tmp_path / "driver_info-reply.svg").read_text(encoding="utf-8").startswith("<svg")
+
+
+COUPLED = ('fact a "가": number\nfact b "나": number\nlet over "넘침" = a + b - 999999999999999\n'
+           'outcome x "엑스" { reply "x" }\noutcome y "와이" { reply "y" }\n'
+           'decision d (first) {\n  rule r1: when over < 999999999999999 then x\n%s  otherwise y\n}\n')
+
+
+def test_diff_walks_again_with_the_solver_where_a_piece_has_no_valid_example(tmp_path, monkeypatch):
+    """`a + b - K` and `a` share `a`: the partition's piece "over ≥ K and a ≤ 0" holds no
+    two numbers decide() takes, so it has no example. Such a piece was skipped in silence
+    (helper review round 3, item 2); now the versions are walked again with the solver's
+    regions, and a difference that lives only there is still found."""
+    from compiler.tools import diff as diff_tool
+
+    walks = []
+    real = diff_tool._walk
+    monkeypatch.setattr(diff_tool, "_walk", lambda *a, **k: walks.append(k.get("solver", False)) or real(*a, **k))
+    from compiler.tools.load import load
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old/p.policy").write_text(COUPLED % "", encoding="utf-8")
+    (tmp_path / "new/p.policy").write_text(COUPLED.replace("over < 999999999999999", "over < 999999999999998")
+                                          % "  rule r2: when a > 0 then y\n", encoding="utf-8")
+    old, old_module = load(tmp_path / "old/p.policy", "old/p.policy")
+    new, new_module = load(tmp_path / "new/p.policy", "new/p.policy")
+    changes = diff_tool.diff_policies(old.policy, new.policy, old_module, new_module)
+    assert walks == [False, True]
+    # over in [K - 1, K) moves from x to y; the empty piece "over ≥ K, a ≤ 0" is no change
+    assert [(c.before.outcome, c.after.outcome) for c in changes] == [("x", "y")]
+    assert new_module.decide(changes[0].example).outcome == "y"
+
+
+def test_a_default_written_with_another_number_of_places_is_a_changed_default(tmp_path):
+    """1.50 and 1.5 are equal numbers but replies print them differently (helper review
+    round 3, item 11): diff compares such a default."""
+    from compiler.tools.diff import changed_defaults
+    from compiler.tools.load import load
+
+    text = ('fact rate "비율": number = %s\noutcome x "엑스" { reply "{{ rate }}" }\n'
+            'decision d (first) {\n  otherwise x\n}\n')
+    for name, value in (("old", "1.50"), ("new", "1.5")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "p.policy").write_text(text % value, encoding="utf-8")
+    old = load(tmp_path / "old/p.policy", "old/p.policy")[0].policy
+    new = load(tmp_path / "new/p.policy", "new/p.policy")[0].policy
+    assert changed_defaults(old, new) == ["rate"]

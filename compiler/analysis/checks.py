@@ -28,7 +28,7 @@ from ..middle.evaluate import Env, requirements_hold
 from . import findings
 from .encode import Encoder
 from .mdd import FALSE, TRUE
-from .space import Space, beyond_partition
+from .space import Space, beyond_partition, coupled
 
 
 class _Analysis:
@@ -306,6 +306,15 @@ def analyze(policy: ir.Policy, overlaps: bool = False) -> list[Diagnostic]:
     if beyond_partition(policy) is not None:
         from . import smt_checks  # z3 is imported only for the policies that need it
         return smt_checks.analyze(policy, overlaps)
-    return _Analysis(policy, overlaps).run()
+    found = _Analysis(policy, overlaps).run()
+    # pieces of axes that share a fact may hold no value decide() takes: a finding there may
+    # be false, so the solver confirms the partition's findings (a clean result stands)
+    if found and coupled(policy):
+        from . import smt_checks
+
+        exact = smt_checks.analyze(policy, overlaps)
+        if findings.keys(exact) != findings.keys(found) and "E0609" not in {d.code for d in exact}:
+            return exact
+    return found
 
 

@@ -12,6 +12,17 @@ from ..middle import ir
 from ..runtime.support import josa
 
 
+def keys(diags: list[Diagnostic]) -> set[tuple]:
+    """What findings are about, without their words or examples: two analyses agree when
+    these agree (the rule an E0606 names is one of those that break it)."""
+    out = set()
+    for d in diags:
+        about = dict(d.data)
+        names = ("invariant",) if d.code == "E0606" else ("decision", "rule", "invariant", "part")
+        out.add((d.code, *(str(about[k]) for k in names if k in about)))
+    return out
+
+
 def _diag(code, span, message, help_=None, label=None, related=(), notes=(), example=None, **about) -> Diagnostic:
     return Diagnostic(code, span, message, help_, label, tuple(related), tuple(notes), example, tuple(about.items()))
 

@@ -52,6 +52,13 @@ class SmtRegions:
         self.policy = policy
         self.space = SmtSpace(policy)
 
+    @classmethod
+    def of_versions(cls, old: ir.Policy, new: ir.Policy) -> "SmtRegions":
+        """Two versions in one space, as regions.Regions.of_versions puts them."""
+        from .regions import _merged
+
+        return cls(_merged(old, new))
+
     @property
     def everything(self) -> SmtRegion:
         return SmtRegion(self, z3.BoolVal(True))

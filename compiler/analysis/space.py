@@ -367,3 +367,17 @@ def beyond_partition(policy: ir.Policy) -> str | None:
     if any(i.subject_kind == "always" for i in policy.invariants):
         return "always"
     return Space(policy).problem
+
+
+def coupled(policy: ir.Policy) -> bool:
+    """Whether two axes of the partition share a fact (`asked_at - ride_at` and `ride_at`):
+    then a combination of their pieces may hold no value decide() takes (a fact's range or
+    lattice ties them), and the partition's findings are confirmed by the SMT analysis."""
+    seen: set[str] = set()
+    for form in Space(policy).axes:
+        names = {name for name, _ in form}
+        if names & seen:
+            return True
+        seen |= names
+    return False
+

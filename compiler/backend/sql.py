@@ -297,7 +297,9 @@ class _Sql:
                 shape = f"({self.col(f)} IS NULL OR {shape})"
             return f"({typed} IS NOT NULL AND {shape})"
         if kind == "number" and f.name in self.direct:  # in range, and no place lost to the cast
-            test = f"COALESCE(abs({typed}) < {_LIMIT} AND {typed} = {self.col(f)}, FALSE)"
+            # compared only in range: DuckDB casts the column to DECIMAL(38, 9) to compare, which
+            # fails (an error, not NULL) for a typed value of 10^29 or more
+            test = (f"COALESCE(CASE WHEN abs({self.col(f)}) < {_LIMIT} THEN {typed} = {self.col(f)} END, FALSE)")
             return f"({self.col(f)} IS NULL OR {test})" if f.has_default else test
         return f"({typed} IS NOT NULL)"
 
@@ -331,7 +333,8 @@ class _Sql:
         elif kind == "number" and f.name in self.direct:
             out.append((guard + f"NOT COALESCE(abs({typed}) < {_LIMIT}, FALSE)",
                         f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))
-            out.append((guard + f"NOT COALESCE({typed} = {self.col(f)}, FALSE)", f"{f.name}: 소수점 아래는 9자리까지 씁니다"))
+            out.append((guard + f"NOT COALESCE(CASE WHEN abs({self.col(f)}) < {_LIMIT} THEN {typed} = {self.col(f)} END, "
+                        "FALSE)", f"{f.name}: 소수점 아래는 9자리까지 씁니다"))
         elif kind == "number":
             out.append((guard + f"NOT {self.d.full_match(col, _NUMBER_TEXT)}", f"{f.name}: 유한한 숫자여야 합니다"))
             out.append((guard + f"{self.d.full_match(col, _NUMBER_BIG)}", f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))

@@ -87,6 +87,10 @@ def _spark(policy: ir.Policy, table: Table, output: Path, errors: Path) -> Batch
     spark = (SparkSession.builder.appName("policyc batch").config("spark.ui.enabled", "false")
              .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
+    # exact DECIMAL arithmetic: by default Spark drops places from a sum of two DECIMAL(38, 9)
+    # (to 8) and rounds, where decide() is exact; without the loss a result that does not fit
+    # is NULL, and the E0308 bound keeps every computed number inside DECIMAL(38, 9)
+    spark.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "false")
     if table.kind == "csv":  # every column as text, in the pinned dialect
         frame = (spark.read.option("header", True).option("sep", ",").option("quote", '"')
                  .option("escape", '"').option("multiLine", True).option("mode", "FAILFAST")

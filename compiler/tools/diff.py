@@ -103,7 +103,7 @@ def changed_defaults(old: ir.Policy, new: ir.Policy) -> list[str]:
     """Optional facts, in both versions, whose default value differs."""
     before = {f.name: f for f in old.facts}
     return [f.name for f in new.facts if f.has_default and f.name in before and before[f.name].has_default
-            and (before[f.name].default, type(before[f.name].default)) != (f.default, type(f.default))]
+            and repr(before[f.name].default) != repr(f.default)]  # 1.50 → 1.5 prints differently in replies
 
 
 def _defaulted(policy: ir.Policy, absent: tuple[str, ...]) -> ir.Policy:
@@ -137,8 +137,18 @@ def _left_out(before: ir.Fact, after: ir.Fact) -> str:
 
 
 def _walk(old: ir.Policy, new: ir.Policy, old_module, new_module, absent: tuple[str, ...],
-          changes: dict[tuple, Change]) -> None:
-    regions = Regions.of_versions(old, new)
+          changes: dict[tuple, Change], solver: bool = False) -> None:
+    """Every piece of the space both versions cut, compared on an example inside it. A piece
+    whose example decide() would not take (axes that share a fact can make one) is walked
+    again with the solver's regions, whose examples are valid by construction; a piece even
+    the solver leaves without one is an error, never silently skipped."""
+    if solver:
+        from ..analysis.smt_regions import SmtRegions
+
+        regions = SmtRegions.of_versions(old, new)
+    else:
+        regions = Regions.of_versions(old, new)
+    unexplained = 0
     fired = {d.name: regions.rule_regions(d) for d in regions.policy.decisions}
     # walk the pairs of (old rule, new rule) of the first decision of each version, then
     # split each meeting region by the other decisions' rules, so every decision is compared
@@ -159,6 +169,7 @@ def _walk(old: ir.Policy, new: ir.Policy, old_module, new_module, absent: tuple[
                 as_json.pop(name, None)
                 typed.pop(name, None)
             if not requirements_hold(new, typed) or not requirements_hold(old, typed):
+                unexplained += 1
                 continue
             before, after = _side(old, old_module, typed), _side(new, new_module, typed)
             situation = part.describe()
@@ -167,6 +178,10 @@ def _walk(old: ir.Policy, new: ir.Policy, old_module, new_module, absent: tuple[
             change = _compare(before, after, situation, as_json, absent)
             if change is not None and change.key not in changes:
                 changes[change.key] = change
+    if unexplained and not solver:
+        _walk(old, new, old_module, new_module, absent, changes, solver=True)
+    elif unexplained:
+        raise ValueError(f"두 정책을 비교하지 못한 경우가 {unexplained}가지 있습니다 (올바른 예를 만들 수 없음)")
 
 
 def _compare(before: Side, after: Side, situation: str, example: dict, absent: tuple[str, ...]) -> Change | None:
