@@ -293,9 +293,9 @@ def decide(facts: Mapping[str, Any]) -> Decision:
 
 _TEMPLATE_SOURCES = {
     'call_howto': '[전화 연결 방법]\n▶ 카카오 T 앱 - 오른쪽 아래 [내 정보] - [이용기록] - 이용 건 왼쪽 아래 [기사님께 전화] 선택\n\n고객님의 연락처는 노출되지 않으니 필요할 경우 기사님과 직접 연락처를 교환해 주시길 부탁드립니다.\n',
-    'reply:guide_history_call': '카카오 T 펫 이용 후 {{ APP_CALL_WINDOW | days }}일이 지나지 않았다면 고객님의 이용 기록을 통해 기사님에게 직접 전화 연결이 가능해요.\n기사님과 연락 가능한 경로 안내드리겠습니다.\n\n{% include "call_howto" %}\n',
+    'reply:guide_history_call': '카카오 T 펫 이용 후 {{ APP_CALL_WINDOW | days }}일이 지나지 않았다면 고객님의 이용 기록을 통해 기사님에게 직접 전화 연결이 가능해요.\n기사님과 연락 가능한 경로 안내드리겠습니다.\n\n{% include "call_howto" +%}\n',
     'reply:disclose_driver_phone': '기사님의 연락처 안내드리겠습니다.\n고객님께서 이용하신 기사님 연락처는 {{ driver_phone }}입니다.\n',
-    'reply:guide_safe_call': '펫 이용 후 {{ APP_CALL_WINDOW | days }}일이 지나지 않았다면 [안심연결]을 통해 기사님에게 전화할 수 있습니다.\n안심연결의 발신번호는 {{ SAFE_CALL_NUMBER | josa("으로/로") }} 적용되며, 통화 성공 기준 {{ SAFE_CALL_LIMIT }}회까지 이용할 수 있습니다.\n\n{% include "call_howto" %}\n',
+    'reply:guide_safe_call': '펫 이용 후 {{ APP_CALL_WINDOW | days }}일이 지나지 않았다면 [안심연결]을 통해 기사님에게 전화할 수 있습니다.\n안심연결의 발신번호는 {{ SAFE_CALL_NUMBER | josa("으로/로") }} 적용되며, 통화 성공 기준 {{ SAFE_CALL_LIMIT }}회까지 이용할 수 있습니다.\n\n{% include "call_howto" +%}\n',
     'reply:ob_transfer': '{% if trip_status in ACTIVE %}\n기사님 동의 후 정보 안내가 가능해요.\n해당 내용을 담당부서로 접수 후 연락드리겠습니다.\n연락까지 시간이 다소 소요될 수 있으니 양해 부탁드립니다.\n{% else %}\n기사님 개인정보의 경우 운행완료된 건에 대해 제공해드리고 있는데요.\n현재 이용이 {% if trip_status in CANCELLED %}취소{% else %}중단{% endif %}된 상태로 확인됩니다.\n\n기사님 {{ request }} 제공 동의 여부 확인 후 앱 내의 등록된 연락처로 연락드리겠습니다.\n연락까지 시간이 다소 소요될 수 있는 점 양해 부탁드립니다.\n{% endif %}\n',
     'reply:guide_history_plate': '차량번호는 고객님의 이용기록을 통해 확인할 수 있어요.\n\n[이용기록 확인 방법]\n▶ 카카오 T 앱 - [이용/알림] 또는 [내 정보] 선택 - [이용 기록] - 이용한 차량 정보 확인하기\n',
     'reply:disclose_vehicle_plate': '고객님께서 예약하신 차량번호는 {{ vehicle_plate | josa("으로/로") }} 확인됩니다.\n',

@@ -311,10 +311,10 @@ _TEMPLATE_SOURCES = {
     'breakdown': '추가 요금은 마릿수 {{ per_pet_fee | won }}, 대형견 {{ large_dog_fee | won }}{% if night %}에 심야 할증 {{ night_fee | won }}{% endif %}{% if holiday %}, 주말·공휴일 할증 {{ holiday_fee | won }}{% endif %}이 더해져 모두 {{ extra_fee | won }}입니다.\n{% if holiday %}{{ departure_date | date | josa("은/는") }} 주말·공휴일이라 {{ holiday_fee | won }}이 더해졌습니다.{% endif %}\n',
     'carrier': '{% if carrier_missing %}몸무게 {{ CARRIER_KG }}kg 미만인 반려동물은 이동장에 넣어야 하며, 이동장이 없으면 기사님이 탑승을 거절할 수 있습니다.{% endif %}\n{% if back_seat %}가로 {{ BACK_SEAT_CM }}cm 가 넘는 이동장은 트렁크가 아닌 뒷좌석에 둡니다.{% endif %}\n',
     'reply:large_vehicle': '몸무게 {{ big_pet_weight }}kg인 {{ big_pet_name | josa("은/는") }} 일반 펫 택시로 모실 수 없어 대형 펫 차량으로 모실 수 있습니다. 요금표를 안내드릴게요.\n',
-    'reply:quote': '{% include "breakdown" %}\n{% include "carrier" %}\n',
-    'reply:refund_difference': '결제하신 금액이 기준보다 {{ overpaid | won }} 많아, {{ pay_method | josa("으로/로") }} 환불해 드렸습니다. 영업일 기준 3~5일 걸립니다.\n{% include "breakdown" %}\n',
-    'reply:points_difference': '결제하신 금액이 기준보다 {{ overpaid | won }} 많습니다. 결제 후 {{ REFUND_WINDOW | hours }}시간이 지나 차액을 카카오 T 포인트로 드렸습니다.\n{% include "breakdown" %}\n',
-    'reply:charged_right': '결제하신 추가 요금 {{ paid_extra | won }}은 기준대로 결제되었습니다.\n{% include "breakdown" %}\n',
+    'reply:quote': '{% include "breakdown" +%}\n{% include "carrier" +%}\n',
+    'reply:refund_difference': '결제하신 금액이 기준보다 {{ overpaid | won }} 많아, {{ pay_method | josa("으로/로") }} 환불해 드렸습니다. 영업일 기준 3~5일 걸립니다.\n{% include "breakdown" +%}\n',
+    'reply:points_difference': '결제하신 금액이 기준보다 {{ overpaid | won }} 많습니다. 결제 후 {{ REFUND_WINDOW | hours }}시간이 지나 차액을 카카오 T 포인트로 드렸습니다.\n{% include "breakdown" +%}\n',
+    'reply:charged_right': '결제하신 추가 요금 {{ paid_extra | won }}은 기준대로 결제되었습니다.\n{% include "breakdown" +%}\n',
 }
 _REPLY_NEEDS = {
     'large_vehicle': (),  # policy/pet_ride_fare.replies.yaml:15

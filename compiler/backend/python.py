@@ -18,6 +18,7 @@ import keyword
 
 from .. import __version__
 from ..middle import ir
+from ..middle.templates import keep_include_line_breaks
 from ..runtime import support
 from .runtime_code import support_code
 from .writer import CodeWriter, comment_text, literal, pretty
@@ -604,8 +605,8 @@ class _Gen:
         self.roots.update(_CONTEXT_CHECKS[c.kind] for c in p.contexts)
         w.line("# ── replies ──")
         w.blank()
-        sources = {name: text for name, text in p.snippets}
-        sources.update({f"reply:{o.name}": o.reply.template for o in p.outcomes})
+        sources = {name: keep_include_line_breaks(text) for name, text in p.snippets}
+        sources.update({f"reply:{o.name}": keep_include_line_breaks(o.reply.template) for o in p.outcomes})
         w.line(f"_TEMPLATE_SOURCES = {pretty(sources)}")
         w.line("_REPLY_NEEDS = {")
         with w.indent():

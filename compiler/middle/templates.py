@@ -42,7 +42,9 @@ class _Checker:
         self.sources = sources
         self.diags: list[Diagnostic] = []
         self.names = ([f.name for f in resolved.facts] + [d.name for d in resolved.derived]
-                      + [c.name for c in resolved.consts] + [c.name for c in resolved.contexts])
+                      + [c.name for c in resolved.consts] + [c.name for c in resolved.contexts]
+                      # a value decision's result (render decides it first)
+                      + [d.name for d in resolved.decisions if not d.yields_outcome and not d.yields_actions])
         self.contexts = {c.name: c for c in resolved.contexts}
         self.uses: dict[str, set[str]] = {}      # template -> variables
         self.filters: dict[str, set[str]] = {}   # template -> filters
@@ -314,7 +316,10 @@ def _forbidden(node: jn.Node) -> tuple[str, str] | None:
     if isinstance(node, jn.Name):
         return None if node.ctx == "load" else ("값 저장", "답변 문구에서는 값을 바꾸지 않습니다")
     if isinstance(node, jn.Const):
-        ok = node.value is None or isinstance(node.value, (str, bool, int, float))
+        if isinstance(node.value, float):  # 0.1 is no exact number: a comparison with a policy value could err
+            return ("소수 `" + repr(node.value) + "`", "답변 문구의 숫자는 정수만 씁니다. 기준은 정책에 `const` 로 두고 "
+                    "{% if 값 > 기준 %} 처럼 그 이름을 쓰거나, 정책에서 `let` 으로 조건을 계산해 두세요")
+        ok = node.value is None or isinstance(node.value, (str, bool, int))
         return None if ok else ("값", "문자열이나 숫자만 쓸 수 있습니다")
     if isinstance(node, jn.Getattr):
         if node.attr in _ATTRIBUTES:
@@ -393,3 +398,14 @@ def check_replies(resolved: Resolved, yaml_files: list[RepliesFile], sources: di
     checker = _Checker(resolved, yaml_files, sources)
     out = checker.run()
     return out, checker.diags
+
+
+_INCLUDE_AT_LINE_END = re.compile(r"(\{%[-+]?\s*include\s+(?:\"[^\"\n]*\"|'[^'\n]*')\s*)%\}(?=\n)")
+
+
+def keep_include_line_breaks(text: str) -> str:
+    """`{% include "x" %}` at the end of a line keeps its line break (`+%}`): replies render
+    with trim_blocks, which would glue the next line to the snippet (`환불됩니다.다음부터는`).
+    An author's explicit `-%}` still trims."""
+    return _INCLUDE_AT_LINE_END.sub(r"\1+%}", text)
+
