@@ -189,3 +189,36 @@ def test_a_default_written_with_another_number_of_places_is_a_changed_default(tm
     old = load(tmp_path / "old/p.policy", "old/p.policy")[0].policy
     new = load(tmp_path / "new/p.policy", "new/p.policy")[0].policy
     assert changed_defaults(old, new) == ["rate"]
+
+
+def test_boundaries_inside_derived_values_and_aggregates_count(tmp_path):
+    """A comparison inside a `let` or an aggregate's `where` is a boundary of the coverage,
+    seen item by item: here `weight >= 10` is only false until a 10 kg item comes."""
+    from compiler.tools.testing import run_file
+
+    (tmp_path / "boxes.policy").write_text(
+        'record box "상자" {\n  weight "무게": number\n}\nfact boxes "상자들": list of box (max 3)\n'
+        'let heavy "무거운 상자 수" = count(boxes where weight >= 10)\n'
+        'outcome ok "좋음" { reply "좋음 {{ heavy }}" }\ndecision d (first) {\n  otherwise ok\n}\n', encoding="utf-8")
+    case = '  - name: {name}\n    facts: {{boxes: [{{weight: {w}}}]}}\n    expect: {{outcome: ok}}\n'
+    (tmp_path / "boxes.tests.yaml").write_text("cases:\n" + case.format(name="가벼움", w=9), encoding="utf-8")
+    run = run_file(tmp_path / "boxes.tests.yaml", "boxes.tests.yaml")
+    assert [(b.text.split(" (")[0], sorted(b.seen)) for b in run.boundaries] == [("weight >= 10", [False])]
+    assert run.coverage < 100
+    (tmp_path / "boxes.tests.yaml").write_text(
+        "cases:\n" + case.format(name="가벼움", w=9) + case.format(name="무거움", w=10), encoding="utf-8")
+    run = run_file(tmp_path / "boxes.tests.yaml", "boxes.tests.yaml")
+    assert [sorted(b.seen) for b in run.boundaries] == [[False, True]] and run.coverage == 100
+
+
+def test_explain_shows_action_values_and_amounts_as_won():
+    """The pet-ride policy: an action with its value, amounts as replies write them."""
+    facts = {"pets": [{"name": "초코", "kind": "dog", "weight": 18, "in_carrier": False},
+                      {"name": "보리", "kind": "cat", "weight": 4, "in_carrier": True}],
+             "departed_at": "2024-12-25T23:10:00+09:00", "asked_at": "2024-12-26T09:00:00+09:00",
+             "paid_extra": 8000, "paid_at": "2024-12-26T00:00:00+09:00"}
+    result = run("explain", "policy/pet_ride_fare.policy", "--context", "pay_method=카카오페이", stdin=json.dumps(facts))
+    assert result.returncode == 0, result.stderr
+    assert "[big_pet_weight = 없음]" in result.stdout and "[overpaid = 1,000원]" in result.stdout
+    assert "조치: refund(amount=1,000원)" in result.stdout
+    assert "1,000원 많아, 카카오페이로 환불해 드렸습니다" in result.stdout

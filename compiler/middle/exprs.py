@@ -447,6 +447,17 @@ class ExprTyper:
             self.error("E0301", c.item.span, f"{item.type}에는 `in` 을 쓸 수 없습니다",
                        "열거형 사실을 `사실 in {값, 값}` 처럼, 하루 중 시각을 `time_of(t) in 22:00..04:00` 처럼 쓰세요")
             return None
+        if isinstance(c.set, n.NameRef) and c.set.name.name not in self.s.values:
+            # after `in`, a bare name is a set constant: suggest those first, then the values
+            sets = [k for k, v in self.s.values.items() if v[1] == Type("set", item.type.enum)]
+            codes = list(self.s.enum(item.type.enum).codes)
+            name = c.set.name.name
+            if name not in codes:
+                close = suggest(name, sets + codes)
+                self.error("E0201", c.set.span, f"알 수 없는 이름: `{name}`",
+                           (close + ". " if close else "") + "`in` 뒤에는 {" + ", ".join(codes[:2]) + "} 같은 값 묶음"
+                           + (f"이나 집합 기준({', '.join(sets)})" if sets else "") + "을 씁니다", "선언되지 않은 이름")
+                return None
         got = self.expr(c.set, item.type)
         if got is None:
             return None

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..middle import ir
 from ..middle.evaluate import Env
-from ..middle.values import korean_duration
+from ..middle.values import korean_duration, typed_text
 from ..pipeline import Result
 from .load import decision_json, jsonable
 from ..korean import particle
@@ -50,9 +50,15 @@ def _source_text(result: Result, span) -> str:
 
 
 def show_value(policy: ir.Policy, name: str, value: Any) -> str:
+    if value is None:  # an optional value that is not there
+        return "없음"
     fact = policy.facts_by_name.get(name)
     if fact is not None and fact.type.kind == "enum":
         return f"{value} ({fact.label_of(value)})"
+    derived = policy.derived_by_name.get(name)
+    typ = fact.type if fact is not None else derived.type if derived is not None else None
+    if typ is not None and typ.kind in ("money", "date", "time") and value is not None:
+        return typed_text(value, typ)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.timedelta):
@@ -60,6 +66,15 @@ def show_value(policy: ir.Policy, name: str, value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def action_text(policy: ir.Policy, decision, name: str) -> str:
+    """An action with the values it was given: `refund(amount=1,400원)`."""
+    given = dict(getattr(decision, "action_args", {}) or {}).get(name)
+    if not given:
+        return name
+    types = {p.name: p.type for p in policy.actions_by_name[name].params}
+    return f"{name}(" + ", ".join(f"{k}={typed_text(v, types[k])}" for k, v in given.items()) + ")"
 
 
 def trace(result: Result, decision) -> list[DecisionTrace]:
@@ -105,7 +120,7 @@ def explain_text(result: Result, module, decision, context: dict) -> str:
             outcome = policy.outcome(decision.outcome)
             lines.append(f"  결과: {outcome.name} — {outcome.label}")
             lines.append(f"  공개: {', '.join(sorted(decision.discloses)) or '없음'}   "
-                         f"조치: {', '.join(sorted(decision.actions)) or '없음'}")
+                         f"조치: {', '.join(action_text(policy, decision, a) for a in sorted(decision.actions)) or '없음'}")
         else:
             lines.append(f"  값: {jsonable(dt_.result)}")
     reply, missing = render_reply(policy, module, decision, context)

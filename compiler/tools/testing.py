@@ -63,28 +63,50 @@ class TestRun:
         return 100.0 * hit / total if total else 100.0
 
 
-def _numeric_comparisons(policy: ir.Policy):
-    """Every comparison of a number, duration or instant in the rules, with its rule."""
+def _numeric_comparisons(policy: ir.Policy) -> dict:
+    """Every comparison of an ordered value (number, money, duration, instant, date, time of
+    day) in the rules and in the derived values, and every time-of-day window: each with
+    where it is written and, inside an aggregate's `where`, the list whose items it reads
+    -> {comparison: (where, list fact or None)}."""
     regions = Regions(policy)
-    seen = {}
+    seen: dict = {}
+
+    def gather(e: ir.Expr, where: str, within: str | None) -> None:
+        if isinstance(e, ir.Aggregate):
+            gather(e.where, where, e.list)
+            return
+        if isinstance(e, ir.Cmp) and e.left.type.numeric and (within or regions.numeric(e)):
+            seen.setdefault(e, (where, within))
+        elif isinstance(e, ir.In) and e.set.type.kind == "window":
+            seen.setdefault(e, (where, within))
+        for x in ir.children(e):
+            gather(x, where, within)
+
     for d in policy.decisions:
         for rule in d.rules:
-            for atom in ir.atoms(rule.cond):
-                if isinstance(atom, ir.Cmp) and regions.numeric(atom):
-                    seen.setdefault(atom, rule)
+            if rule.cond is not None:
+                gather(rule.cond, f"{policy.source_of(rule)} {rule.name}", None)
+    for d in policy.derived:
+        gather(d.expr, f"{policy.source_path}:{d.span.line} {d.name}", None)
     return seen
 
 
-def _show_cmp(policy: ir.Policy, e: ir.Cmp) -> str:
-    def side(x):
-        if isinstance(x, (ir.FactRef, ir.DerivedRef, ir.ConstRef)):
-            return x.name
-        if isinstance(x, ir.Value):
-            return typed_text(x.value, x.type)
-        from .doc import words_of  # noqa: PLC0415 (doc imports this module's neighbours)
+def _show_cmp(policy: ir.Policy, e: ir.Cmp | ir.In) -> str:
+    if isinstance(e, ir.In):
+        return f"{_show_cmp_side(policy, e.item)} in {_show_cmp_side(policy, e.set)}"
+    return f"{_show_cmp_side(policy, e.left)} {e.op} {_show_cmp_side(policy, e.right)}"
 
-        return words_of(policy).label_of(x)
-    return f"{side(e.left)} {e.op} {side(e.right)}"
+
+def _show_cmp_side(policy: ir.Policy, x: ir.Expr) -> str:
+    if isinstance(x, (ir.FactRef, ir.DerivedRef, ir.ConstRef)):
+        return x.name
+    if isinstance(x, ir.Item):
+        return x.name
+    if isinstance(x, ir.Value):
+        return typed_text(x.value, x.type)
+    from .doc import words_of  # noqa: PLC0415 (doc imports this module's neighbours)
+
+    return words_of(policy).label_of(x)
 
 
 def run_file(path: Path, shown: str) -> TestRun:
@@ -117,8 +139,8 @@ def run_file(path: Path, shown: str) -> TestRun:
         return run
     policy = result.policy
     comparisons = _numeric_comparisons(policy)
-    boundaries = {cmp: Boundary(f"{_show_cmp(policy, cmp)} ({policy.source_of(rule)} {rule.name})")
-                  for cmp, rule in comparisons.items()}
+    boundaries = {cmp: (Boundary(f"{_show_cmp(policy, cmp)} ({where})"), within)
+                  for cmp, (where, within) in comparisons.items()}
     fired: dict[str, set[str]] = {d.name: set() for d in policy.decisions}
     cases_node = node_at(root, ["cases"])
     shared = data.get("defaults", {})
@@ -160,7 +182,7 @@ def run_file(path: Path, shown: str) -> TestRun:
                 run.failures.append(Failure(case["name"], line, problems, where))
     for d in policy.decisions:
         run.rules[d.name] = [(r.name, r.decl_span.line, r.name in fired[d.name]) for r in d.rules]
-    run.boundaries = list(boundaries.values())
+    run.boundaries = [boundary for boundary, _ in boundaries.values()]
     return run
 
 
@@ -209,11 +231,17 @@ def _run_case(policy, module, case, expect, fired, boundaries):
     for name, rule in decision.trace:
         fired[name].add(rule)
     env = Env(policy, dict(decision.facts))
-    for cmp, boundary in boundaries.items():
-        try:
-            boundary.seen.add(bool(env.eval(cmp)))
-        except TypeError:  # a side that is not there in this case (guarded by `is given`): neither side seen
-            pass
+    for cmp, (boundary, within) in boundaries.items():
+        for item in (env.facts[within] if within else (None,)):
+            if item is not None:
+                env.items.append(item)
+            try:
+                boundary.seen.add(bool(env.eval(cmp)))
+            except TypeError:  # a side that is not there here (guarded by `is given`): neither side seen
+                pass
+            finally:
+                if item is not None:
+                    env.items.pop()
     where = f"{decision.rule} ({decision.source})" if policy.main else ""
 
     def check(label, want, got):
