@@ -268,8 +268,11 @@ class SmtSpace:
             return out
         best, seen = None, z3.BoolVal(False)
         for c, v in chosen:
-            better = v > best if e.op == "max" else v < best
-            best = v if best is None else z3.If(z3.And(c, z3.Or(z3.Not(seen), better)), v, best)
+            if best is None:
+                best = v
+            else:
+                better = v > best if e.op == "max" else v < best
+                best = z3.If(z3.And(c, z3.Or(z3.Not(seen), better)), v, best)
             seen = z3.Or(seen, c)
         return best if best is not None else z3.RealVal(0)
 

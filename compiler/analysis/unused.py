@@ -23,8 +23,13 @@ def unused(policy: ir.Policy) -> list[Diagnostic]:
     for o in policy.outcomes:
         used.update(o.reply.uses)
         used.update(o.discloses)
+        for call in o.calls:  # `refund(amount = refund_amount)`
+            for arg in call.args:
+                used.update(ir.names_in(arg))
     produced = {rule.output.value for d in policy.decisions if d.yields_outcome for rule in d.rules}
     acted = {a for o in policy.outcomes for a in o.actions}
+    acted |= {x.name for d in policy.decisions if d.yields_actions for rule in d.rules
+              for x in ir.walk(rule.output) if isinstance(x, ir.ActionCall)}
     out: list[Diagnostic] = []
 
     def warn(span, what: str, name: str, help_: str) -> None:

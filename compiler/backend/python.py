@@ -426,7 +426,7 @@ class _Gen:
             if p.main is not None:
                 w.line("outcome: str")
             for d in p.decisions:
-                if not d.yields_outcome:
+                if d.yields_value:
                     w.line(f"{d.name}: Any")
             w.line("discloses: frozenset")
             w.line("actions: frozenset")
@@ -499,7 +499,7 @@ class _Gen:
             if main is not None:
                 w.line(f"outcome_{self.dn[main.name]},")
             for d in p.decisions:
-                if not d.yields_outcome:
+                if d.yields_value:
                     w.line(f"value_{self.dn[d.name]},  # {d.name}")
             if main is not None:
                 w.line("discloses,")
@@ -650,7 +650,7 @@ class _Gen:
                     w.line("values[name] = labels[value] if labels is not None else value")
                 w.line("values.update(decision.derived)")
                 for d in p.decisions:
-                    if not d.yields_outcome and not d.yields_actions:
+                    if d.yields_value:
                         w.line(f"values[{literal(d.name)}] = decision.{d.name}")
                 w.line("for name, value in given.items():")
                 with w.indent():

@@ -496,7 +496,7 @@ def output_columns(policy: ir.Policy) -> list[str]:
     out = ["policy_error"]
     if policy.main is not None:
         out += ["outcome", "rule"]
-    out += [d.name for d in policy.decisions if not d.yields_outcome]
+    out += [d.name for d in policy.decisions if d.yields_value]
     if policy.main is not None:
         out += ["discloses", "actions"]
     return out

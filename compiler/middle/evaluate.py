@@ -156,7 +156,15 @@ def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
         env = Env(policy, facts)
     except (OverflowError, ValueError):  # PolicyInputError is a ValueError
         return False
-    return all(env.eval(r.cond) for r in policy.requires)
+    if not all(env.eval(r.cond) for r in policy.requires):
+        return False
+    try:  # what the rules read: a date outside a holiday table is turned down there
+        evaluate(policy, facts)
+    except ValueError:
+        return False
+    except LookupError:  # no rule matches (a gap): the input itself is valid
+        pass
+    return True
 
 
 def evaluate(policy: ir.Policy, facts: Mapping[str, Any]) -> dict[str, Any]:

@@ -537,6 +537,11 @@ class Decision:
     decl_span: Span = _span()
     yields_actions: bool = False  # its rules name actions, added to the decision's
 
+    @property
+    def yields_value(self) -> bool:
+        """A value decision: a field of `Decision`, shown in replies (not the outcome, not actions)."""
+        return not self.yields_outcome and not self.yields_actions
+
 
 @dataclass(frozen=True)
 class Invariant:

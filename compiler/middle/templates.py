@@ -44,7 +44,7 @@ class _Checker:
         self.names = ([f.name for f in resolved.facts] + [d.name for d in resolved.derived]
                       + [c.name for c in resolved.consts] + [c.name for c in resolved.contexts]
                       # a value decision's result (render decides it first)
-                      + [d.name for d in resolved.decisions if not d.yields_outcome and not d.yields_actions])
+                      + [d.name for d in resolved.decisions if d.yields_value])
         self.contexts = {c.name: c for c in resolved.contexts}
         self.uses: dict[str, set[str]] = {}      # template -> variables
         self.filters: dict[str, set[str]] = {}   # template -> filters

@@ -74,7 +74,7 @@ def sample_context(policy: ir.Policy) -> dict[str, Any]:
 
 def _side(policy: ir.Policy, module, typed: dict) -> Side:
     d = module.decide(typed)
-    values = {dec.name: getattr(d, dec.name) for dec in policy.decisions if not dec.yields_outcome}
+    values = {dec.name: getattr(d, dec.name) for dec in policy.decisions if dec.yields_value}
     reply = None
     if policy.main is not None:
         try:

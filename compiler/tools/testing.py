@@ -191,7 +191,7 @@ _EXPECT_KEYS = ("outcome", "rule", "discloses", "actions", "reply_contains", "re
 
 def _unknown_expectation(policy: ir.Policy, expect: dict) -> tuple[str, str | None, str] | None:
     """(key, value or None, help) for the first thing `expect` names that the policy lacks."""
-    values = {d.name for d in policy.decisions if not d.yields_outcome}
+    values = {d.name for d in policy.decisions if d.yields_value}
     for key in expect:
         if key not in _EXPECT_KEYS and key not in values:
             return key, None, suggest(key, list(_EXPECT_KEYS) + sorted(values)) or (
@@ -257,7 +257,7 @@ def _run_case(policy, module, case, expect, fired, boundaries):
     if "actions" in expect:
         check("조치", sorted(expect["actions"]), sorted(decision.actions))
     for name in expect:
-        if name in {d.name for d in policy.decisions if not d.yields_outcome}:
+        if name in {d.name for d in policy.decisions if d.yields_value}:
             check(name, jsonable(expect[name]), jsonable(getattr(decision, name)))
     if "reply_contains" in expect or "reply_excludes" in expect:
         try:
