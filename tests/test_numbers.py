@@ -246,3 +246,15 @@ def test_spark_fills_an_empty_typed_number_cell_with_the_default(tmp_path, shop)
     assert (done.decided, done.errors) == (3, 0)
     decided = sorted(pq.read_table(tmp_path / "out").to_pylist(), key=lambda r: r["id"])
     assert [r["outcome"] for r in decided] == ["call", "none", "call"]
+
+
+def test_a_json_integer_of_thousands_of_digits_is_refused_in_korean():
+    """Python's int() refuses past 4,300 digits with an English message; the fact's own
+    check says it instead (helper review round 3, item 13)."""
+    facts = ('{"fare": ' + "9" * 5000 + ', "cancelled_at": "2024-01-01T00:00:00Z", '
+             '"reserved_for": "2024-01-01T01:00:00Z"}')
+    result = _cli("decide", "tests/policies/cancellation_fee.policy", stdin=facts)
+    assert result.returncode == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["name"] == "fare" and error["problem"].startswith("금액이 너무 큽니다")
+    assert "limit" not in result.stdout + result.stderr

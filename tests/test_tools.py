@@ -222,3 +222,22 @@ def test_explain_shows_action_values_and_amounts_as_won():
     assert "[big_pet_weight = 없음]" in result.stdout and "[overpaid = 1,000원]" in result.stdout
     assert "조치: refund(amount=1,000원)" in result.stdout
     assert "1,000원 많아, 카카오페이로 환불해 드렸습니다" in result.stdout
+
+
+def test_diff_of_a_policy_with_lists_and_money_finds_the_moved_cases(tmp_path):
+    """diff on the pet-ride policy (solver regions): lowering the cap from 10,000원 to
+    8,000원 changes the quoted fee of some rides, with an example decide() takes."""
+    new = tmp_path / "new"
+    shutil.copytree(ROOT / "policy", new)
+    policy = new / "pet_ride_fare.policy"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('상한" = 10,000원', '상한" = 8,000원'),
+                      encoding="utf-8")
+    result = run("diff", "policy/pet_ride_fare.policy", str(policy), "--format", "json")
+    assert result.returncode == 1, result.stderr  # differences, no disclosure widens
+    changes = json.loads(result.stdout)
+    assert changes and all(c["kind"] in ("reply", "value", "actions", "outcome") for c in changes)
+    import importlib
+
+    module = importlib.import_module("generated.pet_ride_fare")
+    for c in changes:
+        module.decide(c["example"])  # every example is one decide() takes

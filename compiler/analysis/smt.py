@@ -332,6 +332,7 @@ class SmtSpace:
         s = self.solver(*formulas)
         if s.check() != z3.sat:
             return None
+        self._prefer(s)
         for length, _ in self.lists.values():  # the shortest lists: examples a person can read
             found = s.model().eval(length, model_completion=True).as_long()
             for k in range(found):
@@ -356,6 +357,32 @@ class SmtSpace:
                 continue
             typed[f.name] = self._read(model, var)
         return {k: _jsonable(v) for k, v in typed.items()}, typed
+
+    def _prefer(self, s: z3.Solver) -> None:
+        """Examples a person can read where the region allows: instants in 2024, whole
+        numbers. Each preference is kept only if the region still has facts with it."""
+        start = int((dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) - _EPOCH) / dt.timedelta(microseconds=1))
+        stamps, numbers = [], []
+        for var in self._all_vars():
+            if var.decl.type.kind == "timestamp":
+                stamps.append(z3.And(var.var >= start, var.var < start + 366 * DAY))
+            elif var.decl.type.kind == "number":
+                numbers.append(z3.IsInt(var.var))
+        for wish in (stamps, numbers):
+            if not wish:
+                continue
+            s.push()
+            s.add(*wish)
+            if s.check() == z3.sat:
+                continue  # kept (the pushed scope stays)
+            s.pop()
+        s.check()
+
+    def _all_vars(self):
+        yield from self.facts.values()
+        for _, items in self.lists.values():
+            for item in items:
+                yield from item.values()
 
     def _record(self, model, item: dict[str, _Var]) -> dict[str, Any]:
         out = {}

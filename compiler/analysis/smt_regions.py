@@ -26,14 +26,22 @@ class SmtRegion:
     def __bool__(self) -> bool:
         return self.owner.space.sat(self.formula)
 
+    def _found(self):
+        """The region's one example (the solver may pick another each time it is asked:
+        `describe` must tell the facts `example` gives)."""
+        key = self.formula.get_id()
+        if key not in self.owner.examples:
+            self.owner.examples[key] = self.owner.space.example(self.formula)
+        return self.owner.examples[key]
+
     def example(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        found = self.owner.space.example(self.formula)
+        found = self._found()
         if found is None:
             raise ValueError("empty region")
         return found
 
     def describe(self) -> str:
-        found = self.owner.space.example(self.formula)
+        found = self._found()
         return "" if found is None else self.owner.space.describe(found[1])
 
     def split(self, facts: list[str]) -> list["SmtRegion"]:
@@ -51,6 +59,7 @@ class SmtRegions:
     def __init__(self, policy: ir.Policy) -> None:
         self.policy = policy
         self.space = SmtSpace(policy)
+        self.examples: dict[int, Any] = {}
 
     @classmethod
     def of_versions(cls, old: ir.Policy, new: ir.Policy) -> "SmtRegions":

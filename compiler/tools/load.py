@@ -64,7 +64,9 @@ def read_json(text: str) -> Any:
     import json
 
     try:
-        return json.loads(text, parse_float=Decimal)
+        # an integer of thousands of digits is a Decimal: the fact's own check then says it is
+        # too big, in Korean (Python's int() turns down more than 4,300 digits, in English)
+        return json.loads(text, parse_float=Decimal, parse_int=lambda s: int(s) if len(s) <= 40 else Decimal(s))
     except json.JSONDecodeError as err:
         raise ValueError(f"JSON 을 읽을 수 없습니다 ({err.lineno}행 {err.colno}열: {err.msg})") from None
     except RecursionError:
