@@ -241,3 +241,17 @@ def test_diff_of_a_policy_with_lists_and_money_finds_the_moved_cases(tmp_path):
     module = importlib.import_module("generated.pet_ride_fare")
     for c in changes:
         module.decide(c["example"])  # every example is one decide() takes
+
+
+def test_diff_says_when_a_fact_that_could_be_left_out_becomes_required(tmp_path):
+    """A fact with a default that becomes required turns down every app that leaves it out:
+    diff says so instead of comparing as if nothing changed (review round 3, item 11)."""
+    new = tmp_path / "new"
+    shutil.copytree(ROOT / "policy", new)
+    policy = new / "driver_info.policy"
+    text = policy.read_text(encoding="utf-8")
+    assert "= false" in text
+    policy.write_text(text.replace('fact repeat_request "지속 요구": bool = false', 'fact repeat_request "지속 요구": bool'),
+                      encoding="utf-8")
+    result = run("diff", "policy/driver_info.policy", str(policy))
+    assert result.returncode == 2 and "repeat_request" in result.stderr and "꼭 주어야" in result.stderr

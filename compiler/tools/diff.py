@@ -64,6 +64,11 @@ def facts_differ(old: ir.Policy, new: ir.Policy) -> list[str]:
     for name in sorted(o.keys() & n.keys()):
         if o[name].type != dataclasses.replace(n[name].type, enum=o[name].type.enum) or o[name].codes != n[name].codes:
             problems.append(f"사실 `{name}` 의 종류나 값 목록이 바뀌었습니다")
+        elif (o[name].has_default or o[name].optional) and not (n[name].has_default or n[name].optional):
+            problems.append(f"사실 {quoted(name, '을/를')} 이제 꼭 주어야 합니다 (전에는 빼도 되었습니다): "
+                            "빼고 보내는 앱의 요청은 새 정책이 거절합니다")
+        elif o[name].optional != n[name].optional:
+            problems.append(f"사실 `{name}` 이 빠졌을 때의 뜻이 바뀌었습니다 (optional ↔ 기본값)")
     return problems
 
 
