@@ -541,7 +541,9 @@ def read_mapping(what, value, known, noun):
         except Exception:
             raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
     else:
-        raise PolicyInputError(what, f"{noun}은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
+        last = noun[-1]  # 필드는, 사실은: the topic particle after the noun's last syllable
+        topic = "는" if "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 == 0 else "은"
+        raise PolicyInputError(what, f"{noun}{topic} 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
     if not known.issuperset(given):
         for key in given:
             if key not in known:

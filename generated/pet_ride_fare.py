@@ -64,8 +64,15 @@ FACTS_SCHEMA = {
                         'description': '이동장 사용',
                     },
                     'carrier_width': {
-                        'type': 'number',
                         'description': '이동장 가로(cm)',
+                        'anyOf': [
+                            {
+                                'type': 'number',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
                     },
                 },
                 'required': ['name', 'kind', 'weight', 'in_carrier'],
@@ -86,14 +93,28 @@ FACTS_SCHEMA = {
             'description': '문의 시각',
         },
         'paid_extra': {
-            'type': 'integer',
             'description': '결제된 추가 요금',
+            'anyOf': [
+                {
+                    'type': 'integer',
+                },
+                {
+                    'type': 'null',
+                },
+            ],
         },
         'paid_at': {
-            'type': 'string',
-            'format': 'date-time',
-            'pattern': '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:\\d{2})$',
             'description': '결제 시각',
+            'anyOf': [
+                {
+                    'type': 'string',
+                    'format': 'date-time',
+                    'pattern': '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:\\d{2})$',
+                },
+                {
+                    'type': 'null',
+                },
+            ],
         },
     },
     'required': ['pets', 'departed_at', 'asked_at'],
@@ -228,17 +249,17 @@ def decide(facts: Mapping[str, Any]) -> Decision:
             d_charged_count = sum(1 for it in f_pets if not it['assistance'])  # policy/pet_ride_fare.policy:49
             d_per_pet_fee = NUMBERS.multiply(max(NUMBERS.subtract(d_charged_count, 1), 0), C_PER_PET_FEE)  # policy/pet_ride_fare.policy:50
             d_large_dog_fee = (C_LARGE_DOG_FEE if any(it['weight'] >= C_LARGE_DOG_KG and not it['assistance'] for it in f_pets) else 0)  # policy/pet_ride_fare.policy:52
-            d_base_fee = (d_per_pet_fee + d_large_dog_fee)  # policy/pet_ride_fare.policy:53
+            d_base_fee = NUMBERS.add(d_per_pet_fee, d_large_dog_fee)  # policy/pet_ride_fare.policy:53
             d_night = in_window(local_time('departed_at', f_departed_at, _ZONE).time(), *C_NIGHT)  # policy/pet_ride_fare.policy:55
             d_night_fee = (floor_to(NUMBERS.multiply(d_base_fee, C_NIGHT_RATE), 100) if d_night else 0)  # policy/pet_ride_fare.policy:56
             d_holiday = _WEEKDAY_CODES[local_time('departed_at', f_departed_at, _ZONE).weekday()] in ('sat', 'sun') or is_holiday('departed_at', local_time('departed_at', f_departed_at, _ZONE).date(), C_HOLIDAYS)  # policy/pet_ride_fare.policy:58
             d_holiday_fee = (C_HOLIDAY_FEE if d_holiday else 0)  # policy/pet_ride_fare.policy:59
-            d_extra_fee = min(((d_base_fee + d_night_fee) + d_holiday_fee), C_FEE_CAP)  # policy/pet_ride_fare.policy:61
+            d_extra_fee = min(NUMBERS.add(NUMBERS.add(d_base_fee, d_night_fee), d_holiday_fee), C_FEE_CAP)  # policy/pet_ride_fare.policy:61
             d_departure_date = local_time('departed_at', f_departed_at, _ZONE).date()  # policy/pet_ride_fare.policy:62
             a_0 = next((it for it in f_pets if it['weight'] > C_LARGE_VEHICLE_KG), None)
             d_big_pet_name = None if a_0 is None else next((it['name'] for it in f_pets if it['weight'] > C_LARGE_VEHICLE_KG), None)  # policy/pet_ride_fare.policy:65
             d_big_pet_weight = None if a_0 is None else next((it['weight'] for it in f_pets if it['weight'] > C_LARGE_VEHICLE_KG), None)  # policy/pet_ride_fare.policy:66
-            d_overpaid = None if f_paid_extra is None else (f_paid_extra - d_extra_fee)  # policy/pet_ride_fare.policy:68
+            d_overpaid = None if f_paid_extra is None else NUMBERS.subtract(f_paid_extra, d_extra_fee)  # policy/pet_ride_fare.policy:68
             d_since_paid = None if f_paid_at is None else (f_asked_at - f_paid_at)  # policy/pet_ride_fare.policy:69
             d_carrier_missing = any(it['weight'] < C_CARRIER_KG and not it['in_carrier'] for it in f_pets)  # policy/pet_ride_fare.policy:72
             d_back_seat = any(it['in_carrier'] and (it['carrier_width'] is not None) and it['carrier_width'] > C_BACK_SEAT_CM for it in f_pets)  # policy/pet_ride_fare.policy:73
@@ -246,6 +267,7 @@ def decide(facts: Mapping[str, Any]) -> Decision:
             if type(error) is PolicyInputError:
                 raise
             raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None
+        is_holiday('departed_at', local_time('departed_at', f_departed_at, _ZONE).date(), C_HOLIDAYS)
         # policy/pet_ride_fare.policy:27
         if not (not (f_paid_extra is not None) or (f_paid_at is not None)):
             raise PolicyInputError('paid_extra, paid_at', '결제된 추가 요금이 있으면 결제 시각도 주세요')
@@ -617,8 +639,10 @@ def is_holiday(name, day, table):
 
 
 def floor_to(value, unit):
-    """`floor(x, 100원)`: the largest multiple of `unit` not above x, exactly."""
-    return NUMBERS.multiply(NUMBERS.divide(value, unit).to_integral_value(rounding="ROUND_FLOOR"), unit)
+    """`floor(x, 100원)`: the largest multiple of `unit` not above x, exactly. The quotient
+    may need more digits than the result (x / 8 has three more places): it is taken in a
+    wider context, still trapping anything inexact."""
+    return NUMBERS.multiply(_WIDE.divide(value, unit).to_integral_value(rounding="ROUND_FLOOR"), unit)
 
 
 def _places(number):
@@ -638,6 +662,8 @@ def _places(number):
 # most 9 places (38 digits, what SQL's DECIMAL(38, 9) holds); a result that still needed
 # rounding would raise Inexact, never come out rounded.
 NUMBERS = _Context(prec=40, Emax=99, Emin=-99, traps=[_Inexact, _InvalidOperation])
+
+_WIDE = _Context(prec=80, Emax=199, Emin=-199, traps=[_Inexact, _InvalidOperation])  # quotients inside rounding
 
 
 def number_text(value):
@@ -675,7 +701,9 @@ def read_mapping(what, value, known, noun):
         except Exception:
             raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
     else:
-        raise PolicyInputError(what, f"{noun}은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
+        last = noun[-1]  # 필드는, 사실은: the topic particle after the noun's last syllable
+        topic = "는" if "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 == 0 else "은"
+        raise PolicyInputError(what, f"{noun}{topic} 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
     if not known.issuperset(given):
         for key in given:
             if key not in known:

@@ -258,3 +258,28 @@ def test_a_json_integer_of_thousands_of_digits_is_refused_in_korean():
     error = json.loads(result.stdout)["error"]
     assert error["name"] == "fare" and error["problem"].startswith("금액이 너무 큽니다")
     assert "limit" not in result.stdout + result.stderr
+
+
+def test_sums_of_computed_amounts_and_rounding_quotients_are_exact(tmp_path):
+    """A let holding money * a rate is no whole won: adding to it must not round in the
+    app's decimal context; floor(x, 8) needs a quotient wider than the result (review 5,
+    bugs 1 and 2)."""
+    from compiler.middle.evaluate import evaluate
+    from compiler.tools.load import load
+
+    (tmp_path / "wide.policy").write_text(
+        'fact m "금액": money\nfact n "숫자": number\nconst RATE "비율" = 1234567.123456789\n'
+        'let big "큰 값" = m * RATE\nlet back "되돌린 값" = big + m - big\n'
+        'let f8 "내림" = floor(n * 99999999999999, 8)\n'
+        'outcome same "같음" { reply "같음 {{ f8 }}" }\noutcome differ "다름" { reply "다름" }\n'
+        'decision answer "답" (first) {\n  rule 같음: when back = m then same\n  otherwise differ\n}\n',
+        encoding="utf-8")
+    result, module = load(tmp_path / "wide.policy", "wide.policy")
+    facts = {"m": 999_999_999_999_999, "n": Decimal("999999999999999.999999999")}
+    with decimal.localcontext(decimal.Context(prec=3)):
+        d = module.decide(facts)
+    assert d.outcome == "same" == evaluate(result.policy, dict(d.facts))["outcome"]
+    from fractions import Fraction
+
+    exact, f8 = Fraction(facts["n"]) * 99999999999999, Fraction(d.derived["f8"])
+    assert f8 % 8 == 0 and f8 <= exact < f8 + 8  # the largest multiple of 8 not above it

@@ -121,3 +121,33 @@ def test_axes_that_share_a_fact_get_no_false_gap(tmp_path: Path):
             'decision d (first) {\n  rule r1: when over < 999999999999999 then x\n  rule r2: when a > 0 then y\n}\n')
     result = _compile(tmp_path, text)
     assert [d.code for d in result.diagnostics] == ["W0604"]  # no gap: r2 takes all that r1 leaves
+
+
+def test_numbers_are_whole_billionths_in_the_solver_too(tmp_path: Path):
+    """decide() takes at most 9 places: between `n >= 0.000000001` and `n <= 0` there is no
+    gap, and `n > 0 and n < 0.000000001` never matches (review 5, bug 4)."""
+    text = ('fact n "숫자": number\nfact fee "요금": money\noutcome a "가" { reply "가 {{ fee | won }}" }\n'
+            'outcome b "나" { reply "나" }\ndecision answer "답" (first) {\n'
+            '  rule pos: when n >= 0.000000001 then a\n  rule rest: when n <= 0 then b\n}\n')
+    assert [d.code for d in _compile(tmp_path, text).diagnostics] == ["W0604"]  # `rest` could be otherwise
+    tiny = text.replace("  rule pos:", "  rule tiny: when n > 0 and n < 0.000000001 then a\n  rule pos:")
+    assert "E0601" in [d.code for d in _compile(tmp_path, tiny).diagnostics]
+
+
+def test_a_date_outside_the_holiday_table_is_turned_down_whichever_rule_reads_it(tmp_path: Path):
+    """`weekend or date_of(t) in HOL`: on a Saturday in 2031 the table is never asked, yet
+    decide() turns the date down up front, as the analysis assumes (review 5, bug 3)."""
+    from compiler.tools.load import load
+
+    text = ('fact t "시각": timestamp\nzone "Asia/Seoul"\nconst HOL "공휴일" = holidays("KR", 2024, 2030)\n'
+            'let hol "쉬는 날" = weekday(t) in {sat, sun} or date_of(t) in HOL\n'
+            'outcome a "가" { reply "가" }\noutcome b "나" { reply "나" }\n'
+            'decision answer "답" (first) {\n  rule r1: when hol then a\n  rule r2: when not hol then b\n}\n')
+    result = _compile(tmp_path, text)
+    assert "E0400" not in [d.code for d in result.diagnostics]
+    _, module = load(tmp_path / "p.policy", "p.policy")
+    with pytest.raises(module.PolicyInputError) as refused:
+        module.decide({"t": "2031-01-04T12:00:00+09:00"})  # a Saturday
+    assert refused.value.name == "t" and "2030" in refused.value.problem
+    assert not requirements_hold(result.policy, {"t": __import__("datetime").datetime.fromisoformat(
+        "2031-01-04T12:00:00+09:00")})

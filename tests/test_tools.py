@@ -255,3 +255,19 @@ def test_diff_says_when_a_fact_that_could_be_left_out_becomes_required(tmp_path)
                       encoding="utf-8")
     result = run("diff", "policy/driver_info.policy", str(policy))
     assert result.returncode == 2 and "repeat_request" in result.stderr and "꼭 주어야" in result.stderr
+
+
+def test_diff_says_when_list_items_or_the_zone_change(tmp_path):
+    """A field added to the pet record, or another zone, changes what an app sends or when
+    a night begins: diff says so rather than comparing as if the same (review 5, bugs 5, 6)."""
+    for change, expect in (
+            (('  name "이름": text\n', '  name "이름": text\n  age "나이": number = 3\n'), "목록 사실 `pets`"),
+            (('zone "Asia/Seoul"', 'zone "UTC"'), "시간대(zone)가 바뀌었습니다")):
+        new = tmp_path / f"new{len(expect)}"
+        shutil.copytree(ROOT / "policy", new)
+        policy = new / "pet_ride_fare.policy"
+        text = policy.read_text(encoding="utf-8")
+        assert change[0] in text
+        policy.write_text(text.replace(change[0], change[1]), encoding="utf-8")
+        result = run("diff", "policy/pet_ride_fare.policy", str(policy))
+        assert result.returncode == 2 and expect in result.stderr, result.stderr

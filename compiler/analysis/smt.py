@@ -131,7 +131,9 @@ class SmtSpace:
         kind = decl.type.kind
         if kind == "enum":
             return z3.And(var >= 0, var < len(decl.values))
-        if kind in ("number", "money"):
+        if kind == "number":  # decide() takes at most 9 places: whole billionths
+            return z3.And(var > -_LIMIT, var < _LIMIT, z3.IsInt(var * 1_000_000_000))
+        if kind == "money":
             return z3.And(var > -_LIMIT, var < _LIMIT)
         if kind == "timestamp":
             return z3.And(var >= _MIN_INSTANT, var <= _MAX_INSTANT)

@@ -18,6 +18,7 @@ import keyword
 
 from .. import __version__
 from ..middle import ir
+from ..middle.evaluate import holiday_tests
 from ..middle.templates import keep_include_line_breaks
 from ..runtime import support
 from .runtime_code import support_code
@@ -66,6 +67,8 @@ def _fact_schema(policy: ir.Policy, f: ir.Fact) -> dict:
         prop["x-labels"] = {v.code: v.label for v in f.values}
     if f.has_default and isinstance(f.default, (bool, str, int)):
         prop["default"] = f.default
+    if f.optional:  # left out, or null: decide() reads both as "not given"
+        prop = {"description": prop.pop("description"), "anyOf": [prop, {"type": "null"}]}
     return prop
 
 
@@ -101,7 +104,7 @@ class _Expr(ir.Visitor):
         return literal(e.value)  # a set is a tuple of codes, in the order written
 
     def visit_Arith(self, e: ir.Arith) -> str:
-        if e.type.kind == "money" and e.op in "+-" and _whole(e.left) and _whole(e.right):
+        if e.type.kind == "money" and e.op in "+-" and self.g.whole(e.left) and self.g.whole(e.right):
             return f"({self.visit(e.left)} {e.op} {self.visit(e.right)})"  # whole won: int arithmetic is exact
         if e.type.kind in ("number", "money"):  # exact, whatever decimal context the app has set
             self.g.roots.add("NUMBERS")
@@ -199,10 +202,14 @@ class _Expr(ir.Visitor):
         return "(" + ", ".join(self.visit(x) for x in e.items) + ("," if len(e.items) == 1 else "") + ")"
 
 
-def _whole(e: ir.Expr) -> bool:
-    """Whether a money expression is always whole won (an int at run time)."""
-    return all(not (isinstance(x, ir.Arith) and x.op in "*/") and not (isinstance(x, ir.Call) and x.fn in _ROUNDING)
-               and not isinstance(x, ir.Aggregate) for x in ir.walk(e))
+def _whole(e: ir.Expr, whole_derived: dict[str, bool]) -> bool:
+    """Whether a money expression is always whole won (an int at run time): no `*`, `/`,
+    rounding or aggregate in it, nor in a derived value it reads (they may hold a fraction)."""
+    for x in ir.walk(e):
+        if (isinstance(x, ir.Arith) and x.op in "*/") or (isinstance(x, ir.Call) and x.fn in _ROUNDING) \
+                or isinstance(x, ir.Aggregate) or (isinstance(x, ir.DerivedRef) and not whole_derived.get(x.name)):
+            return False
+    return True
 
 
 def _fact_name(e: ir.Expr) -> str:
@@ -225,7 +232,13 @@ class _Gen:
         self.expr = _Expr(self).visit
         self.roots = {"PolicyInputError", "read_mapping", "MISSING"}  # the support decide() needs
         self.agg_vars: dict[ir.Aggregate, str] = {}
+        self.whole_derived: dict[str, bool] = {}  # in declaration order: a let reads only earlier ones
+        for d in policy.derived:
+            self.whole_derived[d.name] = _whole(d.expr, self.whole_derived)
         self.rec = {r.name: _ident("_check_item_", r.name, i) for i, r in enumerate(policy.records)}
+
+    def whole(self, e: ir.Expr) -> bool:
+        return _whole(e, self.whole_derived)
 
     def at(self, decl) -> str:
         """`policy/x.policy:LINE` of a declaration."""
@@ -472,6 +485,9 @@ class _Gen:
                 with w.indent():
                     w.line("raise")
                 w.line('raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None')
+        for test in holiday_tests(p):  # every date a holiday table is asked about, up front
+            self.roots.add("is_holiday")
+            w.line(f"is_holiday({literal(_fact_name(test.item))}, {self.expr(test.item)}, {self.expr(test.set)})")
         for r in p.requires:
             w.line(f"# {self.where}:{r.span.line}")
             w.line(f"if not ({self.expr(r.cond)}):")

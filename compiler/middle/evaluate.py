@@ -145,6 +145,42 @@ class Env(ir.Visitor):
         return tuple(self.eval(x) for x in e.items)
 
 
+def holiday_tests(policy: ir.Policy) -> list[ir.In]:
+    """Every `date in HOLIDAYS` whose date is always there (not inside an aggregate, reading
+    nothing optional): decide() checks each date against its table's years up front, so a
+    date the table cannot tell is turned down whichever rules an input reaches."""
+    found: dict[ir.In, None] = {}
+
+    def visit(e: ir.Expr) -> None:
+        if isinstance(e, ir.Aggregate):
+            return  # per item: checked where it is read
+        if isinstance(e, ir.In) and e.set.type.kind == "holidays" and _always_there(policy, e.item):
+            found[e] = None
+        for x in ir.children(e):
+            visit(x)
+
+    for d in policy.derived:
+        visit(d.expr)
+    for r in policy.requires:
+        visit(r.cond)
+    for d in policy.decisions:
+        for rule in d.rules:
+            if rule.cond is not None:
+                visit(rule.cond)
+    return list(found)
+
+
+def _always_there(policy: ir.Policy, e: ir.Expr) -> bool:
+    for x in ir.walk(e):
+        if isinstance(x, ir.FactRef) and policy.fact(x.name).optional:
+            return False
+        if isinstance(x, ir.DerivedRef) and policy.derived_by_name[x.name].needs:
+            return False
+        if isinstance(x, (ir.Aggregate, ir.Item)):
+            return False
+    return True
+
+
 def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
     """Whether decide() takes these (typed) facts: each number is one it accepts (under
     10**15, at most 9 places), every derived value can be computed (an instant past year
@@ -154,6 +190,8 @@ def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
             if f.type.kind == "number" and f.name in facts:
                 check_number(f.name, facts[f.name])
         env = Env(policy, facts)
+        for test in holiday_tests(policy):
+            env.eval(test)  # a date outside its table's years: turned down
     except (OverflowError, ValueError):  # PolicyInputError is a ValueError
         return False
     if not all(env.eval(r.cond) for r in policy.requires):

@@ -292,17 +292,19 @@ def is_holiday(name, day, table):
 
 
 def floor_to(value, unit):
-    """`floor(x, 100원)`: the largest multiple of `unit` not above x, exactly."""
-    return NUMBERS.multiply(NUMBERS.divide(value, unit).to_integral_value(rounding="ROUND_FLOOR"), unit)
+    """`floor(x, 100원)`: the largest multiple of `unit` not above x, exactly. The quotient
+    may need more digits than the result (x / 8 has three more places): it is taken in a
+    wider context, still trapping anything inexact."""
+    return NUMBERS.multiply(_WIDE.divide(value, unit).to_integral_value(rounding="ROUND_FLOOR"), unit)
 
 
 def ceil_to(value, unit):
-    return NUMBERS.multiply(NUMBERS.divide(value, unit).to_integral_value(rounding="ROUND_CEILING"), unit)
+    return NUMBERS.multiply(_WIDE.divide(value, unit).to_integral_value(rounding="ROUND_CEILING"), unit)
 
 
 def round_to(value, unit):
     """`round(x, 10원)`: to the nearest multiple of `unit`, halves away from zero (반올림)."""
-    return NUMBERS.multiply(NUMBERS.divide(value, unit).to_integral_value(rounding="ROUND_HALF_UP"), unit)
+    return NUMBERS.multiply(_WIDE.divide(value, unit).to_integral_value(rounding="ROUND_HALF_UP"), unit)
 
 
 def exact_sum(values, zero=0):
@@ -329,6 +331,7 @@ def _places(number):
 # most 9 places (38 digits, what SQL's DECIMAL(38, 9) holds); a result that still needed
 # rounding would raise Inexact, never come out rounded.
 NUMBERS = _Context(prec=40, Emax=99, Emin=-99, traps=[_Inexact, _InvalidOperation])
+_WIDE = _Context(prec=80, Emax=199, Emin=-199, traps=[_Inexact, _InvalidOperation])  # quotients inside rounding
 
 
 def number_text(value):
@@ -396,7 +399,9 @@ def read_mapping(what, value, known, noun):
         except Exception:
             raise PolicyInputError(what, f"{noun} 매핑을 읽을 수 없습니다") from None
     else:
-        raise PolicyInputError(what, f"{noun}은 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
+        last = noun[-1]  # 필드는, 사실은: the topic particle after the noun's last syllable
+        topic = "는" if "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 == 0 else "은"
+        raise PolicyInputError(what, f"{noun}{topic} 이름: 값 의 매핑(dict)이어야 합니다: {_describe(value)}")
     if not known.issuperset(given):
         for key in given:
             if key not in known:

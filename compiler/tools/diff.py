@@ -61,15 +61,27 @@ def facts_differ(old: ir.Policy, new: ir.Policy) -> list[str]:
         problems.append(f"사실 {quoted(name, '이/가')} 없어졌습니다")
     for name in sorted(n.keys() - o.keys()):
         problems.append(f"사실 {quoted(name, '이/가')} 새로 생겼습니다")
+    if old.zone_offset != new.zone_offset:  # each version reads calendars in its own zone
+        problems.append(f"시간대(zone)가 바뀌었습니다: {old.zone or 'UTC'} → {new.zone or 'UTC'}")
     for name in sorted(o.keys() & n.keys()):
         if o[name].type != dataclasses.replace(n[name].type, enum=o[name].type.enum) or o[name].codes != n[name].codes:
             problems.append(f"사실 `{name}` 의 종류나 값 목록이 바뀌었습니다")
+        elif o[name].type.kind == "list" and (o[name].max_items != n[name].max_items or _record_shape(
+                old, o[name].type.item) != _record_shape(new, n[name].type.item)):
+            problems.append(f"목록 사실 `{name}` 의 항목(필드, 값 목록, 최대 개수)이 바뀌었습니다")
         elif (o[name].has_default or o[name].optional) and not (n[name].has_default or n[name].optional):
             problems.append(f"사실 {quoted(name, '을/를')} 이제 꼭 주어야 합니다 (전에는 빼도 되었습니다): "
                             "빼고 보내는 앱의 요청은 새 정책이 거절합니다")
         elif o[name].optional != n[name].optional:
             problems.append(f"사실 `{name}` 이 빠졌을 때의 뜻이 바뀌었습니다 (optional ↔ 기본값)")
     return problems
+
+
+def _record_shape(policy: ir.Policy, record: str) -> tuple:
+    """What an app must send for one item: each field's name, kind, values, and whether it
+    may be left out (and as what)."""
+    return tuple((f.name, f.type.kind, f.codes, f.optional, f.has_default, repr(f.default))
+                 for f in policy.records_by_name[record].fields)
 
 
 def sample_context(policy: ir.Policy) -> dict[str, Any]:
