@@ -583,6 +583,8 @@ def check_money(name, value):
     kind = type(value)
     if kind is int:
         number = value
+    elif kind is _Decimal and not value.is_finite():  # NaN, sNaN (which signals when compared), infinity
+        raise PolicyInputError(name, f"금액은 원 단위 정수여야 합니다: {_describe(value)}")
     elif kind in (_Decimal, float) and value == value and value not in (float("inf"), float("-inf")):
         number = _Decimal(repr(value)) if kind is float else value
         if not number.is_finite() or number != number.to_integral_value():

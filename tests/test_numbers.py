@@ -283,3 +283,17 @@ def test_sums_of_computed_amounts_and_rounding_quotients_are_exact(tmp_path):
 
     exact, f8 = Fraction(facts["n"]) * 99999999999999, Fraction(d.derived["f8"])
     assert f8 % 8 == 0 and f8 <= exact < f8 + 8  # the largest multiple of 8 not above it
+
+
+def test_a_signaling_nan_is_named_as_the_money_fact_it_was_given_for():
+    """Decimal('sNaN') signals when compared: it was turned down as `facts`, not as the
+    fact it was given for (review 5, item 7)."""
+    import importlib
+
+    module = importlib.import_module("generated.pet_ride_fare")
+    base = {"pets": [], "departed_at": "2024-12-24T14:00:00+09:00", "asked_at": "2024-12-24T15:00:00+09:00",
+            "paid_at": "2024-12-24T14:00:00+09:00"}
+    for value in (Decimal("sNaN"), Decimal("NaN"), Decimal("-Infinity")):
+        with pytest.raises(module.PolicyInputError) as refused:
+            module.decide({**base, "paid_extra": value})
+        assert refused.value.name == "paid_extra"
