@@ -297,3 +297,18 @@ def test_a_signaling_nan_is_named_as_the_money_fact_it_was_given_for():
         with pytest.raises(module.PolicyInputError) as refused:
             module.decide({**base, "paid_extra": value})
         assert refused.value.name == "paid_extra"
+
+
+def test_a_list_items_date_outside_the_holiday_table_names_the_list(tmp_path):
+    """It was named `facts` (review 5, item 7)."""
+    from compiler.tools.load import load
+
+    (tmp_path / "visits.policy").write_text(
+        'record visit "방문" {\n  day "날짜": date\n}\nfact visits "방문들": list of visit (max 3)\n'
+        'const HOL "공휴일" = holidays("KR", 2024, 2026)\noutcome a "가" { reply "가" }\noutcome b "나" { reply "나" }\n'
+        'decision d (first) {\n  rule 휴일: when any(visits where day in HOL) then a\n  otherwise b\n}\n', encoding="utf-8")
+    _, module = load(tmp_path / "visits.policy", "visits.policy")
+    with pytest.raises(module.PolicyInputError) as refused:
+        module.decide({"visits": [{"day": "2031-01-01"}]})
+    assert refused.value.name == "visits"
+    assert module.decide({"visits": [{"day": "2025-01-01"}]}).outcome == "a"

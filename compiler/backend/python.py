@@ -91,6 +91,7 @@ class _Expr(ir.Visitor):
 
     def __init__(self, gen: "_Gen") -> None:
         self.g = gen
+        self.lists: list[str] = []  # the list facts whose items the expression being written reads
 
     def visit_FactRef(self, e: ir.FactRef) -> str:
         return self.g.var[e.name]
@@ -140,7 +141,11 @@ class _Expr(ir.Visitor):
         if e in self.g.agg_vars:  # computed once before a derived value that needs it
             return self.g.agg_vars[e]
         items = self.g.var[e.list]
-        where = self.visit(e.where)
+        self.lists.append(e.list)
+        try:
+            where = self.visit(e.where)
+        finally:
+            self.lists.pop()
         keep = "" if where == "True" else f" if {where}"
         if e.op == "count":
             return f"sum(1 for it in {items}{keep})"
@@ -174,7 +179,10 @@ class _Expr(ir.Visitor):
             found = f"in_window({self.visit(e.item)}, *{self.visit(e.set)})"
         elif kind == "holidays":
             self.g.roots.add("is_holiday")
-            found = f"is_holiday({literal(_fact_name(e.item))}, {self.visit(e.item)}, {self.visit(e.set)})"
+            name = _fact_name(e.item)
+            if name == "facts" and self.lists:  # a date of a list item: the list is named
+                name = self.lists[-1]
+            found = f"is_holiday({literal(name)}, {self.visit(e.item)}, {self.visit(e.set)})"
         else:
             return f"{self.visit(e.item)} {'not in' if e.negated else 'in'} {self.visit(e.set)}"
         return f"not {found}" if e.negated else found
