@@ -51,6 +51,6 @@ def test_mutated_sources_give_diagnostics(tmp_path: Path, seed: int):
 
 
 def test_fuzz_script_a_thousand_or_so():
-    """What CI runs of scripts/fuzz_policies.py (100,000 inputs when run by hand)."""
+    """What CI runs of scripts/fuzz_policies.py (100,000 inputs when run by hand; 600 here, within the suite's three minutes)."""
     lines: list[str] = []
-    assert fuzz(800, seed=11, out=lines.append) == 0, lines[0][:3000] if lines else ""
+    assert fuzz(600, seed=11, out=lines.append) == 0, lines[0][:3000] if lines else ""

@@ -50,7 +50,7 @@ def test_the_module_decides_as_the_evaluator(name: str):
     policy = result.policy
     rng = random.Random(name)
     decided = set()
-    for _ in range(3000):
+    for _ in range(1500):
         facts = _decimals(random_facts(policy, rng))
         try:
             got = module.decide(facts)
