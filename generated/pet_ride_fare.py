@@ -252,7 +252,7 @@ def decide(facts: Mapping[str, Any]) -> Decision:
             d_base_fee = NUMBERS.add(d_per_pet_fee, d_large_dog_fee)  # policy/pet_ride_fare.policy:53
             d_night = in_window(local_time('departed_at', f_departed_at, _ZONE).time(), *C_NIGHT)  # policy/pet_ride_fare.policy:55
             d_night_fee = (floor_to(NUMBERS.multiply(d_base_fee, C_NIGHT_RATE), 100) if d_night else 0)  # policy/pet_ride_fare.policy:56
-            d_holiday = _WEEKDAY_CODES[local_time('departed_at', f_departed_at, _ZONE).weekday()] in ('sat', 'sun') or is_holiday('departed_at', local_time('departed_at', f_departed_at, _ZONE).date(), C_HOLIDAYS)  # policy/pet_ride_fare.policy:58
+            d_holiday = _WEEKDAY_CODES[local_time('departed_at', f_departed_at, _ZONE).weekday()] in ('sat', 'sun') or local_time('departed_at', f_departed_at, _ZONE).date() in C_HOLIDAYS[0]  # policy/pet_ride_fare.policy:58
             d_holiday_fee = (C_HOLIDAY_FEE if d_holiday else 0)  # policy/pet_ride_fare.policy:59
             d_extra_fee = min(NUMBERS.add(NUMBERS.add(d_base_fee, d_night_fee), d_holiday_fee), C_FEE_CAP)  # policy/pet_ride_fare.policy:61
             d_departure_date = local_time('departed_at', f_departed_at, _ZONE).date()  # policy/pet_ride_fare.policy:62

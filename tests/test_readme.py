@@ -171,3 +171,17 @@ def test_the_first_policy_walkthrough_works_as_written(tmp_path):
     (folder / "refund.policy").write_text(policy.replace("waited > NO_SHOW_WAIT", "waited > 15"), encoding="utf-8")
     wrong = policyc("check", "mine/policy/refund.policy")
     assert wrong.returncode == 1 and mistake in wrong.stderr, wrong.stderr
+
+
+def test_the_tests_yaml_defaults_example_runs(tmp_path):
+    """docs/cli.md's `defaults:` example is a tests file `policyc test` passes."""
+    import shutil
+
+    from compiler.tools.testing import run_file
+
+    text = DOCS["cli.md"]
+    block = next(body for body in re.findall(r"```yaml\n(.*?)```", text, re.S) if body.startswith("defaults:"))
+    shutil.copytree(ROOT / "policy", tmp_path / "policy")
+    (tmp_path / "policy/driver_info.tests.yaml").write_text(block, encoding="utf-8")
+    run = run_file(tmp_path / "policy/driver_info.tests.yaml", "driver_info.tests.yaml")
+    assert run.diagnostics == [] and run.cases == 2 and run.failures == []

@@ -28,30 +28,23 @@ from ..middle.evaluate import Env, requirements_hold
 from . import findings
 from .encode import Encoder
 from .mdd import FALSE, TRUE
-from .space import Space, beyond_partition, coupled
+from .space import Space, coupled, partition_for
 
 
 class _Analysis:
-    def __init__(self, policy: ir.Policy, overlaps: bool) -> None:
+    def __init__(self, policy: ir.Policy, overlaps: bool, space: Space | None = None) -> None:
         self.policy = policy
         self.overlaps = overlaps
         self.diags: list[Diagnostic] = []
-        self.space = Space(policy)
+        self.space = space if space is not None else Space(policy)
+        if self.space.problem:  # partition_for sends such a policy to the SMT analysis
+            raise ValueError(self.space.problem)
         self.enc: Encoder | None = None
         self.fires: dict[str, list[int]] = {}
         self._index: dict[str, list[list[ir.Rule]]] = {}
         self._position: dict[str, dict[int, int]] = {}
 
-    def error(self, code, span, message, help_=None, label=None, related=(), notes=(), example=None, **about):
-        self.diags.append(Diagnostic(code, span, message, help_, label, tuple(related), tuple(notes), example,
-                                     tuple(about.items())))
-
     def run(self) -> list[Diagnostic]:
-        if self.space.problem:
-            span = self.policy.decisions[0].span if self.policy.decisions else self.policy.facts[0].span
-            self.error("E0609", span, self.space.problem,
-                       "비교를 파생값 하나씩으로 나누어 쓰세요 (예: let 남은_시간 = 마감 - 문의 시각)")
-            return self.diags
         self.enc = Encoder(self.space)
         if self.enc.valid == FALSE:
             self.diags.append(findings.no_valid_facts(self.policy))
@@ -303,13 +296,14 @@ def _any_rule(policy: ir.Policy, d: ir.Decision, typed: dict[str, Any]) -> bool:
 
 def analyze(policy: ir.Policy, overlaps: bool = False) -> list[Diagnostic]:
     """The partition analysis where it is exact, else the SMT one (same findings)."""
-    if beyond_partition(policy) is not None:
+    space = partition_for(policy)
+    if space is None:
         from . import smt_checks  # z3 is imported only for the policies that need it
         return smt_checks.analyze(policy, overlaps)
-    found = _Analysis(policy, overlaps).run()
+    found = _Analysis(policy, overlaps, space).run()
     # pieces of axes that share a fact may hold no value decide() takes: a finding there may
     # be false, so the solver confirms the partition's findings (a clean result stands)
-    if found and coupled(policy):
+    if found and coupled(space):
         from . import smt_checks
 
         exact = smt_checks.analyze(policy, overlaps)

@@ -24,7 +24,7 @@ from typing import Any
 from ..middle import ir
 from .encode import Encoder, fires
 from .mdd import FALSE, TRUE
-from .space import Space, beyond_partition
+from .space import partition_for
 
 
 @dataclass(frozen=True)
@@ -69,16 +69,16 @@ class Region:
 class Regions:
     def __new__(cls, policy: ir.Policy):
         """The partition's regions where it is exact, else the same service over SMT."""
-        if beyond_partition(policy) is not None:
+        space = partition_for(policy)
+        if space is None:
             from .smt_regions import SmtRegions  # z3 only for the policies that need it
             return SmtRegions(policy)
-        return super().__new__(cls)
+        regions = super().__new__(cls)
+        regions.space = space  # built once, here
+        return regions
 
     def __init__(self, policy: ir.Policy) -> None:
         self.policy = policy
-        self.space = Space(policy)
-        if self.space.problem:
-            raise ValueError(self.space.problem)
         self.enc = Encoder(self.space)
 
     @classmethod

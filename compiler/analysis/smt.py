@@ -155,9 +155,7 @@ class SmtSpace:
     def _FactRef(self, e: ir.FactRef) -> Any:
         return self.facts[e.name].value()
 
-    def _DerivedRef(self, e: ir.DerivedRef) -> Any:
-        if self._items:  # inside an aggregate a derived value never reads an item: no memo clash
-            return self.value(self.derived[e.name].expr)
+    def _DerivedRef(self, e: ir.DerivedRef) -> Any:  # a let never reads a list item: one term per let
         if e.name not in self._memo:
             self._memo[e.name] = self.value(self.derived[e.name].expr)
         return self._memo[e.name]

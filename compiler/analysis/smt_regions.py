@@ -1,5 +1,5 @@
 """regions.py's service over SMT formulas, for the policies the partition cannot cut
-(analysis/space.py `beyond_partition`): the same interface, so `diff`, `doc` and the test
+(analysis/space.py `partition_for`): the same interface, so `diff`, `doc` and the test
 coverage work on every policy. A region is a formula over the facts; non-empty means
 satisfiable together with the valid facts.
 """

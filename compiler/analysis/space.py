@@ -349,10 +349,19 @@ _PARTITION_NODES = (ir.FactRef, ir.DerivedRef, ir.ConstRef, ir.Value, ir.Arith, 
 _PARTITION_TYPES = ("enum", "bool", "timestamp", "duration", "number", "set", "string", "tuple", "map", "outcome")
 
 
-def beyond_partition(policy: ir.Policy) -> str | None:
-    """Why the partition cannot analyse `policy` exactly (then the SMT analysis does), or
-    None: a construct it does not cut (arithmetic by constants, rounding, calendars,
-    lists, optional facts, money, dates, `always` invariants) or dependent axes."""
+def partition_for(policy: ir.Policy) -> "Space | None":
+    """The partition of `policy`'s fact space where it is exact, else None (then the SMT
+    analysis takes the policy): None for a construct the partition does not cut (arithmetic
+    by constants, rounding, calendars, lists, optional facts, money, dates, `always`
+    invariants) or for dependent axes. Built once: the analysis and the regions use it."""
+    if _outside_partition(policy):
+        return None
+    space = Space(policy)
+    return None if space.problem else space
+
+
+def _outside_partition(policy: ir.Policy) -> str | None:
+    """The first construct of `policy` the partition does not cut, or None."""
     for f in policy.facts:
         if f.optional or f.type.kind not in ("enum", "bool", "timestamp", "duration", "number"):
             return f"사실 {f.name}"
@@ -366,15 +375,15 @@ def beyond_partition(policy: ir.Policy) -> str | None:
                 return type(x).__name__
     if any(i.subject_kind == "always" for i in policy.invariants):
         return "always"
-    return Space(policy).problem
+    return None
 
 
-def coupled(policy: ir.Policy) -> bool:
+def coupled(space: Space) -> bool:
     """Whether two axes of the partition share a fact (`asked_at - ride_at` and `ride_at`):
     then a combination of their pieces may hold no value decide() takes (a fact's range or
     lattice ties them), and the partition's findings are confirmed by the SMT analysis."""
     seen: set[str] = set()
-    for form in Space(policy).axes:
+    for form in space.axes:
         names = {name for name, _ in form}
         if names & seen:
             return True

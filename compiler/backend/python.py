@@ -177,6 +177,8 @@ class _Expr(ir.Visitor):
         if kind == "window":
             self.g.roots.add("in_window")
             found = f"in_window({self.visit(e.item)}, *{self.visit(e.set)})"
+        elif kind == "holidays" and e in self.g.checked_dates:  # its date was checked up front: a lookup
+            found = f"{self.visit(e.item)} in {self.visit(e.set)}[0]"
         elif kind == "holidays":
             self.g.roots.add("is_holiday")
             name = _fact_name(e.item)
@@ -244,6 +246,7 @@ class _Gen:
         for d in policy.derived:
             self.whole_derived[d.name] = _whole(d.expr, self.whole_derived)
         self.rec = {r.name: _ident("_check_item_", r.name, i) for i, r in enumerate(policy.records)}
+        self.checked_dates = holiday_tests(policy)  # dates decide() checks against their table up front
 
     def whole(self, e: ir.Expr) -> bool:
         return _whole(e, self.whole_derived)
@@ -493,7 +496,7 @@ class _Gen:
                 with w.indent():
                     w.line("raise")
                 w.line('raise PolicyInputError("facts", "계산할 수 없는 범위의 시각이나 기간입니다") from None')
-        for test in holiday_tests(p):  # every date a holiday table is asked about, up front
+        for test in self.checked_dates:  # every date a holiday table is asked about, up front
             self.roots.add("is_holiday")
             w.line(f"is_holiday({literal(_fact_name(test.item))}, {self.expr(test.item)}, {self.expr(test.set)})")
         for r in p.requires:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..runtime.support import number_text
+from ..runtime.support import comma, korean_date, number_text
 
 # every number a policy computes stays under this size (resolve.py proves it, E0308), so
 # with at most 9 places it has at most 38 digits: exact in DECIMAL(38, 9) and in
@@ -109,28 +109,24 @@ def instant_text(when: dt.datetime) -> str:
 
 
 def typed_text(value: Any, typ: Any) -> str:
-    """A value of a known type as authors read it: 2,000원, 20%, 22:00~04:00, 12월 25일(수)."""
-    from ..runtime.support import comma, korean_date  # noqa: PLC0415 (support imports nothing of ours)
-
+    """A value of a known type (an `ir.Type`) as authors read it: 2,000원, 22:00~04:00,
+    2024년 12월 25일(수)."""
     kind = typ.kind
     if kind == "money":
         return comma(value) + "원"
     if kind == "date":
         return f"{value.year}년 " + korean_date(value)
     if kind == "time":
-        return value.strftime("%H:%M") + (value.strftime(":%S") if value.second else "")
+        return _clock(value)
     if kind == "window":
-        return f"{typed_text(value[0], _TIME)}~{typed_text(value[1], _TIME)}"
+        return f"{_clock(value[0])}~{_clock(value[1])}"
     if kind == "holidays":
         return f"{value.country} 공휴일 표 ({value.first_year}~{value.last_year}년, {len(value.dates)}일)"
     return value_text(value)
 
 
-class _TimeType:
-    kind = "time"
-
-
-_TIME = _TimeType()
+def _clock(value: dt.time) -> str:
+    return value.strftime("%H:%M") + (value.strftime(":%S") if value.second else "")
 
 
 def value_text(value: Any) -> str:

@@ -106,7 +106,7 @@ def diff_policies(old: ir.Policy, new: ir.Policy, old_module, new_module) -> lis
     """Every kind of difference, with facts given; then, for each set of optional facts
     whose default changed, with those facts left out (the app relies on the default)."""
     changes: dict[tuple, Change] = {}
-    _walk(old, new, old_module, new_module, (), changes)  # ValueError when no one exact space holds both
+    _walk(old, new, old_module, new_module, (), changes)  # ValueError when a region has no valid example
     changed = changed_defaults(old, new)
     subsets = [c for k in range(1, len(changed) + 1) for c in itertools.combinations(changed, k)]
     if len(changed) > 4:  # 2**n walks: each default alone, and all of them left out

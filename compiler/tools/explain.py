@@ -70,7 +70,7 @@ def show_value(policy: ir.Policy, name: str, value: Any) -> str:
 
 def action_text(policy: ir.Policy, decision, name: str) -> str:
     """An action with the values it was given: `refund(amount=1,400원)`."""
-    given = dict(getattr(decision, "action_args", {}) or {}).get(name)
+    given = decision.action_args.get(name)
     if not given:
         return name
     types = {p.name: p.type for p in policy.actions_by_name[name].params}

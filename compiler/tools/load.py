@@ -51,7 +51,7 @@ def decision_json(policy, decision) -> dict[str, Any]:
         if d.yields_value:
             out[d.name] = jsonable(getattr(decision, d.name))
     out["action_args"] = {name: {k: jsonable(v) for k, v in given.items()}
-                          for name, given in getattr(decision, "action_args", {}).items()}
+                          for name, given in decision.action_args.items()}
     out.update(discloses=jsonable(decision.discloses), actions=jsonable(decision.actions), rule=decision.rule,
                source=decision.source, trace=[list(t) for t in decision.trace])
     return out

@@ -26,6 +26,7 @@ from ..middle.evaluate import Env
 from ..middle.names import suggest
 from ..middle.values import typed_text
 from ..pipeline import MAX_YAML_BYTES, inside, read_source
+from .doc import words_of
 from .explain import render_reply
 from .load import jsonable, load
 
@@ -104,8 +105,6 @@ def _show_cmp_side(policy: ir.Policy, x: ir.Expr) -> str:
         return x.name
     if isinstance(x, ir.Value):
         return typed_text(x.value, x.type)
-    from .doc import words_of  # noqa: PLC0415 (doc imports this module's neighbours)
-
     return words_of(policy).label_of(x)
 
 
