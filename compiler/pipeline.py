@@ -136,16 +136,19 @@ def compile_policy(path: Path, shown_as: str | None = None, overlaps: bool = Fal
 
 
 def batch_warnings(policy: ir.Policy) -> list[Diagnostic]:
-    """W0610 for what `policyc batch` cannot run in `policy` (`check --batch` shows it,
-    `batch` turns the policy down with it before reading a row)."""
-    limits = batch_limits(policy)
-    if not limits:
-        return []
-    span, what = limits[0]
-    others = f" 외 {len(limits) - 1}곳" if len(limits) > 1 else ""
-    return [Diagnostic("W0610", span, f"이 정책은 policyc batch 로 돌릴 수 없습니다: {what}{others}",
-                       "decide() 와 explain, test, doc 은 됩니다. 표 전체를 결정하려면 생성된 모듈의 decide() 를 쓰세요",
-                       "batch 의 SQL 이 아직 모르는 구문")]
+    """W0610 for what `policyc batch` cannot run in `policy`, on DuckDB or only on Spark
+    (`check --batch` shows it, `batch` turns the policy down with it before reading a row)."""
+    duckdb = batch_limits(policy)
+    spark = [x for x in batch_limits(policy, "spark") if x not in duckdb]
+    out = []
+    for limits, engines in ((duckdb, "policyc batch"), (spark, "policyc batch --engine spark")):
+        if limits:
+            span, what = limits[0]
+            others = f" 외 {len(limits) - 1}곳" if len(limits) > 1 else ""
+            out.append(Diagnostic("W0610", span, f"이 정책은 {engines} 로 돌릴 수 없습니다: {what}{others}",
+                                  "decide() 와 explain, test, doc 은 됩니다. 표 전체를 결정하려면 생성된 모듈의 "
+                                  "decide() 를 쓰세요", "batch 의 SQL 이 아직 모르는 구문"))
+    return out
 
 
 def deep_stack(work):

@@ -18,7 +18,7 @@ import keyword
 
 from .. import __version__
 from ..middle import ir
-from ..middle.evaluate import holiday_tests
+from ..middle.evaluate import calendar_reads, holiday_tests
 from ..middle.templates import keep_include_line_breaks
 from ..runtime import support
 from .runtime_code import support_code
@@ -499,6 +499,9 @@ class _Gen:
         for test in self.checked_dates:  # every date a holiday table is asked about, up front
             self.roots.add("is_holiday")
             w.line(f"is_holiday({literal(_fact_name(test.item))}, {self.expr(test.item)}, {self.expr(test.set)})")
+        for call in calendar_reads(p)[0]:  # every instant a requirement or rule reads the calendar of
+            self.roots.add("local_time")
+            w.line(f"local_time({literal(_fact_name(call.args[0]))}, {self.expr(call.args[0])}, _ZONE)")
         for r in p.requires:
             w.line(f"# {self.where}:{r.span.line}")
             w.line(f"if not ({self.expr(r.cond)}):")

@@ -26,200 +26,32 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from decimal import Decimal
 
 from ..korean import quoted
 from ..middle import ir
-from ..middle.values import offset_micros, to_number
-from ..runtime.support import DURATION_LIMIT, ISO_TEXT
+from ..middle.values import to_number
+from ..runtime.support import DURATION_LIMIT
 
-# Timestamp text: the generated module's shape (one definition, runtime/support.py), and
-# the same with the ranges Python's parser enforces and DuckDB's does not (year 0000, hour
-# 24, offsets of 24 hours or more, offset minutes over 59): a row outside the second is
-# turned down with the module's "없는 날짜나 시각" rather than decided.
-_ISO = ISO_TEXT.pattern
-_ISO_VALID = (r"(000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d"
-              r"(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)")
-_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-             "UBIGINT", "UHUGEINT", "LONG", "SHORT", "BYTE"}
-_FLOATS = {"FLOAT", "REAL", "DOUBLE", "FLOAT4", "FLOAT8"}
-_BINARY = {"BLOB", "BINARY", "BYTEA", "VARBINARY"}
-# numbers: exact decimals as runtime/support.py defines them (under 10**15, 9 places)
-_DECIMAL = "DECIMAL(38, 9)"
-_NUMBER_TEXT = r"-?[0-9]+(\.[0-9]+)?"            # what reads as a number at all
-_NUMBER_OK = r"-?[0-9]{1,15}(\.[0-9]{1,9})?"    # and within the limits
-_NUMBER_BIG = r"-?[0-9]{16,}(\.[0-9]+)?"
-# the instants a Python datetime can hold (years 1 to 9999), in microseconds since the epoch
-_INSTANTS = (int(to_number(dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc))),
-             int(to_number(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))))
-# the local times a Python datetime can hold, as if they were UTC: a derived instant's
-# local time must stay inside (the module raises OverflowError past them)
-_LOCAL = _INSTANTS
-_LIMIT = 10 ** 15  # runtime/support.py NUMBER_LIMIT
-_BIGINT = 2 ** 63 - 1
-# an instant's microseconds, UTC or local, are within years 0 to 10000: below this
-_INSTANT_BOUND = 320_000_000_000_000_000
-_OVERFLOW = "계산할 수 없는 범위의 시각이나 기간입니다"  # the module's words (backend/python.py)
-_ANCHORED = r"^(?:{})\z"  # Java regex: `$` would also match before a final newline
-_CMP = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-# duration text, as runtime/support.py reads it: parts of digits and a unit, summed
-_DURATION_UNITS = {"일": 86_400_000_000, "d": 86_400_000_000, "시간": 3_600_000_000, "h": 3_600_000_000,
-                   "분": 60_000_000, "m": 60_000_000, "초": 1_000_000, "s": 1_000_000, "ms": 1000, "us": 1}
-_DURATION_PART = "[0-9]+(일|시간|분|초|ms|us|d|h|m|s)"  # `ms` before `m`: both engines take the first that fits
-_DURATION_TEXT = "([0-9]{1,15}(일|시간|분|초|ms|us|d|h|m|s))+"
+from ..middle.evaluate import calendar_reads, holiday_tests
+from .sql_exprs import EPOCH, decimal, Bound, Expr, Offset, Output, Scales, literal_value
+from .sql_dialect import (_ANCHORED, _BIGINT, _CMP, _DECIMAL, _DURATION_TEXT, _INSTANT_BOUND, _INSTANTS,  # noqa: F401
+                          _ISO, _ISO_VALID, _LIMIT, _LOCAL, _NUMBER_BIG, _NUMBER_OK, _NUMBER_TEXT, _OVERFLOW, DIALECTS,
+                          DuckDB, ident, text)
 
 
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-class DuckDB:
-    """The few places the two engines spell things differently."""
-
-    name = "duckdb"
-    string = "VARCHAR"
-    # whether micros() reads only the module's timestamp text (so NULL means "not that
-    # text"); DuckDB's cast is laxer and needs the shape checked beside it
-    strict_micros = False
-
-    def ident(self, name: str) -> str:
-        return ident(name)
-
-    def text(self, value: str) -> str:
-        return text(value)
-
-    def micros(self, col: str) -> str:
-        return f"epoch_us(TRY_CAST({col} AS TIMESTAMPTZ))"
-
-    def full_match(self, col: str, pattern: str) -> str:
-        return f"regexp_full_match({col}, {self.text(pattern)})"
-
-    def duration_micros(self, col: str) -> str:
-        """The microseconds of duration text (its shape checked apart), as DECIMAL(38, 0)."""
-        return (f"list_sum(list_transform(regexp_extract_all({col}, {self.text(_DURATION_PART)}), "
-                f"lambda x: CAST(regexp_extract(x, '^[0-9]+') AS DECIMAL(38, 0)) * {self._unit('regexp_extract(x, ' + self.text('[^0-9]+$') + ')')}))")
-
-    def _unit(self, unit: str) -> str:
-        return f"CASE {unit} " + " ".join(f"WHEN {self.text(u)} THEN {n}" for u, n in _DURATION_UNITS.items()) + " END"
-
-
-    def to_bigint(self, text: str) -> str:
-        """Text as a BIGINT, NULL (never an error) when it is not one."""
-        return f"TRY_CAST({text} AS BIGINT)"
-
-
-    def array(self, items: list[str]) -> str:
-        return "[" + ", ".join(items) + "]" + ("" if items else "::VARCHAR[]")
-
-    def column_kind(self, type_name: str) -> str:
-        """How a typed column can be read without going through text: "instant" (a
-        timestamp with a time zone), "bool", "number" (integers and decimals, exact),
-        "float" and "binary" (neither is read as a fact), or "text" (anything else is
-        read as text, exactly as the module would see its string form)."""
-        t = type_name.upper()
-        if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS", "TIMESTAMP_NS WITH TIME ZONE"):
-            return "instant"  # nanoseconds, as pandas writes them, are cut to microseconds as in Python
-        if t == "BOOLEAN":
-            return "bool"
-        if t in _INTEGERS or t.startswith("DECIMAL"):
-            return "number"
-        if t in _FLOATS:
-            return "float"
-        if t in _BINARY:
-            return "binary"
-        return "text"
-
-    def instant_micros(self, col: str) -> str:
-        return f"epoch_us({col})"
-
-    def pick(self, idx: str, values: list[str], constant: bool) -> str:
-        """values[idx]: a constant list indexed once per row (measured: half the cost of
-        a CASE), or a CASE when the values are computed per row."""
-        if constant:
-            return f"([{', '.join(values)}])[{idx} + 1]"
-        return f"CASE {idx} " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values)) + " END"
-
-    def enum(self, codes) -> str | None:
-        """The engine's dictionary type for a closed set of strings (None: plain text).
-        An enum fact read as one compares as a small integer, and an output column of one
-        leaves the engine as an Arrow dictionary (written to Parquet without re-encoding)."""
-        return "ENUM(" + ", ".join(self.text(c) for c in codes) + ")"
-
-    def of_enum(self, col: str, enum: str | None) -> str:
-        """A text column as the enum: NULL for a value outside it."""
-        return col if enum is None else f"TRY_CAST({col} AS {enum})"
-
-    def enum_literal(self, value: str, enum: str | None) -> str:
-        return self.text(value) if enum is None else f"CAST({self.text(value)} AS {enum})"
-
-
-class Spark(DuckDB):
-    name = "spark"
-    string = "STRING"
-    strict_micros = True  # micros() counts the instant only from text that has the shape
-
-    def ident(self, name: str) -> str:
-        return "`" + name.replace("`", "``") + "`"
-
-    def text(self, value: str) -> str:  # Spark reads backslash escapes inside literals
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-    def micros(self, col: str) -> str:
-        """Counted from the text's fields: Spark's own parser needs seconds, takes offsets
-        only up to 18 hours and depends on the session time zone; Python's does not."""
-        z = f"substr({col}, -1, 1) = 'Z'"
-        local = f"(length({col}) - CASE WHEN {z} THEN 1 ELSE 6 END)"  # up to the offset
-
-        def num(start: int | str, length: int | str) -> str:
-            return f"CAST(substr({col}, {start}, {length}) AS BIGINT)"
-
-        seconds = f"CASE WHEN {local} >= 19 THEN {num(18, 2)} ELSE 0 END"
-        fraction = f"CASE WHEN {local} > 20 THEN CAST(rpad(substr({col}, 21, {local} - 20), 6, '0') AS BIGINT) ELSE 0 END"
-        offset = (f"CASE WHEN {z} THEN 0 ELSE (CASE WHEN substr({col}, -6, 1) = '-' THEN -1 ELSE 1 END)"
-                  f" * ({num(-5, 2)} * 60 + {num(-2, 2)}) END")
-        return (f"CASE WHEN {self.full_match(col, _ISO_VALID)} THEN "
-                f"unix_date(try_to_date(substr({col}, 1, 10), 'yyyy-MM-dd')) * 86400000000"
-                f" + (({num(12, 2)} * 60 + {num(15, 2)}) * 60 + {seconds}) * 1000000 + {fraction}"
-                f" - {offset} * 60000000 END")
-
-    def full_match(self, col: str, pattern: str) -> str:
-        return f"{col} RLIKE {self.text(_ANCHORED.format(pattern))}"
-
-    def duration_micros(self, col: str) -> str:
-        part = self.text(f"({_DURATION_PART})")
-        return (f"aggregate(regexp_extract_all({col}, {part}, 1), CAST(0 AS DECIMAL(38, 0)), "
-                f"(acc, x) -> acc + CAST(regexp_extract(x, '^([0-9]+)', 1) AS DECIMAL(38, 0)) * "
-                f"{self._unit('regexp_extract(x, ' + self.text('([^0-9]+)$') + ', 1)')})")
-
-
-    def to_bigint(self, text: str) -> str:
-        return f"try_cast({text} AS BIGINT)"
-
-
-    def array(self, items: list[str]) -> str:
-        return f"array({', '.join(items)})" if items else "CAST(array() AS ARRAY<STRING>)"
-
-    def enum(self, codes) -> str | None:
-        return None  # Spark SQL has no enum type: text throughout
-
-    def column_kind(self, type_name: str) -> str:
-        t = type_name.upper()
-        if t == "TIMESTAMP":  # Spark's TIMESTAMP is an instant (TIMESTAMP_NTZ is not)
-            return "instant"
-        return super().column_kind(t)
-
-    def instant_micros(self, col: str) -> str:
-        return f"unix_micros({col})"
-
-    def pick(self, idx: str, values: list[str], constant: bool) -> str:
-        return super().pick(idx, values, constant=False)  # a CASE: no indexing into array literals
-
-
-DIALECTS = {"duckdb": DuckDB(), "spark": Spark()}
+_DATE_VALID = r"(000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})-\d{2}-\d{2}"
+_TIME_VALID = r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?"
+_MONEY_OK = r"-?[0-9]{1,15}(\.0+)?"  # whole won; 3000.0 is 3000 as decide() reads it
+_DAYS = ((dt.date(1, 1, 1) - EPOCH).days, (dt.date(9999, 12, 31) - EPOCH).days)
+_JSON_NUMBERS = ("BIGINT", "UBIGINT", "HUGEINT", "DOUBLE")
+# a JSON number outside the strings of a text (RE2: the strings are skipped whole) written
+# with an exponent, 16 or more digits before the point or 10 or more after it: decide()
+# reads 1e-10 and 0.1000000000000000001 exactly and turns them down, DuckDB's JSON reader
+# would round them, so such a row is turned down here
+_JSON_ODD_NUMBER = r'(?:[^"]|"(?:[^"\\]|\\.)*")*(?:[0-9][eE]|[0-9]{16}|\.[0-9]{10})(?s:.*)'
+# what Python's str.isprintable() turns down, and str.strip() strips
+_NOT_PRINTABLE = r"[\p{C}\p{Zl}\p{Zp}\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
+_SPACE = r"[\s\p{Z}\x{85}\x{1C}-\x{1F}]"
 
 
 class _Sql:
@@ -229,7 +61,10 @@ class _Sql:
         self.p = policy
         self.consts = policy.consts_by_name
         self.columns = list(columns)
-        self.expr = _Expr(self).visit
+        self.scales = Scales(policy)
+        self.expr = Expr(self).visit
+        offset = policy.zone_offset
+        self.zone_micros = 0 if offset is None else int(to_number(offset))
         # every input column gets an internal name as it is read; an optional fact the
         # input lacks is a NULL column of its own (its default)
         self.cols = {c: d_ident for c, d_ident in zip(columns, (dialect.ident(f"__in{i}") for i in range(len(columns))))}
@@ -239,12 +74,13 @@ class _Sql:
         # how each fact's column is read: typed columns whose type says what the fact is
         # skip the text round trip (a warehouse's TIMESTAMPTZ is an instant already)
         kinds = {n: dialect.column_kind(t) for n, t in (types or {}).items()}
-        wanted = {"timestamp": "instant", "bool": "bool", "number": "number"}
+        wanted = {"timestamp": "instant", "bool": "bool", "number": "number", "money": "number", "date": "date"}
         self.direct = {f.name for f in policy.facts if wanted.get(f.type.kind, "-") == kinds.get(f.name)}
+        self.nested = {f.name for f in policy.facts if f.type.kind == "list" and kinds.get(f.name) == "nested"}
         for f in policy.facts:
             if kinds.get(f.name) == "binary":
                 raise ValueError(f"사실 `{f.name}` 의 열이 이진(BLOB) 열입니다: 문자열이나 맞는 종류의 열로 주세요")
-            if kinds.get(f.name) == "float" and f.type.kind == "number":
+            if kinds.get(f.name) == "float" and f.type.amount:
                 raise ValueError(f"숫자 사실 `{f.name}` 의 열이 부동소수점(DOUBLE/FLOAT) 열입니다: 정확한 값이 되도록 "
                                  "정수, DECIMAL, 또는 문자열 열로 주세요 (0.1 은 부동소수점으로 정확히 적을 수 없습니다)")
 
@@ -255,53 +91,136 @@ class _Sql:
         return self.cols[f.name]
 
     def raw(self, f: ir.Fact) -> str:
+        if f.name in self.nested:  # a LIST of STRUCTs as the table holds it: read as the JSON it is
+            return f"CAST(to_json({self.col(f)}) AS {self.d.string})"
         return f"CAST({self.col(f)} AS {self.d.string})"
 
+    def set_value(self, e: ir.Expr):
+        return e.value if isinstance(e, ir.Value) else self.consts[e.name].value
+
+    def literal(self, v) -> str:
+        return literal_value(v, self.d)
+
+    def default(self, f: ir.Fact) -> str:
+        """A fact's default at the fact's own scale: DuckDB would cut a DECIMAL(38, 9) value to
+        the default's 1 place where the two meet in a CASE or COALESCE."""
+        value = self.literal(f.default)
+        return decimal(value, 9 if f.type.kind == "number" else 0) if f.type.amount else value
+
+    # ── reading a value from text: facts, and the text fields of list items ──
+    def from_text(self, kind: str, col: str, codes=()) -> str:
+        """The value text `col` holds, in SQL terms; NULL when it does not read as one."""
+        d = self.d
+        if kind == "enum":
+            return d.of_enum(col, d.enum(codes))
+        if kind == "bool":
+            return f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
+        if kind == "timestamp":
+            return d.micros(col)
+        if kind == "number":  # an exact decimal; NULL for text that is not one within the limits
+            return f"CASE WHEN {d.full_match(col, _NUMBER_OK)} THEN CAST({col} AS {_DECIMAL}) END"
+        if kind == "money":
+            return f"CASE WHEN {d.full_match(col, _MONEY_OK)} THEN CAST({col} AS DECIMAL(38, 0)) END"
+        if kind == "date":
+            return f"CASE WHEN {d.full_match(col, _DATE_VALID)} THEN {d.days(col)} END"
+        if kind == "time":
+            part = d.to_bigint
+            seconds = f"CASE WHEN length({col}) = 8 THEN {part(f'substr({col}, 7, 2)')} ELSE 0 END"
+            return (f"CASE WHEN {d.full_match(col, _TIME_VALID)} THEN (({part(f'substr({col}, 1, 2)')} * 60 + "
+                    f"{part(f'substr({col}, 4, 2)')}) * 60 + {seconds}) * 1000000 END")
+        if kind == "text":  # stripped as Python strips; NULL when empty or not printable
+            stripped = f"regexp_replace({col}, {d.text('^' + _SPACE + '+|' + _SPACE + '+$')}, '', 'g')"
+            return (f"CASE WHEN {stripped} <> '' AND NOT regexp_matches({stripped}, {d.text(_NOT_PRINTABLE)}) "
+                    f"THEN {stripped} END")
+        # duration text; NULL when it is not one or is too long
+        micros = d.duration_micros(col)
+        return (f"CASE WHEN {d.full_match(col, _DURATION_TEXT)} AND {micros} < {DURATION_LIMIT} "
+                f"THEN CAST({micros} AS BIGINT) END")
+
+    def text_ok(self, kind: str, col: str, typed: str, codes=()) -> str:
+        """Whether text read by `from_text` is one the module takes (DuckDB's timestamp
+        parser is laxer than the module's text, so its shape is checked beside it)."""
+        if kind == "enum" and self.d.enum(codes) is None:
+            return f"COALESCE({typed} IN ({', '.join(self.d.text(c) for c in codes)}), FALSE)"
+        if kind == "timestamp" and not self.d.strict_micros:
+            return f"({typed} IS NOT NULL AND {self.d.full_match(col, _ISO_VALID)})"
+        return f"({typed} IS NOT NULL)"
+
+    def text_problems(self, f: ir.Fact, col: str, typed: str, guard: str) -> list[tuple[str, str]]:
+        kind, d = f.type.kind, self.d
+        if kind == "enum":
+            return [(guard + f"{col} NOT IN ({', '.join(d.text(c) for c in f.codes)})",
+                     f"{f.name}: 알 수 없는 값 (가능한 값: {', '.join(f.codes)})")]
+        if kind == "bool":
+            return [(guard + f"{col} NOT IN ('true', 'false')", f"{f.name}: 참/거짓(true/false)이어야 합니다")]
+        if kind == "timestamp":
+            # the typed column already holds the parse (NULL when it failed): parse once per row
+            return [(guard + f"NOT {d.full_match(col, _ISO)}", f"{f.name}: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"),
+                    (guard + f"({typed} IS NULL OR NOT {d.full_match(col, _ISO_VALID)})", f"{f.name}: 없는 날짜나 시각입니다")]
+        if kind == "duration":
+            return [(guard + f"NOT {d.full_match(col, _DURATION_TEXT)}",
+                     f"{f.name}: 기간은 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다"),
+                    (guard + f"{typed} IS NULL", f"{f.name}: 기간이 너무 깁니다 (1만 년 미만)")]
+        if kind == "number":
+            return [(guard + f"NOT {d.full_match(col, _NUMBER_TEXT)}", f"{f.name}: 유한한 숫자여야 합니다"),
+                    (guard + f"{d.full_match(col, _NUMBER_BIG)}", f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"),
+                    (guard + f"NOT {d.full_match(col, _NUMBER_OK)}", f"{f.name}: 소수점 아래는 9자리까지 씁니다")]
+        if kind == "money":
+            return [(guard + f"NOT {d.full_match(col, '-?[0-9]+')}", f"{f.name}: 금액은 원 단위 정수여야 합니다 (예: 3000)"),
+                    (guard + f"{typed} IS NULL", f"{f.name}: 금액이 너무 큽니다 (10의 15제곱 원 미만)")]
+        if kind == "date":
+            return [(guard + f"NOT {d.full_match(col, '[0-9]{4}-[0-9]{2}-[0-9]{2}')}", f"{f.name}: 날짜는 2024-12-25 처럼 씁니다"),
+                    (guard + f"{typed} IS NULL", f"{f.name}: 없는 날짜입니다")]
+        if kind == "time":
+            return [(guard + f"NOT {d.full_match(col, '[0-9]{2}:[0-9]{2}(:[0-9]{2})?')}",
+                     f"{f.name}: 하루 중 시각은 22:00 처럼 씁니다"),
+                    (guard + f"{typed} IS NULL", f"{f.name}: 없는 시각입니다")]
+        return []  # pragma: no cover — every kind of fact is above
+
+    # ── facts ──
     def typed(self, f: ir.Fact) -> str:
-        """The fact's value in SQL terms: the enum (NULL outside it), BOOLEAN, microseconds
-        for instants, DECIMAL(38, 9) for numbers; NULL when the text does not read as one."""
-        col = self.raw(f)
+        """The fact's value in SQL terms (backend/sql_exprs.py); NULL when the text does not
+        read as one, and for an optional fact left out."""
         kind = f.type.kind
         enum = self.d.enum(f.codes) if kind == "enum" else None
-        direct = f.name in self.direct
-        if kind == "enum":
-            value = self.d.of_enum(col, enum)
+        c = self.col(f)
+        if kind == "list":
+            value = self.list_value(f)
+        elif f.name not in self.direct:
+            value = self.from_text(kind, self.raw(f), f.codes)
         elif kind == "bool":
-            value = self.col(f) if direct else f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
+            value = c
         elif kind == "timestamp":
-            value = self.d.instant_micros(self.col(f)) if direct else self.d.micros(col)
-        elif kind == "number":  # an exact decimal; NULL for text that is not one within the limits
-            value = (f"TRY_CAST({self.col(f)} AS {_DECIMAL})" if direct
-                     else f"CASE WHEN {self.d.full_match(col, _NUMBER_OK)} THEN CAST({col} AS {_DECIMAL}) END")
-        else:  # duration text; NULL when it is not one or is too long
-            micros = self.d.duration_micros(col)
-            value = (f"CASE WHEN {self.d.full_match(col, _DURATION_TEXT)} AND {micros} < {DURATION_LIMIT} "
-                     f"THEN CAST({micros} AS BIGINT) END")
+            value = self.d.instant_micros(c)
+        elif kind == "date":
+            value = self.d.date_days(c)
+        else:  # numbers and money from integer or DECIMAL columns
+            value = f"TRY_CAST({c} AS {_DECIMAL if kind == 'number' else 'DECIMAL(38, 0)'})"
         if f.has_default:
-            default = self.d.enum_literal(f.default, enum) if kind == "enum" else self.literal(f.default)
-            value = f"CASE WHEN {self.col(f)} IS NULL THEN {default} ELSE {value} END"
+            default = self.d.enum_literal(f.default, enum) if kind == "enum" else self.default(f)
+            value = f"CASE WHEN {c} IS NULL THEN {default} ELSE {value} END"
         return value
 
     def valid(self, f: ir.Fact) -> str:
         """True exactly when `problem` finds nothing for this fact: what every row pays for.
         The typed column is NULL for anything missing or unreadable, so this is mostly one test."""
         typed = self.d.ident("__f_" + f.name)
-        kind = f.type.kind
-        if kind == "enum" and self.d.enum(f.codes) is None:
-            return f"COALESCE({typed} IN ({', '.join(self.d.text(c) for c in f.codes)}), FALSE)"
-        if kind == "timestamp" and f.name in self.direct:
-            return _in_python_range(typed)
-        if kind == "timestamp" and not self.d.strict_micros:  # the engine's parser is laxer than the module's text
-            shape = self.d.full_match(self.raw(f), _ISO_VALID)
-            if f.has_default:
-                shape = f"({self.col(f)} IS NULL OR {shape})"
-            return f"({typed} IS NOT NULL AND {shape})"
-        if kind == "number" and f.name in self.direct:  # in range, and no place lost to the cast
+        kind, c = f.type.kind, self.col(f)
+        if kind == "list":
+            test = " AND ".join(cond for cond, _ in self.list_checks(f, ok=True))
+        elif kind == "timestamp" and f.name in self.direct:
+            test = _in_python_range(typed)
+        elif kind == "date" and f.name in self.direct:
+            test = f"COALESCE({typed} BETWEEN {_DAYS[0]} AND {_DAYS[1]}, FALSE)"
+        elif kind in ("number", "money") and f.name in self.direct:  # in range, and no place lost to the cast
             # compared only in range: DuckDB casts the column to DECIMAL(38, 9) to compare, which
             # fails (an error, not NULL) for a typed value of 10^29 or more
-            test = (f"COALESCE(CASE WHEN abs({self.col(f)}) < {_LIMIT} THEN {typed} = {self.col(f)} END, FALSE)")
-            return f"({self.col(f)} IS NULL OR {test})" if f.has_default else test
-        return f"({typed} IS NOT NULL)"
+            test = f"COALESCE(CASE WHEN abs({c}) < {_LIMIT} THEN {typed} = {c} END, FALSE)"
+        elif f.name in self.direct:
+            test = f"({typed} IS NOT NULL)"
+        else:
+            test = self.text_ok(kind, self.raw(f), typed, f.codes)
+        return f"({c} IS NULL OR {test})" if f.has_default or f.optional else test
 
     def problem(self, f: ir.Fact) -> list[tuple[str, str]]:
         """(condition, message) pairs that make the row invalid because of this fact;
@@ -309,50 +228,115 @@ class _Sql:
         col = self.raw(f)
         typed = self.d.ident("__f_" + f.name)
         out = []
-        if not f.has_default:
+        if not f.has_default and not f.optional:
             out.append((f"{self.col(f)} IS NULL", f"{f.name}: 필요한 사실이 없습니다"))
         guard = f"{self.col(f)} IS NOT NULL AND "
         kind = f.type.kind
-        if kind == "enum":
-            out.append((guard + f"{col} NOT IN ({', '.join(self.d.text(c) for c in f.codes)})",
-                        f"{f.name}: 알 수 없는 값 (가능한 값: {', '.join(f.codes)})"))
-        elif kind == "bool":
-            out.append((guard + f"{col} NOT IN ('true', 'false')", f"{f.name}: 참/거짓(true/false)이어야 합니다"))
-        elif kind == "timestamp" and f.name in self.direct:  # infinity, or a year Python has no date for
+        if kind == "list":
+            return out + [(guard + f"NOT {cond}", msg) for cond, msg in self.list_checks(f, ok=False)]
+        if f.name not in self.direct:
+            return out + self.text_problems(f, col, typed, guard)
+        if kind == "timestamp":  # infinity, or a year Python has no date for
             out.append((guard + f"NOT {_in_python_range(typed)}", f"{f.name}: 없는 날짜나 시각입니다"))
-        elif kind == "timestamp":
-            out.append((guard + f"NOT {self.d.full_match(col, _ISO)}",
-                        f"{f.name}: UTC 기준 차이가 있는 ISO 8601 시각이어야 합니다"))
-            # the typed column already holds the parse (NULL when it failed): parse once per row
-            out.append((guard + f"({typed} IS NULL OR NOT {self.d.full_match(col, _ISO_VALID)})",
-                        f"{f.name}: 없는 날짜나 시각입니다"))
-        elif kind == "duration":
-            out.append((guard + f"NOT {self.d.full_match(col, _DURATION_TEXT)}",
-                        f"{f.name}: 기간은 '3d', '72h', '1m30s', '3일' 같은 문자열이어야 합니다"))
-            out.append((guard + f"{typed} IS NULL", f"{f.name}: 기간이 너무 깁니다 (1만 년 미만)"))
-        elif kind == "number" and f.name in self.direct:
+        elif kind == "date":
+            out.append((guard + f"NOT COALESCE({typed} BETWEEN {_DAYS[0]} AND {_DAYS[1]}, FALSE)", f"{f.name}: 없는 날짜입니다"))
+        elif kind in ("number", "money"):
             out.append((guard + f"NOT COALESCE(abs({typed}) < {_LIMIT}, FALSE)",
-                        f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))
+                        f"{f.name}: {'숫자가' if kind == 'number' else '금액이'} 너무 큽니다 (10의 15제곱 미만)"))
             out.append((guard + f"NOT COALESCE(CASE WHEN abs({self.col(f)}) < {_LIMIT} THEN {typed} = {self.col(f)} END, "
-                        "FALSE)", f"{f.name}: 소수점 아래는 9자리까지 씁니다"))
-        elif kind == "number":
-            out.append((guard + f"NOT {self.d.full_match(col, _NUMBER_TEXT)}", f"{f.name}: 유한한 숫자여야 합니다"))
-            out.append((guard + f"{self.d.full_match(col, _NUMBER_BIG)}", f"{f.name}: 숫자가 너무 큽니다 (10의 15제곱 미만)"))
-            out.append((guard + f"NOT {self.d.full_match(col, _NUMBER_OK)}", f"{f.name}: 소수점 아래는 9자리까지 씁니다"))
+                        "FALSE)", f"{f.name}: 소수점 아래는 9자리까지 씁니다" if kind == "number"
+                        else f"{f.name}: 금액은 원 단위 정수여야 합니다"))
         return out
 
-    def literal(self, v) -> str:
-        if isinstance(v, bool):
-            return "TRUE" if v else "FALSE"
-        if isinstance(v, (dt.datetime, dt.timedelta)):
-            return f"CAST({int(to_number(v))} AS BIGINT)"
-        if isinstance(v, bool):  # pragma: no cover — handled above
-            raise TypeError(v)
-        if isinstance(v, (int, Decimal)):  # exact: DuckDB and Spark read 0.3 as DECIMAL
-            return f"CAST('{format(v, 'f')}' AS {_DECIMAL})" if isinstance(v, Decimal) else str(v)
-        if isinstance(v, str):
-            return self.d.text(v)
-        raise TypeError(v)
+    # ── list facts (DuckDB): JSON text, an array of objects ──
+    def _json(self, f: ir.Fact) -> str:
+        return self.d.ident("__j_" + f.name)
+
+    def _struct(self, f: ir.Fact) -> str:
+        return self.d.ident("__s_" + f.name)
+
+    def list_columns(self, f: ir.Fact) -> list[str]:
+        """`__j_<list>`: the text when it is a JSON array (NULL otherwise, so no JSON function
+        ever sees text that is not JSON), and `__s_<list>`: its items read as STRUCTs, numbers
+        exactly (DuckDB reads a JSON number's digits into a DECIMAL, not through a double)."""
+        raw, d = self.raw(f), self.d
+        j = f"CASE WHEN json_valid({raw}) THEN (CASE WHEN json_type({raw}) = 'ARRAY' THEN {raw} END) END"
+        shape = {x.name: ("BOOLEAN" if x.type.kind == "bool" else _DECIMAL if x.type.amount else "VARCHAR")
+                 for x in self.p.record_of(f.name).fields}
+        schema = "[{" + ", ".join(f'"{k}": "{v}"' for k, v in shape.items()) + "}]"
+        s = f"from_json({self._json(f)}, {d.text(schema)})"
+        return [f"{j} AS {self._json(f)}", f"{s} AS {self._struct(f)}"]
+
+    def list_value(self, f: ir.Fact) -> str:
+        """The items with every field in SQL terms (a field left out takes its default)."""
+        fields = []
+        for x in self.p.record_of(f.name).fields:
+            v = f"it.{self.d.ident(x.name)}"
+            kind = x.type.kind
+            if kind == "money":
+                v = f"CAST({v} AS DECIMAL(38, 0))"
+            elif kind not in ("number", "bool", "enum"):
+                v = self.from_text(kind, v, x.codes)
+            if x.has_default:
+                v = f"COALESCE({v}, {self.default(x)})"
+            fields.append((x.name, v))
+        ok = " AND ".join(cond for cond, _ in self.list_checks(f, ok=True))
+        return f"CASE WHEN {ok} THEN {self.d.list_map(self._struct(f), 'it', self.d.struct(fields))} END"
+
+    def list_checks(self, f: ir.Fact, ok: bool) -> list[tuple[str, str]]:
+        """(holds for a valid list, message): in the order decide() checks."""
+        d, j, s = self.d, self._json(f), self._struct(f)
+        record = self.p.record_of(f.name)
+        names = [x.name for x in record.fields]
+        items = f"json_extract({j}, '$[*]')"
+
+        def every(over: str, var: str, cond: str) -> str:
+            return f"COALESCE(list_bool_and(list_transform({over}, lambda {var}: {cond})), TRUE)"
+
+        known = "[" + ", ".join(d.text(n) for n in names) + "]"
+        keys = "json_keys(x)"
+        checks = [(f"({j} IS NOT NULL)", f"{f.name}: 목록(list)이어야 합니다 (JSON 배열)"),
+                  (f"(json_array_length({j}) <= {f.max_items})", f"{f.name}: 항목이 {f.max_items}개까지입니다"),
+                  (every(items, "x", f"(CASE WHEN json_type(x) = 'OBJECT' THEN list_has_all({known}, {keys}) AND "
+                                     f"len({keys}) = len(list_distinct({keys})) ELSE FALSE END)"),
+                   f"{f.name}: 항목은 필드 이름과 값의 객체이고, 필드는 {', '.join(names)} 입니다 (한 번씩)"),
+                  (f"(NOT {d.full_match(j, _JSON_ODD_NUMBER)})",
+                   f"{f.name}: 숫자는 1.5 처럼 씁니다 (지수 표기 없이, 15자리와 소수점 아래 9자리까지)")]
+        for x in record.fields:
+            kind = x.type.kind
+            t = f"json_type(x, {d.text('$.' + chr(34) + x.name + chr(34))})"
+            right = {"bool": f"{t} = 'BOOLEAN'", "number": f"{t} IN {_JSON_NUMBERS}",
+                     "money": f"{t} IN {_JSON_NUMBERS}"}.get(kind, f"{t} = 'VARCHAR'")
+            absent = "FALSE" if not (x.has_default or x.optional) else f"{t} IS NULL"
+            if x.optional or (x.has_default and f.name in self.nested):  # a table's NULL is a value left out
+                absent = f"({t} IS NULL OR {t} = 'NULL')"
+            checks.append((every(items, "x", f"({absent} OR {right})"),
+                           f"{f.name}: 항목의 {x.name} 필드가 {'없거나 ' if absent == 'FALSE' else ''}{x.type}이 아닙니다"))
+            v = f"it.{d.ident(x.name)}"
+            value_ok = {"number": f"abs({v}) < {_LIMIT}", "money": f"abs({v}) < {_LIMIT} AND {v} = floor({v})",
+                        "bool": "TRUE"}.get(kind)
+            if value_ok is None:
+                read = self.from_text(kind, v, x.codes)
+                value_ok = (f"{v} IN ({', '.join(d.text(c) for c in x.codes)})" if kind == "enum"
+                            else self.text_ok(kind, v, read, x.codes))
+            if value_ok != "TRUE":
+                checks.append((every(s, "it", f"({v} IS NULL OR {value_ok})"),
+                               f"{f.name}: 항목의 {x.name} 값이 잘못되었습니다 ({x.type})"))
+        return checks
+
+    def output(self, e: ir.Expr, enum: str | None) -> str:
+        """A value expression whose texts come out as `enum` (from `strings`)."""
+        if enum is None:
+            return self.expr(e)
+        return Output(self, enum).visit(e)
+
+    def leaving(self, e: ir.Expr, places: int) -> str:
+        """A value as an output column holds it: numbers at `places`, dates, instants,
+        durations and times as the engine's own types."""
+        sql = self.scales.cast(self.expr(e), e, places)
+        conv = {"date": self.d.out_date, "timestamp": self.d.out_instant, "duration": self.d.out_duration,
+                "time": self.d.out_time}.get(e.type.kind)
+        return conv(sql) if conv else sql
 
     def strings(self, e: ir.Expr) -> list[str] | None:
         """Every text a value expression can yield, in first-seen order (None: not a closed
@@ -371,12 +355,6 @@ class _Sql:
                 return None
         return out
 
-    def output(self, e: ir.Expr, enum: str | None) -> str:
-        """A value expression whose texts come out as `enum` (from `strings`)."""
-        if enum is None:
-            return self.expr(e)
-        return _Output(self, enum).visit(e)
-
     def case(self, d: ir.Decision, pick) -> str:
         whens = []
         for rule in d.rules:
@@ -388,7 +366,7 @@ class _Sql:
                 whens.append(f"WHEN {self.expr(rule.cond)} THEN {pick(rule)}")
         return "CASE " + " ".join(whens) + " END"
 
-    # ── arithmetic the module cannot do: a derived instant outside Python's years ──
+    # ── what decide() turns down beyond the facts themselves ──
     def overflows(self) -> list[str]:
         """One SQL condition per sum or difference in a derived value that the module
         cannot compute (OverflowError, reported as "계산할 수 없는 범위"): an instant whose
@@ -396,12 +374,30 @@ class _Sql:
         as decide() computes them all. Durations cannot overflow here: `query` keeps every
         one within BIGINT, far inside a timedelta's range."""
         out = []
-        offset = _Offset(self).visit
+        offset = Offset(self).visit
         for d in self.p.derived:
             for e in ir.walk(d.expr):  # its own expression: a derived value it reads is a column
                 if isinstance(e, ir.Arith) and e.type.kind == "timestamp":
                     local = f"({self.expr(e)} + {offset(e)})"
                     out.append(f"NOT COALESCE({local} BETWEEN {_LOCAL[0]} AND {_LOCAL[1]}, FALSE)")
+        return out
+
+    def calendar_problems(self) -> list[tuple[str, str]]:
+        """An instant whose date in the policy's zone has no Python date (past 9999-12-31),
+        and a date a holiday table cannot tell (outside its years): decide() turns both down
+        (the calendar where it reads one, the holiday dates up front, middle/evaluate.py)."""
+        out, seen = [], set()
+        for e in _outside_aggregates(self.p):
+            if isinstance(e, ir.Call) and e.fn in ("date_of", "time_of", "weekday") and e.args[0] not in seen:
+                seen.add(e.args[0])
+                t = self.expr(e.args[0])
+                out.append((f"NOT ({t} IS NULL OR COALESCE({t} + {self.zone_micros} BETWEEN {_LOCAL[0]} AND {_LOCAL[1]}, "
+                            "FALSE))", f"{_fact_name(e.args[0])}: 그 시간대의 날짜로 바꿀 수 없는 시각입니다"))
+        for test in holiday_tests(self.p):
+            table = self.set_value(test.set)
+            first, last = (dt.date(table.first_year, 1, 1) - EPOCH).days, (dt.date(table.last_year, 12, 31) - EPOCH).days
+            out.append((f"NOT COALESCE({self.expr(test.item)} BETWEEN {first} AND {last}, FALSE)",
+                        f"{_fact_name(test.item)}: 공휴일 표는 {table.first_year}년부터 {table.last_year}년까지입니다"))
         return out
 
     def derived_levels(self) -> list[list[ir.Derived]]:
@@ -416,13 +412,68 @@ class _Sql:
             groups[level[d.name] - 1].append(d)
         return groups
 
+    def derived_value(self, d: ir.Derived) -> str:
+        """A derived value; NULL where a value it needs is missing (as decide() has None)."""
+        value = self.scales.cast(self.expr(d.expr), d.expr)
+        present = [f"{self.d.ident('__f_' + what)} IS NOT NULL" if kind == "fact" else f"{self.expr(what)} IS NOT NULL"
+                   for kind, what in d.needs]
+        return f"CASE WHEN {' AND '.join(present)} THEN {value} END" if present else value
+
+    # ── actions ──
+    def action_sources(self, idx: dict[str, str]) -> tuple[list[str], dict[str, list[tuple[str, ir.ActionCall]]]]:
+        """The actions each row takes beyond its outcome's fixed ones (SQL lists, one per
+        rule that adds some) and, per action with values, where its values come from in
+        the order decide() takes them: the outcome's call first (it overrides), then the
+        first rule of an actions decision that names it."""
+        lists: list[str] = []
+        sources: dict[str, list[tuple[str, ir.ActionCall]]] = {a.name: [] for a in self.p.actions if a.params}
+        acts = self.d.enum(dict.fromkeys(a.name for a in self.p.actions)) if self.p.actions else None
+        main = self.p.main
+        if main is not None:
+            for i, r in enumerate(main.rules):
+                for c in self.p.outcome(r.output.value).calls:
+                    if c.params:
+                        sources[c.name].append((f"{idx[main.name]} = {i}", c))
+        for d in self.p.decisions:
+            if not d.yields_actions:
+                continue
+            for i, r in enumerate(d.rules):
+                fired = (self.d.element(self.d.ident('__a_' + d.name), i) if d.hit_policy == "all" else f"{idx[d.name]} = {i}")
+                names = self.d.array([self.d.enum_literal(c.name, acts) for c in r.output.calls])
+                lists.append(f"CASE WHEN {fired} THEN {names} ELSE {self.empty(acts)} END")
+                for c in r.output.calls:
+                    if c.params:
+                        sources[c.name].append((fired, c))
+        return lists, sources
+
+    def empty(self, enum: str | None) -> str:
+        array = self.d.array([])
+        return array if enum is None else f"CAST({array} AS {enum}[])"
+
+    def action_args(self, sources) -> str:
+        """`action_args`: a STRUCT with a field per action that takes values, each a STRUCT of
+        its values, NULL when the row does not take that action."""
+        fields = []
+        for action in self.p.actions:
+            if not action.params:
+                continue
+            whens = []
+            given = [dict(zip(c.params, c.args)) for _, c in sources[action.name]]
+            places = {p.name: self.scales.common([g[p.name] for g in given if p.name in g])
+                      for p in action.params}  # one scale per value, whichever rule gives it
+            for fired, call in sources[action.name]:
+                values = [(p, self.leaving(a, places[p])) for p, a in zip(call.params, call.args)]
+                whens.append(f"WHEN {fired} THEN {self.d.struct(values)}")
+            fields.append((action.name, f"CASE {' '.join(whens)} END" if whens else "NULL"))
+        return self.d.struct(fields)
+
     def query(self, source: str) -> str:
         p, d_ = self.p, self.d
         columns = self.columns
-        missing = [f.name for f in p.facts if not f.has_default and f.name not in columns]
+        missing = [f.name for f in p.facts if not f.has_default and not f.optional and f.name not in columns]
         if missing:
             raise ValueError(f"입력에 사실 열이 없습니다: {', '.join(missing)}")
-        bound = _Bound(self.p).visit
+        bound = Bound(self.p).visit
         for d in p.derived:
             if d.type.kind in ("timestamp", "duration") and bound(d.expr) > _BIGINT:
                 raise ValueError(f"파생값 {quoted(d.name, '은/는')} SQL 에서 계산할 수 없을 만큼 큰 시각이나 기간이 될 수 있습니다")
@@ -430,60 +481,102 @@ class _Sql:
         # optional facts absent from the input are NULL columns, that is their defaults
         padded = ("SELECT " + ", ".join([f"{d_.ident(c)} AS {self.cols[c]}" for c in columns]
                                         + [f"NULL AS {col}" for col in self.absent.values()]) + f" FROM {source}")
+        lists = [c for f in p.facts if f.type.kind == "list" for c in self.list_columns(f)]
+        ctes = [f"padded AS ({padded})"]
+        if lists:
+            ctes.append(f"lists AS (SELECT *, {', '.join(lists)} FROM padded)")
         typed = ", ".join(f"{self.typed(f)} AS {d_.ident('__f_' + f.name)}" for f in p.facts)
-        lets = "".join(f"lets{i} AS (SELECT *, " + ", ".join(f"{self.expr(d.expr)} AS {d_.ident('__d_' + d.name)}"
-                                                             for d in group) + f" FROM {'typed' if i == 0 else f'lets{i - 1}'}),\n"
-                       for i, group in enumerate(self.derived_levels()))
-        last = f"lets{len(self.derived_levels()) - 1}" if p.derived else "typed"
+        ctes.append(f"typed AS (SELECT *, {typed} FROM {'lists' if lists else 'padded'})")
+        last = "typed"
+        for i, group in enumerate(self.derived_levels()):
+            values = ", ".join(f"{self.derived_value(d)} AS {d_.ident('__d_' + d.name)}" for d in group)
+            ctes.append(f"lets{i} AS (SELECT *, {values} FROM {last})")
+            last = f"lets{i}"
         # Every row pays for `__ok` (one cheap test per fact, each typed value read once);
         # only a row that fails it is asked which problem it has, in the module's words. The
         # order is decide()'s: the facts, then the derived values, then the requirements.
         overflows = self.overflows()
-        ok = ([self.valid(f) for f in p.facts] + [f"NOT {c}" for c in overflows]
+        calendar = self.calendar_problems()
+        ok = ([self.valid(f) for f in p.facts] + [f"NOT {c}" for c in overflows] + [f"NOT {c}" for c, _ in calendar]
               + [f"COALESCE({self.expr(r.cond)}, FALSE)" for r in p.requires])
         problems = [pm for f in p.facts for pm in self.problem(f)]
-        problems += [(c, f"facts: {_OVERFLOW}") for c in overflows]
+        problems += [(c, f"facts: {_OVERFLOW}") for c in overflows] + calendar
         for r in p.requires:
             problems.append((f"NOT COALESCE({self.expr(r.cond)}, FALSE)", f"{', '.join(r.facts)}: {r.message}"))
         error = ("CASE WHEN __ok THEN NULL " + " ".join(f"WHEN {c} THEN {d_.text(msg)}" for c, msg in problems)
                  + f" ELSE {d_.text(_UNEXPLAINED)} END")
+        ctes.append(f"checked AS (SELECT *, {' AND '.join(ok) or 'TRUE'} AS __ok FROM {last})")
         # Each decision's conditions are evaluated once, into the index of the rule that
-        # fired; what a rule yields is a constant picked by that index, typed as the engine's
-        # enum where it has one (so the output leaves as a dictionary, not as text per row).
-        index_cols, picks = [], []
-        for i, d in enumerate(p.decisions):
-            idx = d_.ident(f"__r{i}")
-            index_cols.append(f"CASE WHEN __ok THEN {self.case(d, lambda r, d=d: str(d.rules.index(r)))} END AS {idx}")
-            if d.yields_outcome:
+        # fired (an actions decision under (all): whether each rule holds); what a rule
+        # yields is a constant picked by that index, typed as the engine's enum where it has
+        # one (so the output leaves as a dictionary, not as text per row).
+        index_cols, picks, attrs = [], [], []
+        idx = {d.name: d_.ident(f"__r{i}") for i, d in enumerate(p.decisions)}
+        acts = d_.enum(dict.fromkeys(a.name for a in p.actions)) if p.actions else None
+        for d in p.decisions:
+            if d.yields_actions and d.hit_policy == "all":
+                holds = d_.array([f"COALESCE({self.expr(r.cond)}, FALSE)" if r.cond is not None else "TRUE"
+                                  for r in d.rules])
+                index_cols.append(f"CASE WHEN __ok THEN {holds} END AS {d_.ident('__a_' + d.name)}")
+                fired = [f"CASE WHEN {d_.element(d_.ident('__a_' + d.name), i)} THEN {d_.array([d_.text(r.name)])} ELSE "
+                         f"{self.empty(None)} END" for i, r in enumerate(d.rules)]
+                picks.append(f"{d_.concat(fired)} AS {d_.ident(d.name)}")
+                continue
+            index_cols.append(f"CASE WHEN __ok THEN {self.case(d, lambda r, d=d: str(d.rules.index(r)))} END AS {idx[d.name]}")
+            if d.yields_actions:
+                picks.append(f"{d_.pick(idx[d.name], [d_.array([d_.text(r.name)]) for r in d.rules], True)} AS "
+                             f"{d_.ident(d.name)}")
+            elif d.yields_outcome:
                 outcomes = [p.outcome(r.output.value) for r in d.rules]
                 o_enum = d_.enum(dict.fromkeys(o.name for o in p.outcomes))
                 r_enum = d_.enum(dict.fromkeys(r.name for r in d.rules))
                 personal = d_.enum(dict.fromkeys(c.name for c in p.contexts)) if p.contexts else None
-                acts = d_.enum(dict.fromkeys(a.name for a in p.actions)) if p.actions else None
 
                 def items(names, enum):
                     array = d_.array([d_.enum_literal(x, enum) for x in names])
                     return array if names or enum is None else f"CAST({array} AS {enum}[])"
 
-                picks += [f"{d_.pick(idx, [d_.enum_literal(o.name, o_enum) for o in outcomes], True)} AS outcome",
-                          f"{d_.pick(idx, [d_.enum_literal(r.name, r_enum) for r in d.rules], True)} AS rule"]
-                attrs = [f"{d_.pick(idx, [items(o.discloses, personal) for o in outcomes], True)} AS discloses",
-                         f"{d_.pick(idx, [items(o.actions, acts) for o in outcomes], True)} AS actions"]
+                picks += [f"{d_.pick(idx[d.name], [d_.enum_literal(o.name, o_enum) for o in outcomes], True)} AS outcome",
+                          f"{d_.pick(idx[d.name], [d_.enum_literal(r.name, r_enum) for r in d.rules], True)} AS rule"]
+                attrs = [f"{d_.pick(idx[d.name], [items(o.discloses, personal) for o in outcomes], True)} AS discloses",
+                         f"{d_.pick(idx[d.name], [items(o.actions, acts) for o in outcomes], True)}"]
             else:
                 texts = [self.strings(r.output) for r in d.rules]
                 enum = None if any(t is None for t in texts) else d_.enum(dict.fromkeys(v for t in texts for v in t))
-                values = [self.output(r.output, enum) for r in d.rules]
+                places = self.scales.common(r.output for r in d.rules)
+                values = ([self.output(r.output, enum) for r in d.rules] if enum is not None
+                          else [self.leaving(r.output, places) for r in d.rules])
                 constant = all(_constant(r.output) for r in d.rules)
-                picks.append(f"{d_.pick(idx, values, constant)} AS {d_.ident(d.name)}")
-        if p.main is None:
-            attrs = []
+                picks.append(f"{d_.pick(idx[d.name], values, constant)} AS {d_.ident(d.name)}")
+        added, sources = self.action_sources(idx)
+        if p.main is not None or added:
+            fixed = attrs.pop() if attrs else self.empty(acts)
+            every = d_.distinct(d_.concat([fixed] + added)) if added else fixed
+            attrs.append(f"{every} AS actions")
+        if any(a.params for a in p.actions):
+            attrs.append(f"{self.action_args(sources)} AS action_args")
         keep = ", ".join(f"{self.cols[c]} AS {d_.ident(c)}" for c in columns)
-        return (f"WITH padded AS ({padded}),\n"
-                f"typed AS (SELECT *, {typed} FROM padded),\n"
-                f"{lets}"
-                f"checked AS (SELECT *, {' AND '.join(ok) or 'TRUE'} AS __ok FROM {last}),\n"
-                f"decided AS (SELECT *, {error} AS policy_error, {', '.join(index_cols)} FROM checked)\n"
-                f"SELECT {keep}, policy_error, {', '.join(picks + attrs)} FROM decided")
+        ctes.append(f"decided AS (SELECT *, {error} AS policy_error{''.join(', ' + c for c in index_cols)} FROM checked)")
+        return ("WITH " + ",\n".join(ctes) + "\n"
+                f"SELECT {keep}, policy_error{''.join(', ' + c for c in picks + attrs)} FROM decided")
+
+
+def _outside_aggregates(policy: ir.Policy):
+    """Every expression of the derived values, requirements and rules, but not inside an
+    aggregate (per item: batch_limits keeps calendars and holiday tables out of them)."""
+    roots = [d.expr for d in policy.derived] + [r.cond for r in policy.requires]
+    roots += [x for d in policy.decisions for r in d.rules for x in (r.cond, r.output) if x is not None]
+    stack = list(reversed(roots))
+    while stack:
+        e = stack.pop()
+        yield e
+        if not isinstance(e, ir.Aggregate):
+            stack.extend(reversed(ir.children(e)))
+
+
+def _fact_name(e: ir.Expr) -> str:
+    """The fact an error about `e` names: the first fact it reads (as decide() names it)."""
+    return next((x.name for x in ir.walk(e) if isinstance(x, ir.FactRef)), "facts")
 
 
 def _in_python_range(micros: str) -> str:
@@ -496,9 +589,13 @@ def output_columns(policy: ir.Policy) -> list[str]:
     out = ["policy_error"]
     if policy.main is not None:
         out += ["outcome", "rule"]
-    out += [d.name for d in policy.decisions if d.yields_value]
+    out += [d.name for d in policy.decisions if not d.yields_outcome]  # values; the rules an actions decision took
     if policy.main is not None:
-        out += ["discloses", "actions"]
+        out.append("discloses")
+    if policy.main is not None or any(d.yields_actions for d in policy.decisions):
+        out.append("actions")
+    if any(a.params for a in policy.actions):
+        out.append("action_args")
     return out
 
 
@@ -546,145 +643,6 @@ def _constant(e: ir.Expr) -> bool:
     return not any(isinstance(x, (ir.FactRef, ir.DerivedRef, ir.Lookup)) for x in ir.walk(e))
 
 
-class _Expr(ir.Visitor):
-    """An IR expression in the engine's SQL, over the typed fact columns (`__f_<fact>`)."""
-
-    def __init__(self, q: _Sql) -> None:
-        self.q = q
-
-    def visit_FactRef(self, e: ir.FactRef) -> str:
-        return self.q.d.ident(f"__f_{e.name}")
-
-    def visit_DerivedRef(self, e: ir.DerivedRef) -> str:
-        return self.q.d.ident(f"__d_{e.name}")  # a column of its own (query: one CTE per level)
-
-    def visit_ConstRef(self, e: ir.ConstRef) -> str:
-        return self.q.literal(self.q.consts[e.name].value)
-
-    def visit_Value(self, e: ir.Value) -> str:
-        if e.type.kind == "set":
-            return "(" + ", ".join(self.q.d.text(c) for c in e.value) + ")"
-        return self.q.literal(e.value)
-
-    def visit_Arith(self, e: ir.Arith) -> str:
-        return f"({self.visit(e.left)} {e.op} {self.visit(e.right)})"
-
-    def visit_Cmp(self, e: ir.Cmp) -> str:
-        return f"({self.visit(e.left)} {_CMP[e.op]} {self.visit(e.right)})"
-
-    def visit_In(self, e: ir.In) -> str:
-        codes = e.set.value if isinstance(e.set, ir.Value) else self.q.consts[e.set.name].value
-        inside = ", ".join(self.q.d.text(c) for c in codes) or "NULL"  # in the order written
-        return f"({self.visit(e.item)} {'NOT IN' if e.negated else 'IN'} ({inside}))"
-
-    def visit_Not(self, e: ir.Not) -> str:
-        return f"(NOT {self.visit(e.operand)})"
-
-    def visit_And(self, e: ir.And) -> str:
-        return "(" + " AND ".join(self.visit(x) for x in e.operands) + ")"
-
-    def visit_Or(self, e: ir.Or) -> str:
-        return "(" + " OR ".join(self.visit(x) for x in e.operands) + ")"
-
-    def visit_Lookup(self, e: ir.Lookup) -> str:
-        pairs = " ".join(f"WHEN {self.q.d.text(k)} THEN {self.q.literal(v)}" for k, v in self.q.consts[e.map].value)
-        return f"(CASE {self.visit(e.key)} {pairs} END)"
-
-    def visit_TupleOf(self, e: ir.TupleOf) -> str:
-        return self.q.d.array([self.visit(x) for x in e.items])
-
-
-class _Output(_Expr):
-    """A rule's output with its texts typed as the engine's enum `enum`."""
-
-    def __init__(self, q: _Sql, enum: str) -> None:
-        super().__init__(q)
-        self.enum = enum
-
-    def visit_Value(self, e: ir.Value) -> str:
-        return self.q.d.enum_literal(e.value, self.enum)
-
-    def visit_ConstRef(self, e: ir.ConstRef) -> str:
-        return self.q.d.enum_literal(self.q.consts[e.name].value, self.enum)
-
-    def visit_Lookup(self, e: ir.Lookup) -> str:
-        pairs = " ".join(f"WHEN {self.q.d.text(k)} THEN {self.q.d.enum_literal(v, self.enum)}"
-                         for k, v in self.q.consts[e.map].value)
-        return f"(CASE {self.q.expr(e.key)} {pairs} END)"
-
-    def visit_FactRef(self, e: ir.FactRef) -> str:
-        return f"CAST({self.q.expr(e)} AS {self.enum})"
-
-
-class _Offset(ir.Visitor):
-    """The UTC offset, in microseconds, of a timestamp expression: the generated module
-    adds durations to an instant's local time (and turns down a result outside years 1 to
-    9999 there), so the SQL needs the offset the instant was given with. Read from the
-    fact's text with casts that give NULL, never an error, on text that is no timestamp
-    (such a row is turned down for its fact before this matters)."""
-
-    def __init__(self, q: _Sql) -> None:
-        self.q = q
-        self.memo: dict[str, str] = {}
-        for d in q.p.derived:  # in declaration order: a chain of lets without recursion
-            if d.type.kind == "timestamp":
-                self.memo[d.name] = self.visit(d.expr)
-
-    def visit_FactRef(self, e: ir.FactRef) -> str:
-        q = self.q
-        f = q.p.fact(e.name)
-        if f.name in q.direct:  # a typed instant: given in UTC
-            text_offset = "0"
-        else:
-            col = q.raw(f)
-            hours, minutes = q.d.to_bigint(f"substr({col}, -5, 2)"), q.d.to_bigint(f"substr({col}, -2, 2)")
-            text_offset = (f"(CASE WHEN substr({col}, -1, 1) = 'Z' THEN 0 ELSE "
-                           f"(CASE WHEN substr({col}, -6, 1) = '-' THEN -1 ELSE 1 END) * "
-                           f"({hours} * 60 + {minutes}) * 60000000 END)")
-        if f.has_default:
-            return f"(CASE WHEN {q.col(f)} IS NULL THEN {offset_micros(f.default)} ELSE {text_offset} END)"
-        return text_offset
-
-    def visit_DerivedRef(self, e: ir.DerivedRef) -> str:
-        return self.memo[e.name]
-
-    def visit_ConstRef(self, e: ir.ConstRef) -> str:
-        return str(offset_micros(self.q.consts[e.name].value))
-
-    def visit_Value(self, e: ir.Value) -> str:
-        return str(offset_micros(e.value))
-
-    def visit_Arith(self, e: ir.Arith) -> str:  # timestamp ± duration keeps the timestamp's offset
-        return self.visit(e.left if e.left.type.kind == "timestamp" else e.right)
-
-
-class _Bound(ir.Visitor):
-    """An upper bound of |e| in microseconds for instants and durations (instants as
-    local or UTC times within years 0 to 10000)."""
-
-    def __init__(self, policy: ir.Policy) -> None:
-        self.p = policy
-        self.memo: dict[str, int] = {}
-        for d in policy.derived:  # in declaration order: a chain of lets without recursion
-            if d.type.kind in ("timestamp", "duration"):
-                self.memo[d.name] = self.visit(d.expr)
-
-    def visit_Arith(self, e: ir.Arith) -> int:
-        return self.visit(e.left) + self.visit(e.right)
-
-    def visit_DerivedRef(self, e: ir.DerivedRef) -> int:
-        return self.memo[e.name]
-
-    def visit_ConstRef(self, e: ir.ConstRef) -> int:
-        return abs(int(to_number(self.p.const(e.name).value)))
-
-    def visit_Value(self, e: ir.Value) -> int:
-        return abs(int(to_number(e.value)))
-
-    def visit_FactRef(self, e: ir.FactRef) -> int:
-        return _INSTANT_BOUND
-
-
 _UNEXPLAINED = "policyc 내부 오류: 이 행의 사실을 검사하지 못했습니다 (결정하지 않았습니다)"
 
 
@@ -697,39 +655,31 @@ def to_sql(policy: ir.Policy, source: str, columns: list[str], dialect: str = "d
     return _Sql(policy, DIALECTS[dialect], columns, types).query(source)
 
 
-_SQL_NODES = (ir.FactRef, ir.DerivedRef, ir.ConstRef, ir.Value, ir.Arith, ir.Cmp, ir.In, ir.Not, ir.And, ir.Or,
-              ir.Lookup, ir.TupleOf)
-_SQL_FACTS = ("enum", "bool", "timestamp", "number", "duration")
-_SQL_VALUES = ("enum", "bool", "timestamp", "duration", "number", "set", "string", "tuple", "map", "outcome", "?")
-
-
-def batch_limits(policy: ir.Policy) -> list[tuple[object, str]]:
-    """What in `policy` the SQL back end cannot run yet, each with its span: `policyc
-    check` warns (W0610) and `policyc batch` turns it down before reading a row."""
+def batch_limits(policy: ir.Policy, engine: str = "duckdb") -> list[tuple[object, str]]:
+    """What in `policy` the SQL back end cannot run on `engine`, each with its span:
+    `policyc check --batch` warns (W0610) and `policyc batch` turns it down before
+    reading a row."""
     found: list[tuple[object, str]] = []
-    for f in policy.facts:
-        if f.optional:
-            found.append((f.span, f"빠질 수 있는(optional) 사실 `{f.name}`"))
-        elif f.type.kind not in _SQL_FACTS:
-            found.append((f.span, f"{f.type} 사실 `{f.name}`"))
+    if engine == "spark":
+        found += [(f.span, f"목록(list) 사실 `{f.name}` (Spark 에서는 아직 읽지 못합니다: DuckDB 로 돌리세요)")
+                  for f in policy.facts if f.type.kind == "list"]
     exprs = [(d.expr, d.span) for d in policy.derived] + [(r.cond, r.span) for r in policy.requires]
     exprs += [(x, r.span) for d in policy.decisions for r in d.rules for x in (r.cond, r.output) if x is not None]
+    checked = set(holiday_tests(policy))
+    found += [(c.span, "빠질 수 있는 시각의 날짜·요일·시각을 묻는 조건 (파생값 `let` 으로 옮기면 됩니다)")
+              for c in calendar_reads(policy)[1]]
     for e, span in exprs:
         for x in ir.walk(e):
-            if isinstance(x, (ir.Call, ir.Aggregate)):
-                what = f"`{x.fn if isinstance(x, ir.Call) else x.op}(…)`"
-            elif isinstance(x, (ir.IfElse, ir.Given, ir.Actions, ir.ActionCall, ir.Item)):
-                what = {"IfElse": "`if … then … else`", "Given": "`is given`/`is missing`"}.get(
-                    type(x).__name__, "조치를 더하는 규칙")
-            elif isinstance(x, ir.Arith) and x.op in "*/":
-                what = f"`{x.op}`"
-            elif x.type.kind not in _SQL_VALUES:
-                what = f"{x.type} 값"
-            else:
-                continue
-            found.append((x.span if x.span.line else span, what))
-            break
-    for o in policy.outcomes:
-        if any(c.args for c in o.calls):
-            found.append((o.span, f"값을 받는 조치 (결과 `{o.name}`)"))
+            if isinstance(x, ir.Aggregate) and any(
+                    isinstance(y, ir.Call) and y.fn in ("date_of", "time_of", "weekday")
+                    or isinstance(y, ir.In) and y.set.type.kind == "holidays" for y in ir.walk(x.where)):
+                found.append((x.span if x.span.line else span, "목록 항목의 날짜·요일·시각이나 공휴일을 묻는 조건"))
+                break
+            if isinstance(x, ir.In) and x.set.type.kind == "holidays" and x not in checked:
+                found.append((x.span if x.span.line else span, "늘 있지는 않은 날짜로 공휴일 표를 묻는 조건"))
+                break
+            if isinstance(x, ir.Arith) and x.type.kind == "timestamp" and any(
+                    isinstance(y, (ir.Aggregate, ir.Item)) for y in ir.walk(x)):
+                found.append((x.span if x.span.line else span, "목록 항목의 시각에 기간을 더하는 계산"))
+                break
     return found

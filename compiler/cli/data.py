@@ -40,9 +40,9 @@ def cmd_batch(args) -> int:
     policy = compiled(args.policy)
     if policy is None:
         return POLICY_FAILS
-    limits = batch_limits(policy)
+    limits = batch_limits(policy, args.engine)
     if limits:
-        out("policyc: 이 정책은 batch 로 돌릴 수 없습니다 (W0610, `policyc check --batch` 가 미리 알려 줍니다): "
+        out(f"policyc: 이 정책은 batch --engine {args.engine} 로 돌릴 수 없습니다 (W0610, `policyc check --batch` 가 미리 알려 줍니다): "
             + ", ".join(f"{what} ({span.line}행)" for span, what in limits), sys.stderr)
         return EXIT_USAGE
     output = Path(args.output)

@@ -170,6 +170,25 @@ def holiday_tests(policy: ir.Policy) -> list[ir.In]:
     return list(found)
 
 
+def calendar_reads(policy: ir.Policy) -> tuple[list[ir.Call], list[ir.Call]]:
+    """The `date_of`/`time_of`/`weekday` calls of the requirements and rules (not inside an
+    aggregate): those whose instant is always there, which decide() converts up front (an
+    instant whose date in the zone has no Python date is turned down whichever rules an
+    input reaches, as the SQL back end turns it down), and the others."""
+    always: dict[ir.Expr, ir.Call] = {}
+    sometimes: dict[ir.Expr, ir.Call] = {}
+    stack = [r.cond for r in policy.requires]
+    stack += [x for d in policy.decisions for rule in d.rules for x in (rule.cond, rule.output) if x is not None]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ir.Aggregate):
+            continue
+        if isinstance(e, ir.Call) and e.fn in ("date_of", "time_of", "weekday"):
+            (always if _always_there(policy, e.args[0]) else sometimes).setdefault(e.args[0], e)
+        stack.extend(ir.children(e))
+    return list(always.values()), list(sometimes.values())
+
+
 def _always_there(policy: ir.Policy, e: ir.Expr) -> bool:
     for x in ir.walk(e):
         if isinstance(x, ir.FactRef) and policy.fact(x.name).optional:
@@ -192,6 +211,8 @@ def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
         env = Env(policy, facts)
         for test in holiday_tests(policy):
             env.eval(test)  # a date outside its table's years: turned down
+        for call in calendar_reads(policy)[0]:
+            env.eval(call)  # an instant whose local date Python has no date for: turned down
     except (OverflowError, ValueError):  # PolicyInputError is a ValueError
         return False
     if not all(env.eval(r.cond) for r in policy.requires):
