@@ -26,6 +26,37 @@ class Related:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text of `span` with `text` (an empty span inserts, empty text deletes)."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A change that resolves a diagnostic, as data: editors offer it as a quick fix and
+    `policyc check --fix` applies the `safe` ones (they keep what the policy decides; a
+    "did you mean" is a guess, offered but never applied unasked)."""
+
+    title: str
+    edits: tuple[Edit, ...]
+    safe: bool = False
+
+
+class Suggestion(str):
+    """A help line naming the closest known name (`middle/names.suggest`): a Diagnostic
+    given one as `help` carries the replacement of its span as a Fix."""
+
+    name: str
+
+    def __new__(cls, text: str, name: str) -> "Suggestion":
+        obj = super().__new__(cls, text)
+        obj.name = name
+        return obj
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     code: str
     span: Span
@@ -38,10 +69,16 @@ class Diagnostic:
     # what the finding is about, for tools and tests (never parse the Korean message):
     # ("decision", name), ("rule", name), ("part", index), ("invariant", name), ...
     data: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+    fixes: tuple[Fix, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if self.code not in CODES:  # a bug in policyc, not in the policy
             raise KeyError(f"undefined diagnostic code {self.code}")
+        if isinstance(self.help, Suggestion) and not self.fixes:
+            from .korean import quoted
+
+            fix = Fix(f"{quoted(self.help.name, '으로/로')} 고치기", (Edit(self.span, self.help.name),))
+            object.__setattr__(self, "fixes", (fix,))
 
     @property
     def about(self) -> dict:
@@ -154,6 +191,10 @@ def to_json_obj(d: Diagnostic) -> dict:
         obj["example"] = d.example
     if d.data:
         obj["data"] = dict(d.data)
+    if d.fixes:
+        obj["fixes"] = [{"title": f.title, "safe": f.safe, "edits": [
+            {"file": e.span.file, "line": e.span.line, "column": e.span.column, "end_line": e.span.end_line,
+             "end_column": e.span.end_column, "text": e.text} for e in f.edits]} for f in d.fixes]
     if d.related:
         obj["related"] = [
             {"file": r.span.file, "line": r.span.line, "column": r.span.column,
@@ -165,3 +206,60 @@ def to_json_obj(d: Diagnostic) -> dict:
 
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:
     return jsontext.dumps([to_json_obj(d) for d in diagnostics], indent=2)
+
+
+# ── CI reports ────────────────────────────────────────────────────────
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def render_github(diagnostics: Iterable[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: each diagnostic an annotation on its line of the
+    pull request (`::error file=…,line=…::message`)."""
+    lines = []
+    for d in diagnostics:
+        props = (f"file={_gh_escape(d.span.file, True)},line={d.span.line},col={d.span.column},"
+                 f"endLine={d.span.end_line},endColumn={d.span.end_column},title={_gh_escape(d.code, True)}")
+        text = d.message + (f"\n도움말: {d.help}" if d.help else "")
+        lines.append(f"::{d.severity} {props}::{_gh_escape(text)}")
+    return "\n".join(lines)
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def sarif_log(diagnostics: Iterable[Diagnostic], version: str) -> dict:
+    """A SARIF 2.1.0 log (code scanning): one rule per code (its Korean title and text),
+    one result per diagnostic; columns are Unicode code points, as policyc counts them."""
+    diagnostics = list(diagnostics)
+    codes = sorted({d.code for d in diagnostics})
+    rules = [{"id": code, "name": code,
+              "shortDescription": {"text": CODES[code][0]},
+              "fullDescription": {"text": CODES[code][1]},
+              "defaultConfiguration": {"level": "warning" if code.startswith("W") else "error"}}
+             for code in codes]
+
+    def region(span: Span) -> dict:
+        return {"startLine": max(span.line, 1), "startColumn": max(span.column, 1),
+                "endLine": max(span.end_line, span.line, 1), "endColumn": max(span.end_column, 1)}
+
+    results = []
+    for d in diagnostics:
+        result = {"ruleId": d.code, "ruleIndex": codes.index(d.code), "level": d.severity,
+                  "message": {"text": d.message + (f" (도움말: {d.help})" if d.help else "")},
+                  "locations": [{"physicalLocation": {"artifactLocation": {"uri": d.span.file},
+                                                      "region": region(d.span)}}]}
+        if d.related:
+            result["relatedLocations"] = [{"id": i, "message": {"text": r.message}, "physicalLocation": {
+                "artifactLocation": {"uri": r.span.file}, "region": region(r.span)}} for i, r in enumerate(d.related)]
+        if d.fixes:
+            result["fixes"] = [{"description": {"text": f.title}, "artifactChanges": [
+                {"artifactLocation": {"uri": e.span.file},
+                 "replacements": [{"deletedRegion": region(e.span), "insertedContent": {"text": e.text}}]}
+                for e in f.edits]} for f in d.fixes]
+        results.append(result)
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "policyc", "version": version, "rules": rules}},
+        "columnKind": "unicodeCodePoints", "results": results}]}

@@ -19,6 +19,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from .analysis.checks import analyze
 from .backend.sql import batch_limits
@@ -125,14 +126,14 @@ def _no_gc():
 
 
 def compile_policy(path: Path, shown_as: str | None = None, overlaps: bool = False,
-                   analysis: bool = True) -> Result:
+                   analysis: bool = True, overlay: Mapping[Path, str] | None = None) -> Result:
     """`analysis=False` stops after lowering (tests use it to run the analysis on
     policies it will reject)."""
     with _no_gc():
         try:
-            return _compile(path, shown_as, overlaps, analysis)
+            return _compile(path, shown_as, overlaps, analysis, overlay or {})
         except RecursionError:  # the analysis recurses once per variable: hundreds of bool facts
-            return deep_stack(lambda: _compile(path, shown_as, overlaps, analysis))
+            return deep_stack(lambda: _compile(path, shown_as, overlaps, analysis, overlay or {}))
 
 
 def batch_warnings(policy: ir.Policy) -> list[Diagnostic]:
@@ -181,9 +182,21 @@ def deep_stack(work):
     return result[0]
 
 
-def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -> Result:
+def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool,
+             overlay: Mapping[Path, str]) -> Result:
+    """`overlay`: texts that stand for files (an editor's unsaved buffers), by resolved path."""
     shown_as = shown_as or path.as_posix()
-    source, diags = read_source(path, shown_as)
+
+    def read(at_path: Path, shown: str, at: Span | None = None, limit: int = MAX_POLICY_BYTES):
+        try:
+            text = overlay.get(at_path.resolve()) if overlay else None
+        except (OSError, RuntimeError, ValueError):
+            text = None
+        if text is not None:
+            return SourceFile(shown, text.lstrip("\ufeff").replace("\r\n", "\n")), []
+        return read_source(at_path, shown, at, limit)
+
+    source, diags = read(path, shown_as)
     if source is None:
         return _finish(None, diags, {})
     sources = {shown_as: source}
@@ -206,7 +219,7 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool) -
                                     "정책 폴더 안의 상대 경로를 쓰세요 (예: replies \"driver_info.replies.yaml\"); "
                                     "절대 경로, `..`, 폴더 밖을 가리키는 링크는 읽지 않습니다", "정책 폴더 밖의 파일"))
             continue
-        ysource, found = read_source(yaml_path, yaml_shown, named.span, MAX_YAML_BYTES)
+        ysource, found = read(yaml_path, yaml_shown, named.span, MAX_YAML_BYTES)
         diags += found
         if ysource is None:
             continue

@@ -6,10 +6,13 @@ in the same words. `sentence` is the situation in the policy's words ("" when no
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, Related
+import dataclasses
+
+from ..diagnostics import Diagnostic, Edit, Fix, Related
 from ..korean import particle, quoted
 from ..middle import ir
 from ..runtime.support import josa
+from ..source import Span
 
 
 def keys(diags: list[Diagnostic]) -> set[tuple]:
@@ -33,11 +36,19 @@ def no_valid_facts(policy: ir.Policy) -> Diagnostic:
 
 
 def gap(d: ir.Decision, sentence: str, example) -> Diagnostic:
-    return _diag("E0400", d.span, f"결정 `{d.name}` 에 맞는 규칙이 없는 경우가 있습니다",
-                 "그 경우를 다루는 규칙을 더하거나, 결정 끝에 `otherwise 결과` 를 두세요",
-                 "여기에 맞는 규칙이 없는 사실이 들어올 수 있습니다",
-                 notes=(f"{sentence}일 때 어느 규칙에도 맞지 않습니다",) if sentence else (),
-                 example=example, decision=d.name)
+    found = _diag("E0400", d.span, f"결정 `{d.name}` 에 맞는 규칙이 없는 경우가 있습니다",
+                  "그 경우를 다루는 규칙을 더하거나, 결정 끝에 `otherwise 결과` 를 두세요",
+                  "여기에 맞는 규칙이 없는 사실이 들어올 수 있습니다",
+                  notes=(f"{sentence}일 때 어느 규칙에도 맞지 않습니다",) if sentence else (),
+                  example=example, decision=d.name)
+    if not d.yields_outcome or not d.decl_span.end_line:
+        return found
+    # one fix per outcome the decision already yields: which one is the author's call
+    end = d.decl_span.end_line
+    at = Span(d.decl_span.file, end, 1, end, 1)
+    outcomes = dict.fromkeys(r.output.value for r in d.rules)
+    fixes = tuple(Fix(f"`otherwise {o}` 더하기", (Edit(at, f"  otherwise {o}\n"),)) for o in outcomes)
+    return dataclasses.replace(found, fixes=fixes)
 
 
 def lookup_miss(d: ir.Decision, rule: ir.Rule, lookup: ir.Lookup, missing: list[str], sentence: str,
@@ -75,6 +86,21 @@ def unique_overlap(d: ir.Decision, rule: ir.Rule, other: ir.Rule | None, sentenc
 
 def implied(d: ir.Decision, rule: ir.Rule, k: int, sentence: str, example) -> Diagnostic:
     whole = len(rule.conjuncts) == 1
+    found = _implied(d, rule, k, sentence, example, whole)
+    parts = rule.conjuncts
+    if whole or not all(p.span.line for p in parts):
+        return found
+    # the part and its `and`: from the end of the part before it (or to the start of the next)
+    here = parts[k].span
+    if k > 0:
+        cut = Span(here.file, parts[k - 1].span.end_line, parts[k - 1].span.end_column, here.end_line, here.end_column)
+    else:
+        nxt = parts[1].span
+        cut = Span(here.file, here.line, here.column, nxt.line, nxt.column)
+    return dataclasses.replace(found, fixes=(Fix("이미 참인 조건 지우기", (Edit(cut, ""),), safe=True),))
+
+
+def _implied(d: ir.Decision, rule: ir.Rule, k: int, sentence: str, example, whole: bool) -> Diagnostic:
     return _diag("W0604", rule.conjuncts[k].span,
                  f"규칙 `{rule.name}`: {'조건 전체가' if whole else '이 조건은'} 앞선 규칙들"
                  f"{'' if whole else '과 나머지 조건'}만으로 이미 참입니다",

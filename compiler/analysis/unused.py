@@ -3,8 +3,9 @@ actions, reply values). Snippets are checked with the templates (templates.py)."
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, Edit, Fix
 from ..middle import ir
+from ..source import Span
 
 
 def unused(policy: ir.Policy) -> list[Diagnostic]:
@@ -32,18 +33,24 @@ def unused(policy: ir.Policy) -> list[Diagnostic]:
               for x in ir.walk(rule.output) if isinstance(x, ir.ActionCall)}
     out: list[Diagnostic] = []
 
-    def warn(span, what: str, name: str, help_: str) -> None:
-        out.append(Diagnostic("W0605", span, f"쓰이지 않는 {what}: `{name}`", help_, "쓰이지 않는 선언"))
+    def warn(span, what: str, name: str, help_: str, decl=None) -> None:
+        """`decl`: a declaration whose removal changes nothing an app sees (a derived value,
+        a constant): its lines are removed by the safe fix."""
+        fixes = ()
+        if decl is not None and decl.decl_span.line:
+            lines = Span(decl.decl_span.file, decl.decl_span.line, 1, decl.decl_span.end_line + 1, 1)
+            fixes = (Fix(f"`{name}` 선언 지우기", (Edit(lines, ""),), safe=True),)
+        out.append(Diagnostic("W0605", span, f"쓰이지 않는 {what}: `{name}`", help_, "쓰이지 않는 선언", fixes=fixes))
 
     for f in policy.facts:
         if f.name not in used:
             warn(f.span, "사실", f.name, "조건이나 답변에서 쓰거나 선언을 지우세요 (앱은 여전히 이 사실을 보내야 합니다)")
     for d in policy.derived:
         if d.name not in used:
-            warn(d.span, "파생값", d.name, "조건이나 답변에서 쓰거나 선언을 지우세요")
+            warn(d.span, "파생값", d.name, "조건이나 답변에서 쓰거나 선언을 지우세요", d)
     for c in policy.consts:
         if c.name not in used:
-            warn(c.span, "기준", c.name, "조건이나 답변에서 쓰거나 선언을 지우세요")
+            warn(c.span, "기준", c.name, "조건이나 답변에서 쓰거나 선언을 지우세요", c)
     for o in policy.outcomes:
         if policy.main is not None and o.name not in produced:
             warn(o.span, "결과", o.name, "어느 규칙도 이 결과를 내지 않습니다. 규칙에서 쓰거나 지우세요")

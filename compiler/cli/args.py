@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                              policyc check --format json > diagnostics.json
                              policyc check --overlaps                       규칙 순서가 가리는 다른 결과까지
                              policyc check --batch                          policyc batch 로 돌릴 수 있는지까지
+                             policyc check --fix                            안전한 고침을 적용
+                             policyc check --format github                  GitHub Actions 주석 (::error file=…)
+                             policyc check --format sarif > policyc.sarif   코드 스캐닝 (SARIF 2.1.0)
                            진단 형식:  오류[E0201]: 메시지 / --> 파일:줄:열 / 원문 줄 / ^^^ / = 도움말
                            JSON: [{code, severity, file, line, column, end_line, end_column, message, help,
                                    example (분석 결과의 예: decide() 가 받는 사실), notes, related}]
@@ -67,7 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                            """))
     c.add_argument("files", nargs="*", help="검사할 .policy 파일 (기본: policy/*.policy)")
     c.add_argument("--root", default=".", help="policy/ 가 있는 폴더 (기본: 현재 폴더)")
-    c.add_argument("--format", choices=("text", "json"), default="text", help="진단 출력 형식")
+    c.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text",
+                   help="진단 출력 형식 (github: 풀 리퀘스트의 주석, sarif: 코드 스캐닝)")
+    c.add_argument("--fix", action="store_true",
+                   help="안전한 고침(조사 필터, 쓰이지 않는 파생값·기준 지우기)을 파일에 적용하고 다시 검사")
     c.add_argument("--overlaps", action="store_true",
                    help="(first) 결정에서 뒤 규칙도 맞지만 앞 규칙 때문에 다른 결과가 나는 경우를 모두 보여 줌 (W0603)")
     c.add_argument("--batch", action="store_true",
@@ -112,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--root", default=".", help="policy/ 가 있는 폴더")
     t.add_argument("--min-coverage", type=float, default=0.0, metavar="퍼센트", help="이보다 범위가 낮으면 실패")
     t.add_argument("--format", choices=("text", "json"), default="text")
+    t.add_argument("--junit", metavar="FILE", help="사례마다 testcase 하나인 JUnit XML 을 FILE 에 씀 (CI 보고)")
+    t.add_argument("--lcov", metavar="FILE", help="규칙 범위는 줄, 경계의 참/거짓은 분기로 LCOV 파일에 씀")
+    t.add_argument("--cobertura", metavar="FILE", help="같은 범위를 Cobertura XML 로 씀")
+    t.add_argument("--suggest", action="store_true",
+                   help="어느 사례도 거치지 않은 규칙과 경계의 쪽마다 사례를 제안 (YAML, 검토 후 붙여 넣기)")
 
     f = sub.add_parser("fmt", formatter_class=fmt, help="정책 파일을 한 가지 모양으로 정리 (주석 유지)",
                        description="정책 파일을 정해진 모양으로 다시 씁니다: 들여쓰기, 규칙의 줄바꿈(80칸), 열거값 정렬.\n"
@@ -225,4 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
                              """))
     dcd.add_argument("policy", help="정책 파일 (.policy)")
     dcd.add_argument("--context", action="append", default=[], metavar="이름=값", help="답변에 넣을 값 (여러 번)")
+    ls = sub.add_parser("lsp", formatter_class=fmt, help="편집기를 위한 언어 서버 (표준 입출력, LSP)",
+                        description="Language Server Protocol 서버를 표준 입출력으로 띄웁니다. 편집기가 실행합니다\n"
+                                    "(editors/vscode 의 확장). 진단, 설명(hover), 정의·참조, 자동 완성, 이름 바꾸기,\n"
+                                    "정리(fmt), 빠른 고침, 값 이름 힌트, 결정마다 사례 결과.")
+    ls.set_defaults(command="lsp")
     return top

@@ -31,12 +31,38 @@ from .common import (
 
 
 def cmd_test(args) -> int:
+    from ..tools.load import jsonable
+
     root = Path(args.root)
     files = [Path(f) for f in args.files] or sorted((root / "policy").glob("*.tests.yaml"))
     if not files:
         out(f"policyc: 사례 파일이 없습니다: {(root / 'policy').as_posix()}/*.tests.yaml", sys.stderr)
         return EXIT_USAGE
     runs = [run_file(f, f.as_posix()) for f in files]
+    if args.junit:
+        from ..build import write_atomic
+        from ..tools.testing import junit_xml
+
+        write_atomic(Path(args.junit), junit_xml([r for r in runs if not r.diagnostics]))
+    if args.lcov or args.cobertura:
+        from ..build import write_atomic
+        from ..tools.testing import cobertura, lcov
+
+        done = [r for r in runs if not r.diagnostics]
+        if args.lcov:
+            write_atomic(Path(args.lcov), lcov(done))
+        if args.cobertura:
+            write_atomic(Path(args.cobertura), cobertura(done))
+    proposed = {}
+    if args.suggest:
+        from ..tools.testing import suggest_cases, suggestions_yaml
+
+        proposed = {run.file: suggest_cases(run) for run in runs}
+        for run in runs if args.format == "text" else ():
+            if proposed[run.file]:
+                out(f"# {run.file}: 제안하는 사례 {len(proposed[run.file])}개 "
+                    "(기대는 지금 정책이 내리는 결정입니다: 맞는지 확인하세요)")
+                out(suggestions_yaml(proposed[run.file]))
     status = EXIT_OK
     for run in runs:
         if run.diagnostics:
@@ -45,7 +71,9 @@ def cmd_test(args) -> int:
             failed = POLICY_FAILS if run.policy_failed else EXIT_USAGE
             status = max(status, failed)
     if args.format == "json":
-        out(jsontext.dumps([report_json(r) for r in runs if not r.diagnostics], indent=2))
+        reports = [report_json(r) | ({"suggestions": jsonable(proposed[r.file])} if args.suggest else {})
+                   for r in runs if not r.diagnostics]
+        out(jsontext.dumps(reports, indent=2))
     else:
         for run in runs:
             if not run.diagnostics:
@@ -231,3 +259,13 @@ def cmd_decide(args) -> int:
     answer["source_sha256"] = result.policy.source_sha256
     out(jsontext.dumps(answer))
     return EXIT_OK
+
+
+def cmd_lsp(args) -> int:
+    try:
+        from ..lsp import main
+    except ImportError:
+        out("policyc: 언어 서버에 필요한 패키지가 없습니다: pip install 'policyc[lsp]'", sys.stderr)
+        return 2
+    return main()
+

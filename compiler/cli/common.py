@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..diagnostics import has_errors, render_json, render_text
+from .. import jsontext
+from ..diagnostics import has_errors, render_github, render_json, render_text, sarif_log
 from ..pipeline import MAX_YAML_BYTES, compile_policy, read_source
 from ..tools.load import parse_assignments, read_json
 
@@ -22,6 +23,13 @@ def report(results, fmt: str) -> int:
     diags = [d for r in results.values() for d in r.diagnostics]
     if fmt == "json":
         out(render_json(diags))
+    elif fmt == "github":
+        if diags:
+            out(render_github(diags))
+    elif fmt == "sarif":
+        from .. import __version__
+
+        out(jsontext.dumps(sarif_log(diags, __version__), indent=2))
     else:
         sources = {k: v for r in results.values() for k, v in r.sources.items()}
         if diags:

@@ -58,6 +58,10 @@ def cmd_check(args) -> int:
     files = [Path(f) for f in args.files] or sorted((root / "policy").glob("*.policy"))
     if not files:
         return no_policies(root, args.format)
+    if args.fix:
+        fixed = apply_safe_fixes(files)
+        if fixed:
+            out("고친 파일: " + ", ".join(fixed), sys.stderr)
     results = {}
     for f in files:
         shown = f.as_posix()
@@ -114,3 +118,34 @@ def _explain_code(args) -> int:
     title, text = CODES[code]
     out(f"{code}: {title}\n\n{text}")
     return EXIT_OK
+
+
+def apply_safe_fixes(files: list[Path]) -> list[str]:
+    """`check --fix`: the safe fixes of every policy's diagnostics written into its files
+    (atomically), again until none is left (removing a derived value can leave a constant
+    unused); the files changed, by their shown paths."""
+    from ..build import write_atomic
+    from ..service.core import apply_fixes
+
+    changed: list[str] = []
+    for f in files:
+        shown = f.as_posix()
+        for _ in range(10):  # each round removes what the last one left unused; a bound, not a loop forever
+            result = compile_policy(f, shown)
+            fixes = [x for d in result.diagnostics for x in d.fixes if x.safe]
+            texts = {k: v.text for k, v in result.sources.items()}
+            new = apply_fixes(texts, fixes)
+            wrote = [k for k in new if new[k] != texts[k]]
+            if not wrote:
+                break
+            paths = {k: (f if k == shown else f.parent / Path(k).relative_to(Path(shown).parent)) for k in wrote}
+            after = compile_policy(f, shown, overlay={paths[k].resolve(): new[k] for k in wrote})
+            def errors(r):
+                return {(d.code, d.message) for d in r.diagnostics if d.severity == "error"}
+
+            if not errors(after) <= errors(result):  # a fix must never add an error: keep the files as they are
+                break
+            for k in wrote:
+                write_atomic(paths[k], new[k])
+                changed.append(k)
+    return sorted(set(changed))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import jinja2
 from jinja2 import nodes as jn
 
-from ..diagnostics import Diagnostic, Related
+from ..diagnostics import Diagnostic, Edit, Fix, Related
 from ..frontend.replies_yaml import RepliesFile
 from ..runtime import support
 from ..source import SourceFile, Span, Text
@@ -165,11 +165,14 @@ class _Checker:
                     continue  # `| won` always ends in 원: its particle never changes
                 particle = m.group("particle")
                 pair = _PAIRS.get(particle.replace("(", "").replace(")", ""), None) or _PAIRS.get(particle, "은/는")
-                span = self._line_span(t, i, m.group(0))
-                span = type(span)(span.file, span.line, span.end_column - len(particle), span.line, span.end_column)
+                whole = self._line_span(t, i, m.group(0))
+                span = type(whole)(whole.file, whole.line, whole.end_column - len(particle), whole.line, whole.end_column)
+                # single quotes: the template may sit inside a policy's "..." string
+                better = f"{{{{ {m.group('expr').strip()} | josa('{pair}') }}}}"
+                found = whole.end_column - whole.column == len(m.group(0))  # the text as written (not the line)
+                fixes = (Fix("josa 필터로 바꾸기", (Edit(whole, better),), safe=True),) if found else ()
                 self.diags.append(Diagnostic("W0607", span, f"값 뒤에 조사 {quoted(particle, '을/를')} 직접 썼습니다",
-                                             f"값에 따라 조사가 달라집니다: {{{{ {m.group('expr').strip()} | josa(\"{pair}\") }}}}",
-                                             "직접 쓴 조사"))
+                                             f"값에 따라 조사가 달라집니다: {better}", "직접 쓴 조사", fixes=fixes))
 
     def _closure(self, name: str, table: dict[str, set[str]], seen=None) -> set[str]:
         """What `table` says a template uses, with what the snippets it includes use."""

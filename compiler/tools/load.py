@@ -15,16 +15,22 @@ from ..middle.values import duration_text
 from ..pipeline import Result, compile_policy
 
 
-def load(path: Path, shown_as: str | None = None) -> tuple[Result, types.ModuleType | None]:
-    result = compile_policy(path, shown_as or path.as_posix())
+def load(path: Path, shown_as: str | None = None, overlay=None) -> tuple[Result, types.ModuleType | None]:
+    """The policy compiled and its module built in memory (`overlay`: unsaved texts by path)."""
+    result = compile_policy(path, shown_as or path.as_posix(), overlay=overlay)
     if not result.ok:
         return result, None
+    return result, module_of(result)
+
+
+def module_of(result: Result) -> types.ModuleType:
+    """The generated module of a compiled policy, built in memory."""
     name = f"policyc_loaded_{result.policy.name}_{result.policy.source_sha256[:12]}"
     module = types.ModuleType(name)
     module.__file__ = f"<policyc {result.policy.source_path}>"
     sys.modules[name] = module  # dataclasses look their module up there
     exec(compile(generate(result.policy), module.__file__, "exec"), module.__dict__)  # noqa: S102 — our own generated code
-    return result, module
+    return module
 
 
 def jsonable(value: Any) -> Any:

@@ -25,6 +25,7 @@ from ..middle import ir
 from ..middle.evaluate import Env
 from ..middle.names import suggest
 from ..middle.values import typed_text
+from ..source import SourceFile
 from ..pipeline import MAX_YAML_BYTES, inside, read_source
 from .doc import words_of
 from .explain import render_reply
@@ -55,7 +56,9 @@ class TestRun:
     boundaries: list[Boundary] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict = field(default_factory=dict)
-    policy_failed: bool = False  # the diagnostics are the policy's own: it does not compile
+    ran: list[tuple[str, int, Failure | None]] = field(default_factory=list)  # every case: name, line, its failure
+    policy_failed: bool = False
+    compiled: Any = None  # (policy IR, its module, {comparison: (Boundary, list or None)}) once the cases ran  # the diagnostics are the policy's own: it does not compile
 
     @property
     def coverage(self) -> float:
@@ -108,9 +111,15 @@ def _show_cmp_side(policy: ir.Policy, x: ir.Expr) -> str:
     return words_of(policy).label_of(x)
 
 
-def run_file(path: Path, shown: str) -> TestRun:
+def run_file(path: Path, shown: str, overlay=None) -> TestRun:
+    """`overlay`: unsaved texts by resolved path (the language server's), for the tests file
+    and the policy and replies it reads."""
     run = TestRun(shown)
-    source, diags = read_source(path, shown, limit=MAX_YAML_BYTES)
+    text = (overlay or {}).get(path.resolve())
+    if text is not None:
+        source, diags = SourceFile(shown, text), []
+    else:
+        source, diags = read_source(path, shown, limit=MAX_YAML_BYTES)
     if source is None:
         run.diagnostics = diags
         return run
@@ -129,7 +138,7 @@ def run_file(path: Path, shown: str) -> TestRun:
                                       "정책 파일의 상대 경로를 쓰세요 (예: policy: driver_info.policy)")]
         return run
     shown_policy = (Path(shown).parent / policy_path.name).as_posix()
-    result, module = load(policy_path, shown_policy)
+    result, module = load(policy_path, shown_policy, overlay)
     run.policy = shown_policy
     run.sources.update(result.sources)
     if module is None:
@@ -175,13 +184,17 @@ def run_file(path: Path, shown: str) -> TestRun:
                                               data=(("case", case["name"]), ("key", key))))
             continue
         problems = _run_case(policy, module, case, expect, fired, boundaries)
+        failure = None
         if problems is not None:
             problems, where = problems
             if problems:
-                run.failures.append(Failure(case["name"], line, problems, where))
+                failure = Failure(case["name"], line, problems, where)
+                run.failures.append(failure)
+        run.ran.append((case["name"], line, failure))
     for d in policy.decisions:
         run.rules[d.name] = [(r.name, r.decl_span.line, r.name in fired[d.name]) for r in d.rules]
     run.boundaries = [boundary for boundary, _ in boundaries.values()]
+    run.compiled = (policy, module, boundaries)
     return run
 
 
@@ -302,3 +315,141 @@ def report_json(run: TestRun) -> dict[str, Any]:
         "boundaries": [{"comparison": b.text, "true_seen": True in b.seen, "false_seen": False in b.seen}
                        for b in run.boundaries],
     }
+
+
+def junit_xml(runs: list[TestRun]) -> str:
+    """JUnit XML for CI: a testsuite per tests file, a testcase per YAML case (with its
+    file and line), a failure with what differed and the rule that decided."""
+    from xml.etree import ElementTree as ET
+
+    suites = ET.Element("testsuites", name="policyc test", tests=str(sum(len(r.ran) for r in runs)),
+                        failures=str(sum(len(r.failures) for r in runs)), errors="0")
+    for run in runs:
+        suite = ET.SubElement(suites, "testsuite", name=run.file, tests=str(len(run.ran)),
+                              failures=str(len(run.failures)), errors="0", skipped="0")
+        for name, line, failure in run.ran:
+            case = ET.SubElement(suite, "testcase", name=name, classname=run.policy or run.file,
+                                 file=run.file, line=str(line))
+            if failure is not None:
+                node = ET.SubElement(case, "failure", message="; ".join(failure.problems), type="policyc")
+                node.text = "\n".join(failure.problems) + f"\n결정한 규칙: {failure.fired}"
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def suggest_cases(run: TestRun) -> list[dict]:
+    """`policyc test --suggest`: a case for each rule no case reaches and each side of a
+    comparison no case makes true or false. The facts are the analysis' example for that
+    region, checked by the module; the expectation is what the policy decides now (the
+    author reviews it before pasting: a suggestion pins today's behaviour, right or not)."""
+    if run.compiled is None:
+        return []
+    policy, module, boundaries = run.compiled
+    regions = Regions(policy)
+    out: list[dict] = []
+
+    def case(name: str, region) -> dict | None:
+        if not region:
+            return None
+        try:
+            facts, _ = region.example()
+            decision = module.decide(facts)
+        except (ValueError, module.PolicyInputError):
+            return None  # no example the module takes: nothing to propose
+        expect: dict = {}
+        if policy.main is not None:
+            expect = {"outcome": decision.outcome, "rule": decision.rule}
+        return {"name": name, "facts": facts, "expect": expect}
+
+    for d in policy.decisions:
+        fired = {name for name, _, hit in run.rules.get(d.name, []) if hit}
+        for rule, region in zip(d.rules, regions.rule_regions(d)):
+            if rule.name not in fired:
+                found = case(f"규칙 {quoted(rule.name, '을/를')} 거치는 사례" + (f" ({rule.label})" if rule.label else ""),
+                             region)
+                if found is not None:
+                    out.append(found)
+    for cmp, (boundary, within) in boundaries.items():
+        if within is not None:
+            continue  # a comparison of list items: the example would need a chosen item
+        for side in (True, False):
+            if side not in boundary.seen:
+                found = case(f"{boundary.text} 이(가) {'참' if side else '거짓'}인 사례",
+                             regions.condition(cmp if side else ir.Not(cmp)))
+                if found is not None and bool(Env(policy, dict(module.decide(found["facts"]).facts)).eval(cmp)) == side:
+                    out.append(found)
+    return out
+
+
+def suggestions_yaml(cases: list[dict]) -> str:
+    """The proposed cases as the tests YAML writes them, ready to paste under `cases:`."""
+    from .load import jsonable
+
+    return yaml.safe_dump([jsonable(c) for c in cases], allow_unicode=True, sort_keys=False, width=110)
+
+
+def _coverage_lines(run: TestRun) -> tuple[str, dict[int, int], dict[int, list[bool]]]:
+    """(policy file, {rule line: cases that reached it (0/1)}, {comparison line: sides seen})."""
+    policy, _, boundaries = run.compiled
+    lines = {line: int(hit) for rules in run.rules.values() for _, line, hit in rules}
+    branches: dict[int, list[bool]] = {}
+    for cmp, (boundary, _) in boundaries.items():
+        line = cmp.span.line or 0
+        branches.setdefault(line, []).extend([True in boundary.seen, False in boundary.seen])
+    return policy.source_path, lines, branches
+
+
+def lcov(runs: list[TestRun]) -> str:
+    """Rule coverage as line coverage (a rule's line, hit or not) and boundary coverage as
+    branch coverage (each comparison's true and false side), in LCOV's tracefile format."""
+    out = []
+    for run in runs:
+        if run.compiled is None:
+            continue
+        path, lines, branches = _coverage_lines(run)
+        out += ["TN:policyc", f"SF:{path}"]
+        out += [f"DA:{line},{hit}" for line, hit in sorted(lines.items())]
+        taken = 0
+        for line, sides in sorted(branches.items()):
+            for i, seen in enumerate(sides):
+                out.append(f"BRDA:{line},0,{i},{1 if seen else '-'}")
+                taken += seen
+        out += [f"LF:{len(lines)}", f"LH:{sum(1 for h in lines.values() if h)}",
+                f"BRF:{sum(len(s) for s in branches.values())}", f"BRH:{taken}", "end_of_record"]
+    return "\n".join(out) + "\n"
+
+
+def cobertura(runs: list[TestRun]) -> str:
+    """The same coverage as Cobertura XML (what GitLab and many CI dashboards read)."""
+    from xml.etree import ElementTree as ET
+
+    files = [(run, *_coverage_lines(run)) for run in runs if run.compiled is not None]
+    all_lines = sum(len(x[2]) for x in files) or 1
+    hit_lines = sum(sum(1 for h in x[2].values() if h) for x in files)
+    all_branches = sum(len(s) for x in files for s in x[3].values()) or 1
+    hit_branches = sum(sum(s) for x in files for s in x[3].values())
+    root = ET.Element("coverage", {"line-rate": f"{hit_lines / all_lines:.4f}",
+                                   "branch-rate": f"{hit_branches / all_branches:.4f}",
+                                   "lines-covered": str(hit_lines), "lines-valid": str(all_lines),
+                                   "branches-covered": str(hit_branches), "branches-valid": str(all_branches),
+                                   "complexity": "0", "version": "policyc", "timestamp": "0"})
+    ET.SubElement(ET.SubElement(root, "sources"), "source").text = "."
+    package = ET.SubElement(ET.SubElement(root, "packages"), "package", name="policies", complexity="0",
+                            **{"line-rate": f"{hit_lines / all_lines:.4f}", "branch-rate": f"{hit_branches / all_branches:.4f}"})
+    classes = ET.SubElement(package, "classes")
+    for run, path, lines, branches in files:
+        n_lines, n_hit = len(lines) or 1, sum(1 for h in lines.values() if h)
+        n_br, n_br_hit = sum(len(s) for s in branches.values()) or 1, sum(sum(s) for s in branches.values())
+        cls = ET.SubElement(classes, "class", name=run.policy or path, filename=path, complexity="0",
+                            **{"line-rate": f"{n_hit / n_lines:.4f}", "branch-rate": f"{n_br_hit / n_br:.4f}"})
+        ET.SubElement(cls, "methods")
+        xml_lines = ET.SubElement(cls, "lines")
+        for line in sorted(set(lines) | set(branches)):
+            attrs = {"number": str(line), "hits": str(lines.get(line, 1 if any(branches.get(line, [])) else 0))}
+            if line in branches:
+                sides = branches[line]
+                attrs.update({"branch": "true",
+                              "condition-coverage": f"{100 * sum(sides) // len(sides)}% ({sum(sides)}/{len(sides)})"})
+            ET.SubElement(xml_lines, "line", attrs)
+    ET.indent(root)
+    return '<?xml version="1.0" ?>\n' + ET.tostring(root, encoding="unicode") + "\n"
