@@ -213,3 +213,18 @@ decision d "d" (first) {
     fixed = apply_fixes({str(path): path.read_text(encoding="utf-8")}, [gap.fixes[1]])[str(path)]
     path.write_text(fixed, encoding="utf-8")
     assert "  otherwise no\n}" in fixed and compile_policy(path, str(path)).ok
+
+
+def test_an_outcome_without_a_reply_is_offered_a_place_for_one(tmp_path: Path):
+    from compiler.pipeline import compile_policy
+    from compiler.service.core import apply_fixes
+
+    path = tmp_path / "r.policy"
+    path.write_text('policy r "r"\nfact a "a": bool\noutcome yes "예" {}\noutcome no "아니오" {\n}\n'
+                    'decision d "d" (first) {\n  rule x: when a then yes\n  otherwise no\n}\n', encoding="utf-8")
+    result = compile_policy(path, "r.policy")
+    assert [d.code for d in result.diagnostics] == ["E0500", "E0500"]
+    fixed = apply_fixes({"r.policy": result.sources["r.policy"].text}, [d.fixes[0] for d in result.diagnostics])
+    path.write_text(fixed["r.policy"], encoding="utf-8")
+    assert 'outcome yes "예" {\n  reply "예"\n}\noutcome no "아니오" {\n  reply "아니오"\n}' in fixed["r.policy"]
+    assert compile_policy(path, "r.policy").ok

@@ -222,8 +222,16 @@ class _Checker:
                 where[ident.name] = ident.span
         for o in self.r.outcomes:
             if o.name not in out:
-                self.error("E0500", o.span, f"결과 `{o.name}` 에 답변이 없습니다",
-                           "결과 안에 `reply \"\"\"...\"\"\"` 를 쓰거나 답변 YAML 의 replies 에 더하세요", "답변 없는 결과")
+                end = o.decl_span
+                fixes = ()
+                if end.end_line and end.end_column > 1:  # before the closing `}`, a reply to write
+                    at = Span(end.file, end.end_line, end.end_column - 1, end.end_line, end.end_column - 1)
+                    text = f'  reply "{o.label}"\n'
+                    fixes = (Fix("답변 자리 더하기", (Edit(at, ("\n" if end.line == end.end_line else "") + text),)),)
+                self.diags.append(Diagnostic(
+                    "E0500", o.span, f"결과 `{o.name}` 에 답변이 없습니다",
+                    "결과 안에 `reply \"\"\"...\"\"\"` 를 쓰거나 답변 YAML 의 replies 에 더하세요", "답변 없는 결과",
+                    fixes=fixes))
         return out
 
     def _check_template(self, env: jinja2.Environment, t: _Template, snippets: dict[str, _Template]) -> None:
