@@ -10,7 +10,7 @@ import os
 import sys
 
 from .args import build_parser
-from .author import cmd_decide, cmd_diff, cmd_doc, cmd_fmt, cmd_lsp, cmd_test
+from .author import cmd_decide, cmd_diff, cmd_doc, cmd_fmt, cmd_lsp, cmd_serve, cmd_test
 from .common import EXIT_BUG, EXIT_USAGE, out
 from .compile import cmd_build, cmd_check, cmd_explain
 from .data import cmd_audit, cmd_batch, cmd_impact
@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"build": cmd_build, "check": cmd_check, "explain": cmd_explain, "decide": cmd_decide,
                "test": cmd_test, "fmt": cmd_fmt, "diff": cmd_diff,
                "doc": cmd_doc, "batch": cmd_batch,
-               "impact": cmd_impact, "audit": cmd_audit, "lsp": cmd_lsp}[args.command]
+               "impact": cmd_impact, "audit": cmd_audit, "lsp": cmd_lsp,
+               "serve": cmd_serve}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -241,4 +241,17 @@ def build_parser() -> argparse.ArgumentParser:
                                     "(editors/vscode 의 확장). 진단, 설명(hover), 정의·참조, 자동 완성, 이름 바꾸기,\n"
                                     "정리(fmt), 빠른 고침, 값 이름 힌트, 결정마다 사례 결과.")
     ls.set_defaults(command="lsp")
+
+    sv = sub.add_parser("serve", formatter_class=fmt, help="정책 놀이터: 브라우저에서 고치고, 사례를 넣어 보고, 사례로 저장",
+                        description="이 컴퓨터(127.0.0.1)에서만 열리는 웹 페이지를 띄웁니다. 주소에는 임의의 토큰이 들어가고,\n"
+                                    "policy/ 안의 파일만 씁니다. 답변에 넣은 값은 어디에도 기록하지 않습니다.",
+                        epilog=textwrap.dedent("""\
+                            예:
+                              policyc serve                 policy/ 의 정책, 빈 포트
+                              policyc serve --port 8765 --open
+                            필요: pip install 'policyc[serve]'
+                            """))
+    sv.add_argument("--root", default=".", help="policy/ 가 있는 폴더 (기본: 현재 폴더)")
+    sv.add_argument("--port", type=int, default=0, help="포트 (기본 0: 빈 포트를 고름)")
+    sv.add_argument("--open", action="store_true", help="브라우저로 엶")
     return top

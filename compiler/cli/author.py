@@ -269,3 +269,15 @@ def cmd_lsp(args) -> int:
         return 2
     return main()
 
+
+def cmd_serve(args) -> int:
+    try:
+        from ..serve.app import main
+    except ImportError:
+        out("policyc: 놀이터에 필요한 패키지가 없습니다: pip install 'policyc[serve]'", sys.stderr)
+        return EXIT_USAGE
+    try:
+        return main(Path(args.root), args.port, args.open, out=lambda text, flush=True: out(text))
+    except OSError as err:
+        out(f"policyc: 서버를 열 수 없습니다: {err.strerror or err}", sys.stderr)
+        return EXIT_USAGE
