@@ -130,20 +130,25 @@ def test_a_case_is_kept_with_the_comments_and_head_decides_the_committed_version
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture()
-def served(tmp_path):
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One real `policyc serve` process and one Chromium for the page's tests (a fresh tab each)."""
     pytest.importorskip("playwright")
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    root = _repo(tmp_path)
+    from playwright.sync_api import sync_playwright
+
+    root = _repo(tmp_path_factory.mktemp("served"))
     proc = subprocess.Popen([sys.executable, "-m", "compiler.cli", "serve", "--root", str(root)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        line = proc.stdout.readline()
-        url = line.split()[2]
+        url = proc.stdout.readline().split()[2]
         assert url.startswith("http://127.0.0.1:")
-        yield url, root
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            yield url, root, browser
+            browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -151,20 +156,16 @@ def served(tmp_path):
 
 @pytest.fixture()
 def page(served):
-    from playwright.sync_api import sync_playwright
-
-    url, root = served
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        tab = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ko-KR", bypass_csp=True)  # wait_for_function evaluates text
-        errors: list[str] = []
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        tab.goto(url)
-        tab.wait_for_selector("#facts label[data-field='request']", timeout=30_000)
-        tab.root = root
-        yield tab
-        assert errors == []
-        browser.close()
+    url, root, browser = served
+    tab = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ko-KR", bypass_csp=True)  # wait_for_function evaluates text
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(url)
+    tab.wait_for_selector("#facts label[data-field='request']", timeout=30_000)
+    tab.root = root
+    yield tab
+    tab.close()
+    assert errors == []
 
 
 def _fill(page, facts: dict) -> None:
