@@ -106,12 +106,19 @@ def test_save_writes_the_policy_and_builds_only_a_clean_one(client):
     changed = body | {"policy": body["policy"].replace('"연락처"', '"기사 연락처 요청"', 1)}
     saved = client.post(f"/{TOKEN}/api/save", json=changed).json()
     assert saved["ok"] and saved["built"] and "기사 연락처 요청" in generated.read_text(encoding="utf-8")
+    check = subprocess.run([sys.executable, "-m", "compiler.cli", "build", "--check"], cwd=client.root,
+                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert check.returncode == 0, check.stderr  # what the page built is what `policyc build` builds
 
 
 def test_a_case_is_kept_with_the_comments_and_head_decides_the_committed_version(client):
     tests = client.root / "policy/driver_info.tests.yaml"
     before = tests.read_text(encoding="utf-8")
     body = _body(client.root)
+    unsaved = body | {"policy": body["policy"].replace("= 3일", "= 2일", 1)}
+    refused = client.post(f"/{TOKEN}/api/cases", json=unsaved | {"facts": PHONE_72H, "case_name": "x"})
+    assert refused.status_code == 409 and "먼저 저장" in refused.json()["error"]  # `policyc test` reads the file
+    assert tests.read_text(encoding="utf-8") == before
     kept = client.post(f"/{TOKEN}/api/cases", json=body | {"facts": PHONE_72H, "case_name": "72시간 전화번호 문의"}).json()
     assert kept["cases"] == before.count("  - name:") + 1 and kept["failures"] == 0
     after = tests.read_text(encoding="utf-8")
@@ -246,3 +253,31 @@ def test_hangul_typed_through_an_input_method_stays_whole(page):
     page.wait_for_timeout(300)
     assert page.locator("[data-file='policy'] .cm-line", has_text="요청\"한글").count() == 1
     page.locator("#problems li.error").wait_for(timeout=20_000)  # `"…요청"한글` is no policy: checked as typed
+
+
+def test_head_comparison_says_what_changed(page):
+    """Change the direct-contact window from 3 to 2 days without saving: a 60-hour request
+    is now turned down, and the comparison with the committed version says so first."""
+    row = _go_to_line(page, "const DIRECT_CONTACT_WINDOW")
+    page.keyboard.press("End")
+    for _ in range(2):
+        page.keyboard.press("Backspace")  # "3일" -> ""
+    page.keyboard.type("2일")
+    _fill(page, PHONE_72H | {"asked_at": "2024-03-03T22:00:00+09:00"})
+    page.locator("#result [data-outcome='refuse']").wait_for(timeout=20_000)
+    page.locator("#head").click()
+    verdict = page.locator("#compare [data-verdict]")
+    verdict.wait_for(timeout=20_000)
+    assert verdict.get_attribute("data-verdict") == "changed"
+    assert "disclose_driver_phone" not in verdict.inner_text() and "→ 지금 제공 불가 안내" in verdict.inner_text()
+    assert row > 0
+
+
+def test_choosing_a_value_of_a_fact_with_a_default_marks_it_given(page):
+    _fill(page, PHONE_72H | {"request": "driver_name"})
+    page.locator("#result [data-outcome='refer_to_driver']").wait_for(timeout=20_000)
+    box = page.locator("#facts > label[data-field='repeat_request']")
+    assert not box.locator(".given").is_checked()
+    box.locator("select").select_option("true")
+    assert box.locator(".given").is_checked()
+    page.locator("#result [data-outcome='refuse_repeat']").wait_for(timeout=20_000)

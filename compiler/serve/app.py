@@ -22,7 +22,7 @@ from ..diagnostics import to_json_obj
 from ..frontend.parser import _keywords
 from ..service.core import analyse, tests_path
 from ..tools.diff import sample_context
-from ..tools.explain import explain_json
+from ..tools.explain import explain_json, show_value, trace
 from ..tools.load import jsonable, module_of, read_json
 
 STATIC = Path(__file__).parent / "static"
@@ -97,7 +97,7 @@ class Playground:
 
     def check(self, name: str, body: dict) -> dict:
         path, overlay = self.overlay(name, body)
-        analysis = analyse(path, f"{name}.policy", overlay)
+        analysis = analyse(path, _shown(name), overlay)
         result = analysis.result
         out = {"ok": result.ok, "diagnostics": [_diag_json(d, name) for d in result.diagnostics]}
         if result.ok:
@@ -111,7 +111,7 @@ class Playground:
 
     def decide(self, name: str, body: dict) -> dict:
         path, overlay = self.overlay(name, body)
-        analysis = analyse(path, f"{name}.policy", overlay)
+        analysis = analyse(path, _shown(name), overlay)
         if not analysis.result.ok:
             return {"ok": False, "diagnostics": [_diag_json(d, name) for d in analysis.result.diagnostics]}
         return _decided(analysis.result, body)
@@ -122,7 +122,7 @@ class Playground:
         path, overlay = self.overlay(name, body)
         for target, text in overlay.items():
             write_atomic(target, text)
-        analysis = analyse(path, f"{name}.policy")
+        analysis = analyse(path, _shown(name))
         built = False
         if analysis.result.ok and (self.root / "generated").is_dir():
             from ..backend.python import generate
@@ -137,6 +137,11 @@ class Playground:
         tests YAML (its text and comments kept as they are)."""
         import yaml
 
+        path, overlay = self.overlay(name, body)
+        unsaved = [p.name for p, text in overlay.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        if unsaved:  # `policyc test` reads the files: a case decided on unsaved text would fail there
+            raise Refused(409, f"저장하지 않은 변경이 있습니다 ({', '.join(unsaved)}): 먼저 저장을 누르세요. "
+                               "사례는 저장된 정책으로 확인합니다")
         decided = self.decide(name, body)
         if not decided.get("ok") or decided.get("error"):
             raise Refused(400, "결정하지 못한 사실은 사례로 저장하지 않습니다")
@@ -156,6 +161,7 @@ class Playground:
 
         run = run_file(tests, f"policy/{tests.name}")
         return {"cases": run.cases, "coverage": run.coverage, "failures": len(run.failures),
+                "failed": [f.case for f in run.failures],
                 "diagnostics": [_diag_json(d, name) for d in run.diagnostics]}
 
     def head(self, name: str, body: dict) -> dict:
@@ -172,10 +178,15 @@ class Playground:
                 committed = _git_show(self.root, (path.parent / f).relative_to(self.root).as_posix())
                 if committed is not None:
                     (folder / f).write_text(committed, encoding="utf-8")
-            analysis = analyse(folder / path.name, f"{name}.policy")
+            analysis = analyse(folder / path.name, _shown(name))
             if not analysis.result.ok:
                 return {"ok": False, "message": "HEAD 의 정책이 검사를 통과하지 못합니다"}
             return _decided(analysis.result, body)
+
+
+def _shown(name: str) -> str:
+    """A policy's path as `policyc build` shows it (generated/ files name their source by it)."""
+    return f"policy/{name}.policy"
 
 
 def _git_show(root: Path, rel: str) -> str | None:
@@ -197,9 +208,14 @@ def _decided(result, body: dict) -> dict:
         decision = module.decide(facts)
     except module.PolicyInputError as err:
         return {"ok": True, "error": {"name": err.name, "problem": err.problem}}
-    label = result.policy.outcome(decision.outcome).label if result.policy.main is not None else None
+    policy = result.policy
+    label = policy.outcome(decision.outcome).label if policy.main is not None else None
+    labels = {d.name: d.label for d in policy.decisions}
+    shown = {d.name: [{k: show_value(policy, k, v) for k, v in r.values.items()} for r in d.rules]
+             for d in trace(result, decision)}  # 2일 12시간, not 2d12h
     try:
-        return {"ok": True, "decision": explain_json(result, module, decision, context), "outcome_label": label}
+        return {"ok": True, "decision": explain_json(result, module, decision, context), "outcome_label": label,
+                "decision_labels": labels, "values_shown": shown}
     except module.PolicyInputError as err:  # a reply value the page filled in badly
         return {"ok": True, "decision": explain_json(result, module, decision, {}),
                 "reply_error": {"name": err.name, "problem": err.problem}}

@@ -37,6 +37,9 @@
   // ── editors ──
   async function open(name) {
     state.name = name;
+    for (const id of ["compare", "result", "case-status"]) $(id).replaceChildren();
+    $("case-name").value = "";
+    state.schema = null;
     const files = await api("files/" + encodeURIComponent(name));
     state.files = files;
     $("editors").replaceChildren();
@@ -79,7 +82,7 @@
     $("problems").replaceChildren(...data.diagnostics.map((d) => el("li", {
       class: d.severity, onclick: () => { const key = d.file === state.name + ".policy" ? "policy" : d.file;
                                           show(key); PolicyEditor.goto(state.views[key], d.line); } },
-      `${d.file}:${d.line}:${d.column} ${d.severity_ko}[${d.code}] ${d.message}`)));
+      `${d.file}:${d.line}:${d.column} ${d.severity_ko}[${d.code}] ${d.message}` + (d.help ? ` — 도움말: ${d.help}` : ""))));
     const errors = data.diagnostics.filter((d) => d.severity === "error").length;
     $("status").textContent = data.ok ? (data.diagnostics.length ? `경고 ${data.diagnostics.length}개` : "문제 없음")
                                       : `오류 ${errors}개`;
@@ -97,6 +100,7 @@
     } else {
       $("result").replaceChildren(el("p", { class: "error" },
         "정책에 오류가 있어 결정하지 않았습니다: 왼쪽 아래의 진단을 눌러 고치세요"));
+      $("compare").replaceChildren();
     }
   }
 
@@ -144,26 +148,36 @@
     const [s, nullable] = variant(schema);
     const optional = nullable || !required;
     const label = schema.description || s.description || name;
+    const given = optional ? el("input", { type: "checkbox", class: "given", checked: value !== undefined && value !== null,
+                                           title: "체크하지 않으면 이 사실은 빠집니다 (기본값이 있으면 기본값)",
+                                           onchange: scheduleDecide }) : null;
     const box = el("label", { "data-field": path },
       el("span", { class: "name" }, label),
-      optional ? el("input", { type: "checkbox", class: "given", checked: value !== undefined && value !== null,
-                               title: "값이 있으면 체크 (없으면 빠진 사실)", onchange: scheduleDecide }) : null,
+      given ? el("span", { class: "given-box" }, given, "값 있음 ") : null,
       s.type === "array" ? list(path, s, value || []) : input(path, schema, value ?? s.default),
       el("span", { class: "hint" }, ` ${name}${schema.default !== undefined ? ` (기본값 ${JSON.stringify(schema.default)})` : ""}`),
       el("span", { class: "field-error" }));
+    if (given) {  // choosing or typing a value means it is given
+      for (const kind of ["input", "change"]) {
+        box.addEventListener(kind, (e) => { if (e.target !== given && !given.checked) { given.checked = true; scheduleDecide(); } });
+      }
+    }
     return box;
   }
 
   function list(path, schema, items) {
     const holder = el("fieldset", { "data-path": path, "data-kind": "list" });
     const add = (value) => {
-      const item = el("div", { class: "item" });
+      const item = el("div", { class: "item" }, el("div", { class: "item-title" }));
       const props = schema.items.properties;
       const required = new Set(schema.items.required || []);
       for (const [k, sub] of Object.entries(props)) item.append(field(k, sub, value ? value[k] : undefined, required.has(k), `${path}[].${k}`));
-      item.append(el("button", { type: "button", onclick: () => { item.remove(); scheduleDecide(); } }, "항목 빼기"));
+      item.append(el("button", { type: "button", onclick: () => { item.remove(); number(); scheduleDecide(); } }, "항목 빼기"));
       holder.insertBefore(item, holder.lastChild);
+      number();
     };
+    const number = () => [...holder.querySelectorAll(":scope > .item")].forEach((item, i) => {
+      item.querySelector(".item-title").textContent = `${i + 1}번째 항목`; });
     holder.append(el("button", { type: "button", onclick: () => { add(null); scheduleDecide(); } },
                      `항목 더하기 (최대 ${schema.maxItems ?? "∞"})`));
     for (const v of items) add(v);
@@ -184,7 +198,7 @@
   }
 
   function readValue(box) {
-    const given = box.querySelector(":scope > .given");
+    const given = box.querySelector(":scope > .given-box > .given");
     if (given && !given.checked) return undefined;
     const node = box.querySelector(":scope > [data-path]");
     if (node.dataset.kind === "list") {
@@ -236,12 +250,19 @@
     for (const f of document.querySelectorAll(".field-error")) f.textContent = "";
     if (!name) return false;
     let shown = false;
+    const words = name.replace(/\[(\d+)\]\.?/g, (_, i) => `의 ${Number(i) + 1}번째 항목의 `).replace(/의 $/, "");
     for (const one of name.split(/,\s*/)) {  // a requirement names every fact it reads
       const top = one.split(/[.[]/)[0];
-      const box = [...$("facts").querySelectorAll(":scope > label[data-field]")].find((b) => b.dataset.field === top);
+      let box = [...$("facts").querySelectorAll(":scope > label[data-field]")].find((b) => b.dataset.field === top);
       if (!box) continue;
+      const item = /^[^[]+\[(\d+)\]\.(\w+)$/.exec(one);
+      if (item) {  // pets[0].name: that item's own field
+        const items = box.querySelectorAll(":scope > fieldset > .item");
+        const inner = items[Number(item[1])] && items[Number(item[1])].querySelector(`:scope > label[data-field$='.${item[2]}']`);
+        if (inner) box = inner;
+      }
       box.classList.add("bad");
-      box.querySelector(":scope > .field-error").textContent = `${name}: ${problem}`;
+      box.querySelector(":scope > .field-error").textContent = `${words}: ${problem}`;
       shown = true;
     }
     return shown;
@@ -262,7 +283,7 @@
     if (data.error) {
       const shown = markError(data.error.name, data.error.problem);
       return [el("p", { class: "error", "data-refused": data.error.name },
-                 `사실이 잘못되었습니다 — ${data.error.name}: ${data.error.problem}`, shown ? "" : "")];
+                 `사실이 잘못되었습니다 — ${data.error.name}: ${data.error.problem}` + (shown ? " (빨간 칸)" : ""))];
     }
     markError(null);
     const d = data.decision;
@@ -270,11 +291,13 @@
     const main = d.decision;
     for (const dec of d.decisions) {
       const fired = dec.rules[dec.rules.length - 1];
-      out.push(el("div", { class: "rule" }, `결정 ${dec.name}: 규칙 `,
+      const shownValues = (data.values_shown || {})[dec.name] || [];
+      const title = (data.decision_labels || {})[dec.name] || dec.name;
+      out.push(el("div", { class: "rule" }, `「${title}」: 규칙 `,
         el("a", { "data-line": fired.line, onclick: () => { show("policy"); PolicyEditor.goto(state.views.policy, fired.line); } },
            `${fired.name} (${fired.line}행)`), " 이 정했습니다"));
-      for (const r of dec.rules.slice(0, -1)) {
-        const values = Object.entries(r.values || {}).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(", ");
+      for (const [i, r] of dec.rules.slice(0, -1).entries()) {
+        const values = Object.entries(shownValues[i] || r.values || {}).map(([k, v]) => `${k} = ${v}`).join(", ");
         out.push(el("div", { class: "failed" }, `✗ ${r.name} (${r.line}행): ${r.failed_condition}${values ? `  [${values}]` : ""}`));
       }
     }
@@ -299,7 +322,8 @@
   $("add-case").addEventListener("click", async () => {
     try {
       const data = await api("cases", { ...texts(), facts: collect(), context: context(), case_name: $("case-name").value });
-      $("case-status").textContent = `사례 ${data.cases}개, 범위 ${data.coverage.toFixed(1)}%` + (data.failures ? `, 실패 ${data.failures}개` : "");
+      $("case-status").textContent = `사례 ${data.cases}개, 범위 ${data.coverage.toFixed(1)}%` +
+        (data.failures ? ` — 실패한 사례 ${data.failures}개: ${data.failed.join(", ")}` : " — 모두 통과");
     } catch (e) { $("case-status").textContent = e.message; }
   });
   $("head").addEventListener("click", async () => {
@@ -307,7 +331,13 @@
                                            api("head", { name: state.name, facts: collect(), context: context() })]);
     const column = (title, data) => el("div", {}, el("h3", {}, title),
       ...(data.ok === false && data.message ? [el("p", {}, data.message)] : render(data)));
-    $("compare").replaceChildren(column("지금", now), column("HEAD", then));
+    const summary = (data) => data.error ? `잘못된 사실 (${data.error.name})` : data.decision
+      ? `${data.outcome_label || data.decision.decision.outcome} (규칙 ${data.decision.decision.rule})` : "결정 없음";
+    const same = summary(now) === summary(then) && (now.decision || {}).reply === (then.decision || {}).reply;
+    const verdict = el("p", { class: same ? "same" : "changed", "data-verdict": same ? "same" : "changed" },
+      same ? "마지막 커밋(HEAD)과 같게 결정합니다" : `바뀌었습니다: 마지막 커밋(HEAD) ${summary(then)} → 지금 ${summary(now)}`);
+    $("compare").replaceChildren(verdict, column("지금", now), column("마지막 커밋(HEAD)", then));
+    verdict.scrollIntoView({ block: "nearest" });
   });
   $("policy").addEventListener("change", () => open($("policy").value));
   window.playground = state;  // for the browser's console (and the page's tests): the editors and the form state
