@@ -14,6 +14,8 @@ before anyone writes it.
 
 from __future__ import annotations
 
+import contextlib
+
 import keyword
 
 from .. import __version__
@@ -225,6 +227,9 @@ def _whole(e: ir.Expr, whole_derived: dict[str, bool]) -> bool:
 def _fact_name(e: ir.Expr) -> str:
     """The fact an error about `e` names: the first fact it reads."""
     return next((x.name for x in ir.walk(e) if isinstance(x, ir.FactRef)), "facts")
+
+
+CHAIN = 500  # rules per if/elif chain (see _Gen.decision)
 
 
 class _Gen:
@@ -567,29 +572,50 @@ class _Gen:
         w.line(f"{self.var[d.name]} = {value}  # {self.at(d)}")
 
     def decision(self, d: ir.Decision) -> None:
+        """A decision as an if/elif chain, rule by rule in the policy's order. CPython compiles
+        an elif chain as nested `orelse`s and fails past a few thousand (RecursionError, or
+        MemoryError at 10,000): a long table is cut into chains of CHAIN rules, each after the
+        first run only while no rule has fired."""
         w = self.w
         if d.yields_actions:
             self.actions_decision(d)
             return
         w.blank()
         w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rule wins) ──")
-        for i, r in enumerate(d.rules):
+        name = self.dn[d.name]
+        sentinel = f"fired_{name}" if d.yields_outcome else f"rule_{name}"
+        chained = len(d.rules) > CHAIN
+        if chained:
+            w.line(f"{sentinel} = None")
+        for start in range(0, len(d.rules), CHAIN):
+            part = d.rules[start:start + CHAIN]
+            last = start + CHAIN >= len(d.rules)
+            if start:
+                w.line(f"if {sentinel} is None:")
+            with w.indent() if start else contextlib.nullcontext():
+                self.chain(d, part, start, last)
+
+    def chain(self, d: ir.Decision, part, start: int, last: bool) -> None:
+        """One if/elif chain of a decision's rules, `start` the index of its first rule."""
+        w, name = self.w, self.dn[d.name]
+        for k, r in enumerate(part):
+            i = start + k
             w.line(f"# {self.at(r)}  {comment_text(r.name)}")
             if r.cond is None:
-                w.line("else:" if i else "if True:")
+                w.line("else:" if k else "if True:")
             else:
-                self.condition("if" if i == 0 else "elif", r.cond)
+                self.condition("if" if k == 0 else "elif", r.cond)
             with w.indent():
                 if d.yields_outcome:
-                    w.line(f"fired_{self.dn[d.name]} = _RULES_{self.dn[d.name]}[{i}]")
+                    w.line(f"fired_{name} = _RULES_{name}[{i}]")
                     calls = self.p.outcome(r.output.value).calls
                     args = [c for c in calls if c.params]
                     if args:  # the outcome's actions' values, read here where the rule knows they are there
                         w.line("args.update({" + ", ".join(f"{literal(c.name)}: {{{self.call_args(c)}}}" for c in args) + "})")
                 else:
-                    w.line(f"rule_{self.dn[d.name]} = _RULES_{self.dn[d.name]}[{i}]")
-                    w.line(f"value_{self.dn[d.name]} = {self.expr(r.output)}")
-        if d.rules and d.rules[-1].cond is not None:
+                    w.line(f"rule_{name} = _RULES_{name}[{i}]")
+                    w.line(f"value_{name} = {self.expr(r.output)}")
+        if last and d.rules and d.rules[-1].cond is not None:
             # `policyc check` proved the rules cover every valid input; fail closed all the same
             w.line("else:")
             with w.indent():

@@ -1,0 +1,165 @@
+"""Policies of thousands of rules, in four shapes (bench/shapes.py), through every stage:
+`policyc check` (time and peak memory, in a fresh process), `policyc build`, importing
+the generated module, decide() over 20,000 facts, and zen-engine on the same table as a
+decision table (when installed: pip install -e '.[bench]').
+
+    python bench/scale.py [--sizes 10,1000,10000,100000] [--shapes tiers,grid,enums,mixed]
+                          [--timeout 120] [--facts 20000]
+
+A stage that runs past --timeout is shown as ">T" and the stages after it for that size
+are skipped. The last line is one line from this run (the worst shape for each figure):
+RATIOS decide_10000/decide_10=X check_10000_s=Y check_10000_mb=Z build_100000_s=W decide/zen_10000=V
+Targets (issue 15): X <= 2, Y <= 10, Z <= 1000, W <= 60, V <= 0.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import shapes  # noqa: E402
+
+PYTHON = sys.executable
+
+
+def run(argv: list[str], timeout: float, cwd: Path) -> tuple[float | None, float | None, int]:
+    """(seconds, peak MB of the child, exit code) of a command; (None, None, -1) past the timeout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, timeout=timeout,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    except subprocess.TimeoutExpired:
+        return None, None, -1
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, (peak / 1024 if peak > before else None), done.returncode
+
+
+def measure(shape: str, size: int, timeout: float, n_facts: int) -> dict:
+    row: dict = {"shape": shape, "rules": size}
+    with tempfile.TemporaryDirectory(prefix="policyc-scale-") as tmp:
+        root = Path(tmp)
+        (root / "policy").mkdir()
+        (root / "generated").mkdir()
+        path = root / "policy" / f"{shape}.policy"
+        path.write_text(shapes.policy_text(shape, size), encoding="utf-8")
+        # a fresh process per stage: peak memory is the stage's own
+        probe = ("import resource, sys, time; from pathlib import Path; from compiler.pipeline import compile_policy; "
+                 f"t = time.perf_counter(); r = compile_policy(Path({str(path)!r}), 'policy/{shape}.policy'); "
+                 "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+        try:
+            out = subprocess.run([PYTHON, "-c", probe], cwd=root, capture_output=True, text=True, timeout=timeout,
+                                 env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
+        except subprocess.TimeoutExpired:
+            row["check_s"] = f">{timeout:g}"
+            return row
+        row["check_s"], row["check_mb"] = float(out[0]), float(out[1])
+        seconds, _, code = run([PYTHON, "-m", "compiler.cli", "build", "--root", str(root)], timeout, root)
+        if seconds is None or code not in (0, 1):
+            row["build_s"] = f">{timeout:g}" if seconds is None else f"exit {code}"
+            return row
+        row["build_s"] = seconds
+        generated = root / "generated" / f"{shape}.py"
+        if not generated.is_file():
+            row["build_s"] = "no module (policy has errors)"
+            return row
+        load = ("import importlib.util, time; t = time.perf_counter(); "
+                f"s = importlib.util.spec_from_file_location('m', {str(generated)!r}); m = importlib.util.module_from_spec(s); "
+                "s.loader.exec_module(m); print(time.perf_counter() - t)")
+        done = subprocess.run([PYTHON, "-B", "-c", load], cwd=root, capture_output=True, text=True, timeout=timeout)
+        row["import_ms"] = float(done.stdout.split()[0]) * 1000 if done.returncode == 0 else "failed"
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(f"scale_{shape}_{size}", generated)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        facts = shapes.facts(shape, n_facts)
+        start = time.perf_counter()
+        for f in facts:
+            module.decide(f)
+        row["decide_us"] = (time.perf_counter() - start) / len(facts) * 1e6
+        row["zen_us"] = zen_us(shape, size, facts[:5000])
+    return row
+
+
+def zen_us(shape: str, size: int, facts: list[dict]) -> float | None:
+    """zen-engine at its fastest: one decision created once, evaluated on inputs that are
+    already numbers and strings."""
+    try:
+        import zen
+    except ImportError:
+        return None
+    content = shapes.jdm(shape, size)
+    if not content:
+        return None
+    engine = zen.ZenEngine()
+    decision = engine.create_decision(json.dumps(content))
+    decision.evaluate(facts[0])
+    start = time.perf_counter()
+    for f in facts:
+        decision.evaluate(f)
+    return (time.perf_counter() - start) / len(facts) * 1e6
+
+
+def show(v) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10,1000,10000,100000")
+    parser.add_argument("--shapes", default="tiers,grid,enums,mixed")
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--facts", type=int, default=20000)
+    args = parser.parse_args()
+    rows = []
+    print("| shape | rules | check s | check MB | build s | import ms | decide µs | zen µs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for shape in args.shapes.split(","):
+        for size in (int(s) for s in args.sizes.split(",")):
+            row = measure(shape, size, args.timeout, args.facts)
+            rows.append(row)
+            print(f"| {shape} | {size:,} | {show(row.get('check_s'))} | {show(row.get('check_mb'))} | "
+                  f"{show(row.get('build_s'))} | {show(row.get('import_ms'))} | {show(row.get('decide_us'))} | "
+                  f"{show(row.get('zen_us'))} |", flush=True)
+
+    def worst(key, size, ratio_to=None):
+        values = []
+        for r in rows:
+            if r["rules"] != size or key not in r:
+                continue
+            v = r[key]
+            if not isinstance(v, float):
+                return f"{v}"
+            if ratio_to is not None:
+                base = next((x.get(ratio_to[0]) for x in rows if x["shape"] == r["shape"] and x["rules"] == ratio_to[1]),
+                            None)
+                if not isinstance(base, float) or not base:
+                    continue
+                v = v / base
+            values.append(v)
+        return f"{max(values):.3g}" if values else "n/a"
+
+    zen = []
+    for r in rows:
+        if r["rules"] == 10000 and isinstance(r.get("decide_us"), float) and isinstance(r.get("zen_us"), float):
+            zen.append(r["decide_us"] / r["zen_us"])
+    print(f"RATIOS decide_10000/decide_10={worst('decide_us', 10000, ('decide_us', 10))} "
+          f"check_10000_s={worst('check_s', 10000)} check_10000_mb={worst('check_mb', 10000)} "
+          f"build_100000_s={worst('build_s', 100000)} decide/zen_10000={format(max(zen), '.3g') if zen else 'n/a'}")
+
+
+if __name__ == "__main__":
+    main()
