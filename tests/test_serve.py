@@ -281,3 +281,23 @@ def test_choosing_a_value_of_a_fact_with_a_default_marks_it_given(page):
     box.locator("select").select_option("true")
     assert box.locator(".given").is_checked()
     page.locator("#result [data-outcome='refuse_repeat']").wait_for(timeout=20_000)
+
+
+def test_links_out_of_the_policy_folder_are_neither_read_nor_written(client, tmp_path):
+    """A cloned repository can hold `policy/x.tests.yaml -> ~/.bashrc`: saving a case, or the
+    module, must not write through it, and the page must not show what it points at."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n", encoding="utf-8")
+    tests = client.root / "policy/driver_info.tests.yaml"
+    tests.unlink()
+    tests.symlink_to(outside)
+    body = _body(client.root)
+    refused = client.post(f"/{TOKEN}/api/cases", json=body | {"facts": PHONE_72H, "case_name": "x"})
+    assert refused.status_code == 409 and outside.read_text(encoding="utf-8") == "secret\n"
+    files = client.get(f"/{TOKEN}/api/files/driver_info")
+    assert files.status_code == 409 and "secret" not in files.text
+    generated = client.root / "generated/driver_info.py"
+    generated.unlink()
+    generated.symlink_to(outside)
+    saved = client.post(f"/{TOKEN}/api/save", json=body)
+    assert saved.status_code == 409 and outside.read_text(encoding="utf-8") == "secret\n"

@@ -60,6 +60,36 @@ class Playground:
             raise Refused(404, f"policy/ 에 {name}.policy 가 없습니다")
         return path
 
+    def contained(self, path: Path, folder: Path | None = None) -> Path:
+        """`path` when it stays inside `folder` (policy/ by default) once links are followed
+        and is a regular file or not there yet; Refused otherwise. A cloned repository can
+        hold a link `policy/x.tests.yaml -> ~/.bashrc`: nothing is read or written through it."""
+        folder = (folder or self.folder).resolve()
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):
+            raise Refused(409, f"{path.name}: 읽을 수 없는 경로입니다") from None
+        if target.parent != folder or (target.exists() and not target.is_file()):
+            raise Refused(409, f"{path.name}: 정책 폴더 밖을 가리키거나 보통 파일이 아니어서 읽거나 쓰지 않습니다")
+        return target
+
+    def read(self, path: Path) -> str | None:
+        target = self.contained(path)
+        if not target.is_file():
+            return None
+        if target.stat().st_size > MAX_BODY:
+            raise Refused(413, f"{path.name}: 너무 큽니다")
+        try:
+            return target.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise Refused(409, f"{path.name}: UTF-8 이 아닙니다") from None
+
+    def write(self, path: Path, text: str, folder: Path | None = None) -> None:
+        try:
+            write_atomic(self.contained(path, folder), text)
+        except OSError as err:
+            raise Refused(409, f"{path.name}: 쓸 수 없습니다 ({err.strerror or err})") from None
+
     def reply_files(self, path: Path, policy_text: str) -> list[str]:
         names = re.findall(r'^\s*replies\s+"([^"\n]+)"', policy_text, re.M)
         out = []
@@ -88,12 +118,9 @@ class Playground:
 
     def files(self, name: str) -> dict:
         path = self.policy_path(name)
-        text = path.read_text(encoding="utf-8")
-        replies = {f: (self.folder / f).read_text(encoding="utf-8") for f in self.reply_files(path, text)
-                   if (self.folder / f).is_file()}
-        tests = tests_path(path)
-        return {"name": name, "policy": text, "replies": replies,
-                "tests": tests.read_text(encoding="utf-8") if tests.is_file() else None}
+        text = self.read(path) or ""
+        replies = {f: t for f in self.reply_files(path, text) if (t := self.read(self.folder / f)) is not None}
+        return {"name": name, "policy": text, "replies": replies, "tests": self.read(tests_path(path))}
 
     def check(self, name: str, body: dict) -> dict:
         path, overlay = self.overlay(name, body)
@@ -121,13 +148,13 @@ class Playground:
         policy that checks clean. A policy with errors is saved all the same: the page says so."""
         path, overlay = self.overlay(name, body)
         for target, text in overlay.items():
-            write_atomic(target, text)
+            self.write(target, text)
         analysis = analyse(path, _shown(name))
         built = False
         if analysis.result.ok and (self.root / "generated").is_dir():
             from ..backend.python import generate
 
-            write_atomic(self.root / "generated" / f"{name}.py", generate(analysis.result.policy))
+            self.write(self.root / "generated" / f"{name}.py", generate(analysis.result.policy), self.root / "generated")
             built = True
         return {"saved": True, "ok": analysis.result.ok, "built": built,
                 "diagnostics": [_diag_json(d, name) for d in analysis.result.diagnostics]}
@@ -138,7 +165,7 @@ class Playground:
         import yaml
 
         path, overlay = self.overlay(name, body)
-        unsaved = [p.name for p, text in overlay.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        unsaved = [p.name for p, text in overlay.items() if self.read(p) != text]
         if unsaved:  # `policyc test` reads the files: a case decided on unsaved text would fail there
             raise Refused(409, f"저장하지 않은 변경이 있습니다 ({', '.join(unsaved)}): 먼저 저장을 누르세요. "
                                "사례는 저장된 정책으로 확인합니다")
@@ -152,11 +179,12 @@ class Playground:
                   "rule": decided["decision"]["decision"].get("rule")}
         case = {"name": case_name.strip(), "facts": body.get("facts") or {}, "expect": expect}
         tests = tests_path(self.policy_path(name))
-        text = tests.read_text(encoding="utf-8") if tests.is_file() else f"policy: {name}.policy\ncases:\n"
+        text = self.read(tests)
+        text = text if text is not None else f"policy: {name}.policy\ncases:\n"
         block = yaml.safe_dump([jsonable(case)], allow_unicode=True, sort_keys=False, width=110)
         block = "".join("  " + line if line.strip() else line for line in block.splitlines(keepends=True))
         new = text.rstrip("\n") + "\n\n" + block
-        write_atomic(tests, new)
+        self.write(tests, new)
         from ..tools.testing import run_file
 
         run = run_file(tests, f"policy/{tests.name}")
