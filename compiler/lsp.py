@@ -14,6 +14,7 @@ import asyncio
 import functools
 import logging
 import re
+import threading
 import traceback
 from pathlib import Path
 
@@ -39,6 +40,9 @@ class PolicyServer(LanguageServer):
         self.analyses: dict[Path, core.Analysis] = {}
         self.versions: dict[Path, int] = {}
         self.published: dict[Path, set[str]] = {}  # policy -> URIs it last published to
+        # one analysis at a time, whichever thread asks: the SMT solver (z3) is not thread-safe,
+        # and two overlapping analyses crashed the server (SIGSEGV in libz3) while typing
+        self.lock = threading.Lock()
 
     # ── files and positions ──
     def policy_of(self, path: Path) -> Path | None:
@@ -129,7 +133,8 @@ class PolicyServer(LanguageServer):
     def analyse(self, policy: Path) -> core.Analysis | None:
         shown = policy.name
         try:
-            analysis = core.analyse(policy, shown, self.overlay(), self.analyses.get(policy))
+            with self.lock:
+                analysis = core.analyse(policy, shown, self.overlay(), self.analyses.get(policy))
         except Exception:  # never a crash on any text: log it, answer nothing
             self.show_message_log("policyc: " + traceback.format_exc(limit=5), t.MessageType.Error)
             return None
@@ -141,6 +146,13 @@ class PolicyServer(LanguageServer):
 
         tests = core.tests_path(analysis.path)
         return run_file(tests, (Path(analysis.shown).parent / tests.name).as_posix(), self.overlay())
+
+    def analyse_if_current(self, policy: Path, version: int) -> core.Analysis | None:
+        """The analysis for an edit, unless a newer edit came while this one waited its turn."""
+        with self.lock:
+            if self.versions.get(policy) != version:
+                return None
+        return self.analyse(policy)
 
     # ── diagnostics ──
     def publish(self, policy: Path, analysis: core.Analysis) -> None:
@@ -179,7 +191,7 @@ class PolicyServer(LanguageServer):
         await asyncio.sleep(DEBOUNCE_S)
         if self.versions.get(policy) != version:
             return  # a newer edit will publish
-        analysis = await asyncio.get_running_loop().run_in_executor(None, self.analyse, policy)
+        analysis = await asyncio.get_running_loop().run_in_executor(None, self.analyse_if_current, policy, version)
         if analysis is not None and self.versions.get(policy) == version:
             self.publish(policy, analysis)
 

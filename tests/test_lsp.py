@@ -257,3 +257,20 @@ def _check_json(path: Path) -> list[dict]:
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
         main(["check", str(path), "--format", "json"])
     return [d for d in json.loads(printed.getvalue()) if d["file"] == str(path)]
+
+
+def test_rename_never_takes_a_word_of_the_language_nor_rewrites_prose(tmp_path):
+    """Renaming a value to `true` would make `if night then …` always hold; a rule's name
+    inside a case's name ("차액 환불") is prose, not a reference."""
+    from compiler.service.core import analyse, references, rename
+
+    folder = _folder(tmp_path, "pet_ride_fare")
+    analysis = analyse(folder / "pet_ride_fare.policy", "pet_ride_fare.policy")
+    for word in ("true", "count", "max", "holidays", "when"):
+        edits, why = rename(analysis, "night", word)
+        assert edits is None and "정책 언어의 낱말" in why, word
+    tests = (folder / "pet_ride_fare.tests.yaml").read_text(encoding="utf-8")
+    assert "차액 환불" in tests
+    assert [s for s in references(analysis, "환불") if s.file.endswith(".tests.yaml")] == []  # only prose names it
+    named = [s for s in references(analysis, "결제_전") if s.file.endswith(".tests.yaml")]
+    assert named and all("rule: 결제_전" in tests.split("\n")[s.line - 1] for s in named)

@@ -301,3 +301,26 @@ def test_links_out_of_the_policy_folder_are_neither_read_nor_written(client, tmp
     generated.symlink_to(outside)
     saved = client.post(f"/{TOKEN}/api/save", json=body)
     assert saved.status_code == 409 and outside.read_text(encoding="utf-8") == "secret\n"
+
+
+def test_what_an_attack_round_found_is_refused(client):
+    """A policy text naming another policy (or itself) as its replies file cannot overwrite
+    it; a case is not appended where `cases:` is not the file's last key (it would land in the
+    wrong place); a non-ASCII token is a 404, not a server error; a body announced past the
+    limit is refused before it is read."""
+    body = _body(client.root)
+    other = client.root / "policy/pet_ride_fare.policy"
+    before = other.read_text(encoding="utf-8")
+    for name in ("pet_ride_fare.policy", "driver_info.policy", ".hidden.yaml", "driver_info.tests.yaml"):
+        hostile = body | {"policy": body["policy"] + f'\nreplies "{name}"\n', "replies": {name: "CLOBBER"}}
+        assert client.post(f"/{TOKEN}/api/save", json=hostile).status_code == 400, name
+    assert other.read_text(encoding="utf-8") == before and not (client.root / "policy/.hidden.yaml").exists()
+    tests = client.root / "policy/driver_info.tests.yaml"
+    reordered = tests.read_text(encoding="utf-8") + "\ndefaults:\n  context: {}\n"
+    tests.write_text(reordered, encoding="utf-8")
+    refused = client.post(f"/{TOKEN}/api/cases", json=body | {"facts": PHONE_72H, "case_name": "x"})
+    assert refused.status_code == 409 and tests.read_text(encoding="utf-8") == reordered
+    assert client.get("/%C3%A9/api/policies").status_code == 404
+    big = client.post(f"/{TOKEN}/api/check", content=b"{}", headers={"Content-Type": "application/json",
+                                                                     "Content-Length": str(9 * 2**20)})
+    assert big.status_code == 413

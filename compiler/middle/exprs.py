@@ -32,6 +32,7 @@ ADDITIVE = {("timestamp", "-", "timestamp"): DURATION, ("timestamp", "+", "durat
 ROUNDING = ("floor", "ceil", "round")
 CALENDAR = {"date_of": DATE, "time_of": TIME, "weekday": WEEKDAY}
 AGGREGATES = ("count", "any", "all", "sum", "max", "min", "first")
+BUILTINS = ("min", "max", "holidays", *ROUNDING, *CALENDAR, *AGGREGATES)  # names a call can take
 FUNCTIONS = ("min", "max", *ROUNDING, *CALENDAR, "count", "any", "all", "sum", "first", "holidays")
 _HELP_FUNCTIONS = ("함수: min(a, b), max(a, b), floor(x, 100원), ceil(x, 1원), round(x, 10원), date_of(t), time_of(t), "
                    "weekday(t), count(목록 where 조건), any(목록 where 조건), all(목록 where 조건), sum(목록.필드), "

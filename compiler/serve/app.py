@@ -8,10 +8,12 @@ import re
 import secrets
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -94,6 +96,8 @@ class Playground:
         names = re.findall(r'^\s*replies\s+"([^"\n]+)"', policy_text, re.M)
         out = []
         for n in names:
+            if not n.endswith((".yaml", ".yml")) or n.endswith(".tests.yaml") or n.startswith("."):
+                continue  # a replies file is YAML: never a policy, a tests file or a hidden file
             target = (self.folder / n).resolve()
             if target.parent == self.folder.resolve() and target.name == n:  # beside the policy, nothing else
                 out.append(n)
@@ -184,6 +188,17 @@ class Playground:
         block = yaml.safe_dump([jsonable(case)], allow_unicode=True, sort_keys=False, width=110)
         block = "".join("  " + line if line.strip() else line for line in block.splitlines(keepends=True))
         new = text.rstrip("\n") + "\n\n" + block
+        try:  # appended at the end: right only when `cases:` is the file's last key
+            before, after = yaml.safe_load(text) or {}, yaml.safe_load(new) or {}
+            fits = (isinstance(after, dict) and isinstance(after.get("cases"), list)
+                    and len(after["cases"]) == len((before or {}).get("cases") or []) + 1
+                    and after["cases"][-1] == jsonable(case) and {k: v for k, v in after.items() if k != "cases"}
+                    == {k: v for k, v in before.items() if k != "cases"})
+        except yaml.YAMLError:
+            fits = False
+        if not fits:
+            raise Refused(409, "사례 파일의 끝에 사례를 더할 수 없습니다 (`cases:` 가 마지막 항목이 아닙니다): "
+                               "아래 사례를 직접 붙여 넣으세요\n" + block)
         self.write(tests, new)
         from ..tools.testing import run_file
 
@@ -212,6 +227,10 @@ class Playground:
             return _decided(analysis.result, body)
 
 
+def _plain(handler, data):
+    return handler(data)
+
+
 def _shown(name: str) -> str:
     """A policy's path as `policyc build` shows it (generated/ files name their source by it)."""
     return f"policy/{name}.policy"
@@ -219,7 +238,8 @@ def _shown(name: str) -> str:
 
 def _git_show(root: Path, rel: str) -> str | None:
     try:
-        done = subprocess.run(["git", "show", f"HEAD:{rel}"], cwd=root, capture_output=True, timeout=20)
+        # `./`: the path from the served folder, which may be a subfolder of the repository
+        done = subprocess.run(["git", "show", f"HEAD:./{rel}"], cwd=root, capture_output=True, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
@@ -276,13 +296,20 @@ def create_app(root: Path, token: str, hosts: set[str]) -> Starlette:
         origin = request.headers.get("origin")
         if origin is not None and origin not in origins:
             raise Refused(403, "다른 사이트에서 온 요청은 받지 않습니다 (Origin)")
-        if not secrets.compare_digest(request.path_params.get("token", ""), token):
+        if not secrets.compare_digest(request.path_params.get("token", "").encode("utf-8", "replace"), token.encode()):
             raise Refused(404, "주소가 맞지 않습니다")
 
     async def body_of(request: Request) -> dict:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY:
             raise Refused(413, "요청이 너무 큽니다")
+        chunks, size = [], 0
+        async for chunk in request.stream():  # a chunked body is counted as it comes, never held past the limit
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise Refused(413, "요청이 너무 큽니다")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             raise Refused(415, "JSON 으로 보내세요")  # a form post from another page cannot be JSON without CORS
         try:
@@ -299,10 +326,9 @@ def create_app(root: Path, token: str, hosts: set[str]) -> Starlette:
         async def run(request: Request) -> Response:
             try:
                 guard(request)
-                if with_body:
-                    data = await body_of(request)
-                    return _json(handler(data))
-                return _json(handler(request))
+                data = await body_of(request) if with_body else request
+                # in a worker thread: a slow policy never stalls the page's other requests
+                return _json(await run_in_threadpool(locked if with_body else _plain, handler, data))
             except Refused as err:
                 return _json({"error": err.message}, err.status)
         return run
@@ -319,6 +345,12 @@ def create_app(root: Path, token: str, hosts: set[str]) -> Starlette:
                             headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
                                      "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                                                                 "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"})
+
+    lock = threading.Lock()
+
+    def locked(handler, data):
+        with lock:  # one compile at a time: the SMT solver (z3) is not thread-safe
+            return handler(data)
 
     def named(data: dict) -> str:
         return data.get("name")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -191,8 +192,22 @@ def references(analysis: Analysis, name: str) -> list[Span]:
     """Where `name` is declared and used, in the policy and in its YAML files."""
     spans = analysis.index.occurrences(name)
     for source in analysis.yaml_files():
-        spans += word_spans(source, name)
+        tests = source.path.endswith(".tests.yaml")
+        spans += [s for s in word_spans(source, name) if _names_it(source.line(s.line), s.column - 1, tests)]
     return spans
+
+
+def _names_it(line: str, at: int, tests: bool) -> bool:
+    """Whether a word in a YAML line names a declaration rather than being prose: inside a
+    template's `{{ }}` or `{% %}` in a replies file; a value of `rule:`/`outcome:`/`error:` or
+    a fact's key in a tests file (a case's name, "차액 환불", is not the rule `환불`)."""
+    if tests:
+        before = line[:at].rstrip()
+        return bool(re.search(r"(^|[{,\s])(rule|outcome|error|discloses|actions):\s*\[?[^:]*$", before)) or \
+            bool(re.fullmatch(r"\s*(-\s*)?", line[:at])) or before.endswith(("{", ","))
+    opened = max(line.rfind("{{", 0, at), line.rfind("{%", 0, at))
+    closed = max(line.rfind("}}", 0, at), line.rfind("%}", 0, at))
+    return opened > closed
 
 
 def name_at_yaml(analysis: Analysis, file: str, line: int, column: int) -> tuple[str, Span] | None:
@@ -227,6 +242,11 @@ def rename(analysis: Analysis, name: str, new: str) -> tuple[list[Edit] | None, 
         return None, f"{quoted(new, '은/는')} 이름으로 쓸 수 없습니다 (글자나 _ 로 시작하고 글자, 숫자, _ 만)"
     if analysis.index.declared(new):
         return None, f"{quoted(new, '은/는')} 이미 있는 이름입니다"
+    from ..frontend.parser import _keywords
+    from ..middle.exprs import BUILTINS
+
+    if new in {w for w in _keywords().values() if w.isalpha()} | set(BUILTINS):
+        return None, f"{quoted(new, '은/는')} 정책 언어의 낱말이라 이름으로 쓸 수 없습니다"
     return [Edit(span, new) for span in references(analysis, name)], None
 
 
