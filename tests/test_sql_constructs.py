@@ -156,7 +156,7 @@ def test_duckdb_decides_every_construct_as_the_module(path: str):
     result, module = load(ROOT / path, path)
     policy = result.policy
     assert batch_limits(policy) == []
-    rows = _rows(policy, random.Random(path), 800)
+    rows = _rows(policy, random.Random(path), 500)
     con = duckdb.connect()
     columns = _table(con, rows)
     cursor = con.execute(f"SELECT * FROM ({to_sql(policy, 't', columns)}) ORDER BY CAST(ticket AS INTEGER)")
