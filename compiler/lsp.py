@@ -24,14 +24,11 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__
 from .diagnostics import Diagnostic, Fix
+from .frontend.parser import keyword_words
 from .service import core
 from .source import SourceFile, Span
 
 DEBOUNCE_S = 0.25
-_KEYWORDS = ("policy", "zone", "fact", "record", "let", "const", "require", "context", "personal", "action",
-             "outcome", "decision", "rule", "when", "then", "otherwise", "invariant", "discloses", "actions",
-             "reply", "replies", "snippet", "never", "only", "always", "and", "or", "not", "in", "is", "given",
-             "missing", "if", "else", "where", "optional", "list", "of", "max", "true", "false")
 
 
 class PolicyServer(LanguageServer):
@@ -297,8 +294,8 @@ def prepare_rename(ls: PolicyServer, params: t.PrepareRenameParams):
     if found is None:
         return None
     analysis, (name, span) = found
-    edits, why = core.rename(analysis, name, name + "_")
-    if edits is None:
+    why = core.not_renamable(analysis, name)
+    if why is not None:
         raise_error(why)
     path = Path(to_fs_path(params.text_document.uri))
     return t.PrepareRenameResult_Type1(range=ls.to_range(span, path), placeholder=name)
@@ -386,17 +383,17 @@ def _candidates(analysis: core.Analysis, before: str) -> list[tuple[str, str, t.
         fact = compared.group(1)
         values = [s for s in index.symbols if s.kind == "value" and s.owner == fact]
         if values:
-            return [(s.name, core._label(s), t.CompletionItemKind.EnumMember) for s in values]
+            return [(s.name, core.label(s), t.CompletionItemKind.EnumMember) for s in values]
     if re.search(r"\bthen\s+[\w가-힣]*$", before):
         kinds = ("outcome", "action")
-        return [(s.name, core._label(s), t.CompletionItemKind.Event) for s in index.symbols if s.kind in kinds]
+        return [(s.name, core.label(s), t.CompletionItemKind.Event) for s in index.symbols if s.kind in kinds]
     if re.search(r"\bdiscloses\s+([\w가-힣]+\s*,\s*)*[\w가-힣]*$", before):
         personal = {c.name for c in policy.contexts if c.personal} if policy is not None else None
-        return [(s.name, core._label(s), t.CompletionItemKind.Property) for s in index.symbols
+        return [(s.name, core.label(s), t.CompletionItemKind.Property) for s in index.symbols
                 if s.kind == "context" and (personal is None or s.name in personal)]
-    names = [(s.name, core._label(s), t.CompletionItemKind.Variable) for s in index.symbols
+    names = [(s.name, core.label(s), t.CompletionItemKind.Variable) for s in index.symbols
              if s.kind in ("fact", "let", "const")]
-    return names + [(k, "키워드", t.CompletionItemKind.Keyword) for k in _KEYWORDS]
+    return names + [(k, "키워드", t.CompletionItemKind.Keyword) for k in sorted(keyword_words())]
 
 
 @server.feature(t.TEXT_DOCUMENT_INLAY_HINT)
@@ -410,7 +407,7 @@ def inlay_hints(ls: PolicyServer, params: t.InlayHintParams) -> list[t.InlayHint
     analysis, path, shown = found
     if shown != analysis.shown:
         return []
-    labels = {s.name: core._label(s) for s in analysis.index.symbols if s.kind == "value" and core._label(s)}
+    labels = {s.name: core.label(s) for s in analysis.index.symbols if s.kind == "value" and core.label(s)}
     out = []
     for ref in analysis.index.refs:
         if ref.name in labels and ref.span.file == shown:

@@ -10,14 +10,13 @@ keyword added to the language is highlighted once this is run, and CI fails unti
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compiler.frontend.parser import _keywords  # noqa: E402
+from compiler.frontend.parser import keyword_words  # noqa: E402
 
 TARGET = ROOT / "editors/vscode/syntaxes/policy.tmLanguage.json"
 # keywords that start a declaration (shown as storage), the rest are control words
@@ -30,7 +29,7 @@ def _word(alternatives: str) -> str:
 
 
 def grammar() -> dict:
-    words = sorted({v for v in _keywords().values() if re.fullmatch(r"[a-z]+", v)})
+    words = sorted(keyword_words())
     declare = [w for w in words if w in _DECLARE]
     control = [w for w in words if w not in _DECLARE and w not in _CONSTANTS]
     name = r"[\p{L}_][\p{L}\p{N}_]*"

@@ -34,9 +34,9 @@ from ..runtime.support import DURATION_LIMIT
 
 from ..middle.evaluate import calendar_reads, holiday_tests
 from .sql_exprs import EPOCH, decimal, Bound, Expr, Offset, Output, Scales, literal_value
-from .sql_dialect import (_ANCHORED, _BIGINT, _CMP, _DECIMAL, _DURATION_TEXT, _INSTANT_BOUND, _INSTANTS,  # noqa: F401
-                          _ISO, _ISO_VALID, _LIMIT, _LOCAL, _NUMBER_BIG, _NUMBER_OK, _NUMBER_TEXT, _OVERFLOW, DIALECTS,
-                          DuckDB, ident, text)
+from .sql_dialect import (_BIGINT, _DECIMAL, _DURATION_TEXT, _INSTANTS, _ISO, _ISO_VALID, _LIMIT, _LOCAL,
+                          _NUMBER_BIG, _NUMBER_OK, _NUMBER_TEXT, _OVERFLOW, DIALECTS, DuckDB)
+from .sql_dialect import ident as ident, text as text  # the tools quote names and texts through this module
 
 
 _DATE_VALID = r"(000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})-\d{2}-\d{2}"

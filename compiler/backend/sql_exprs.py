@@ -17,11 +17,13 @@ floored remainder, so instants before 1970 fall on the right day.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from fractions import Fraction
 
 from ..middle import ir
 from ..middle.exactness import Exactness
-from ..middle.exprs import places_of
+from ..middle.exprs import constant_value, places_of
+from ..runtime.support import _WIDE
 from ..middle.values import offset_micros, to_number
 from .sql_dialect import _CMP, _INSTANT_BOUND
 
@@ -74,6 +76,12 @@ class Scales:
         if e.type.kind not in NUMERIC:
             return sql
         return decimal(sql, self.places(e) if places is None else places)
+
+    def reciprocal(self, e: ir.Expr):
+        """1 / a constant divisor or rounding unit, as the exact Decimal it is (E0310 made
+        sure it is a finite decimal; the runtime's wide context traps anything inexact)."""
+        value = constant_value(e, self.ex.s.const_values)
+        return _WIDE.divide(Decimal(value.denominator), Decimal(value.numerator))
 
     def common(self, exprs) -> int:
         return max((self.places(e) for e in exprs if e.type.kind in NUMERIC), default=0)
@@ -130,7 +138,7 @@ class Expr(ir.Visitor):
         if e.type.kind not in NUMERIC or e.op in "+-":
             return f"({left} {e.op} {right})"
         if e.op == "/":  # by a constant whose reciprocal is a finite decimal (E0310): a product
-            right = self.q.literal(_reciprocal(e.right, self.q))
+            right = self.q.literal(self.q.scales.reciprocal(e.right))
         return decimal(f"({left} * {right})", self.q.scales.places(e))
 
     def visit_Call(self, e: ir.Call) -> str:
@@ -141,7 +149,7 @@ class Expr(ir.Visitor):
             return f"{'least' if e.fn == 'min' else 'greatest'}({args})"
         if e.fn in ("floor", "ceil", "round"):
             value, unit = e.args
-            inverse = self.q.literal(_reciprocal(unit, self.q))
+            inverse = self.q.literal(self.q.scales.reciprocal(unit))
             rounded = f"{e.fn}({self.visit(value)} * {inverse})"  # DECIMAL(38, 0): whole units
             return decimal(f"({rounded} * {self.visit(unit)})", s.places(e))
         local = f"({self.visit(e.args[0])} + {self.q.zone_micros})"
@@ -231,15 +239,6 @@ class Expr(ir.Visitor):
 
     def visit_TupleOf(self, e: ir.TupleOf) -> str:
         return self.d.array([self.visit(x) for x in e.items])
-
-
-def _reciprocal(e: ir.Expr, q):
-    from decimal import Decimal
-
-    from ..middle.exprs import constant_value
-
-    value = 1 / constant_value(e, q.scales.ex.s.const_values)
-    return Decimal(value.numerator) / Decimal(value.denominator)  # a finite decimal (E0310), exact
 
 
 class Output(Expr):

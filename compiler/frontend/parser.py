@@ -93,6 +93,12 @@ def _keywords() -> dict[str, str]:
     return out
 
 
+def keyword_words() -> frozenset[str]:
+    """The words the grammar spells as literals (`fact`, `when`, `true`, ...): what editors
+    highlight and what no declaration may be renamed to."""
+    return frozenset(v for v in _keywords().values() if v.isalpha())
+
+
 def _describe(terminal: str) -> str:
     if terminal in _TERMINAL_WORDS:
         return _TERMINAL_WORDS[terminal]

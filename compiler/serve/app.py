@@ -21,7 +21,7 @@ from starlette.routing import Route
 from .. import jsontext
 from ..build import write_atomic
 from ..diagnostics import to_json_obj
-from ..frontend.parser import _keywords
+from ..frontend.parser import keyword_words
 from ..service.core import analyse, tests_path
 from ..tools.diff import sample_context
 from ..tools.explain import explain_json, show_value, trace
@@ -359,7 +359,7 @@ def create_app(root: Path, token: str, hosts: set[str]) -> Starlette:
         Route("/{token}/", page),
         Route("/{token}/static/{file}", page),
         Route("/{token}/api/policies", endpoint(lambda r: {"policies": play.policies(),
-                                                              "keywords": sorted({w for w in _keywords().values() if w.isalpha()})}, False)),
+                                                              "keywords": sorted(keyword_words())}, False)),
         Route("/{token}/api/files/{name}", endpoint(lambda r: play.files(r.path_params["name"]), False)),
         Route("/{token}/api/check", endpoint(lambda d: play.check(named(d), d), True), methods=["POST"]),
         Route("/{token}/api/decide", endpoint(lambda d: play.decide(named(d), d), True), methods=["POST"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -26,7 +26,6 @@ class Analysis:
     shown: str
     result: Result
     index: Index
-    texts: dict[str, str] = field(default_factory=dict)  # shown path -> text, every file read
 
     @property
     def policy(self) -> ir.Policy | None:
@@ -73,7 +72,7 @@ def analyse(path: Path, shown: str | None = None, overlay: Mapping[Path, str] | 
             text = None
     if text is not None:
         tests = SourceFile((Path(shown).parent / tpath.name).as_posix(), text)
-    analysis = Analysis(path, shown, result, index, {k: v.text for k, v in result.sources.items()})
+    analysis = Analysis(path, shown, result, index)
     analysis.tests = tests
     return analysis
 
@@ -154,7 +153,8 @@ def _shown(value) -> str:
         return str(value)
 
 
-def _label(sym: Symbol) -> str:
+def label(sym: Symbol) -> str:
+    """A declaration's Korean label, "" when it has none."""
     label = getattr(sym.decl, "label", None)
     return label.value if label is not None and hasattr(label, "value") else ""
 
@@ -171,9 +171,9 @@ def hover(analysis: Analysis, file: str, line: int, column: int) -> tuple[str, S
     parts = []
     for sym in symbols[:3]:
         head = f"**{KIND_WORDS[sym.kind]}** `{name}`"
-        label = _label(sym)
-        if label:
-            head += f" — {label}"
+        korean = label(sym)
+        if korean:
+            head += f" — {korean}"
         if sym.owner and sym.kind in ("value", "field", "param"):
             head += f" ({sym.owner})"
         words = _type_words(analysis.policy, sym, analysis)
@@ -227,25 +227,33 @@ def name_at_yaml(analysis: Analysis, file: str, line: int, column: int) -> tuple
 RENAMABLE = ("rule", "const", "let", "invariant", "snippet", "record")
 
 
+def not_renamable(analysis: Analysis, name: str) -> str | None:
+    """Why `name` cannot be renamed (None: it can): undeclared, or part of the app's contract."""
+    symbols = analysis.index.declared(name)
+    if not symbols:
+        return f"`{name}` 은(는) 이 정책에 선언된 이름이 아닙니다"
+    for sym in symbols:
+        if sym.kind not in RENAMABLE:
+            reason = CONTRACT.get(sym.kind, "이 이름은 바꿀 수 없습니다")
+            return f"{KIND_WORDS[sym.kind]} {quoted(name, '은/는')} 바꾸지 않습니다: {reason}"
+    return None
+
+
 def rename(analysis: Analysis, name: str, new: str) -> tuple[list[Edit] | None, str | None]:
     """Edits that rename `name` everywhere, or the reason it cannot be renamed."""
     import re
 
-    symbols = analysis.index.declared(name)
-    if not symbols:
-        return None, f"`{name}` 은(는) 이 정책에 선언된 이름이 아닙니다"
-    for sym in symbols:
-        if sym.kind not in RENAMABLE:
-            reason = CONTRACT.get(sym.kind, "이 이름은 바꿀 수 없습니다")
-            return None, f"{KIND_WORDS[sym.kind]} {quoted(name, '은/는')} 바꾸지 않습니다: {reason}"
+    why = not_renamable(analysis, name)
+    if why is not None:
+        return None, why
     if not re.fullmatch(r"[A-Za-z_가-힣][A-Za-z0-9_가-힣]*", new):
         return None, f"{quoted(new, '은/는')} 이름으로 쓸 수 없습니다 (글자나 _ 로 시작하고 글자, 숫자, _ 만)"
     if analysis.index.declared(new):
         return None, f"{quoted(new, '은/는')} 이미 있는 이름입니다"
-    from ..frontend.parser import _keywords
+    from ..frontend.parser import keyword_words
     from ..middle.exprs import BUILTINS
 
-    if new in {w for w in _keywords().values() if w.isalpha()} | set(BUILTINS):
+    if new in keyword_words() | set(BUILTINS):
         return None, f"{quoted(new, '은/는')} 정책 언어의 낱말이라 이름으로 쓸 수 없습니다"
     return [Edit(span, new) for span in references(analysis, name)], None
 
