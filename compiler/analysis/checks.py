@@ -29,6 +29,7 @@ from . import findings
 from .encode import Encoder
 from .mdd import FALSE, TRUE
 from .space import Space, coupled, partition_for
+from .table import TableAnalysis, meet
 
 
 class _Analysis:
@@ -43,6 +44,7 @@ class _Analysis:
         self.fires: dict[str, list[int]] = {}
         self._index: dict[str, list[list[ir.Rule]]] = {}
         self._position: dict[str, dict[int, int]] = {}
+        self.tables: dict[str, TableAnalysis] = {}  # the long decisions, analysed over their boxes (table.py)
 
     def run(self) -> list[Diagnostic]:
         self.enc = Encoder(self.space)
@@ -50,7 +52,12 @@ class _Analysis:
             self.diags.append(findings.no_valid_facts(self.policy))
             return self.diags
         for decision in self.policy.decisions:
-            self._decision(decision)
+            table = TableAnalysis.for_decision(self, decision)
+            if table is None:
+                self._decision(decision)
+            else:
+                self.tables[decision.name] = table
+                self._table_decision(decision, table)
         for inv in self.policy.invariants:
             self._invariant(inv)
         return self.diags
@@ -244,10 +251,156 @@ class _Analysis:
                                                   and _holds(self.policy, later.cond, t))
                 self.diags.append(findings.overlap(d, earlier, later, sentence, example))
 
+    # ── long decisions (table.py: the same findings, asked of one box at a time) ──
+    def _table_decision(self, d: ir.Decision, t: TableAnalysis) -> None:
+        valid = self.enc.valid
+        witnesses: dict[int, tuple] = {}  # rule -> a point where it decides, and its box
+        for i, rule in enumerate(d.rules):
+            reachable = [b for b in t.rule_boxes[i] if t.meets(valid, b)]
+            if rule.cond is None:
+                found = t.uncovered({}, i, valid)
+                if found is not None:
+                    witnesses[i] = found
+                continue
+            if not reachable:
+                self.diags.append(findings.never_matches(d, rule))
+                continue
+            found = next((w for b in reachable if (w := t.uncovered(b, i, valid)) is not None), None)
+            if found is None:
+                self._table_dead(d, t, i, reachable)
+                continue
+            witnesses[i] = found
+            if d.hit_policy == "unique":
+                self._table_unique(d, t, i, reachable)
+            self._table_implied(d, t, i, found)
+        for i, rule in enumerate(d.rules):
+            for lookup in (x for x in ir.walk(rule.output) if isinstance(x, ir.Lookup)):
+                if i in witnesses:
+                    self._table_lookup(d, t, i, lookup, witnesses[i])
+        if d.rules and d.rules[-1].cond is not None:
+            found = t.uncovered({}, len(d.rules), valid)
+            if found is not None:
+                example, sentence = self._point_example(t, found, lambda typed: not _any_rule(self.policy, d, typed))
+                self.diags.append(findings.gap(d, sentence, example))
+
+    def _point_example(self, t: TableAnalysis, found, check) -> tuple[dict | None, str]:
+        """JSON facts at a point (and the sentence for its box), verified by `check(typed)`."""
+        point, box = found
+        at, shown = t.describe_box(box, point)
+        as_json, typed = self.enc.example(at)
+        sentence = self.enc.describe(shown)
+        if not requirements_hold(self.policy, typed) or not check(typed):
+            return None, sentence
+        return as_json, sentence
+
+    def _table_rule_at(self, t: TableAnalysis, point, typed: dict) -> ir.Rule | None:
+        """The rule the reference evaluator fires for `typed`, trying only the rules whose
+        boxes hold at its point."""
+        bits, at = t.table.candidates(point)
+        env = Env(self.policy, typed)
+        tried = set()
+        while bits:
+            top = bits.bit_length() - 1
+            bits ^= 1 << top
+            i = t.rule_of[at[top]]
+            if i not in tried:
+                tried.add(i)
+                rule = t.d.rules[i]
+                if rule.cond is None or env.eval(rule.cond):
+                    return rule
+        return None
+
+    def _table_dead(self, d: ir.Decision, t: TableAnalysis, i: int, reachable) -> None:
+        valid, rule = self.enc.valid, d.rules[i]
+        covering = sorted({t.rule_of[e] for b in reachable for e in t.earlier(b, i)
+                           if t.meets(valid, meet(t.entries[e], b))})
+        point = t.pick(valid, reachable[0])
+        example, sentence = self._point_example(
+            t, (point, reachable[0]), lambda typed: self._table_rule_at(t, point, typed) is not rule)
+        self.diags.append(findings.shadowed(d, rule, [d.rules[j] for j in covering], sentence, example))
+
+    def _table_unique(self, d: ir.Decision, t: TableAnalysis, i: int, reachable) -> None:
+        valid, rule = self.enc.valid, d.rules[i]
+        for b in reachable:
+            for e in t.earlier(b, i):
+                both = meet(t.entries[e], b)
+                if not t.meets(valid, both):
+                    continue
+                point = t.pick(valid, both)
+                _, typed = self.enc.example(t.describe_box(both, point)[0])
+                other = next((r for r in d.rules[:i] if r.cond is not None and _holds(self.policy, r.cond, typed)),
+                             None)
+                example, sentence = self._point_example(
+                    t, (point, both), lambda x: other is not None and _holds(self.policy, rule.cond, x))
+                self.diags.append(findings.unique_overlap(d, rule, other, sentence, example))
+                return
+
+    def _table_implied(self, d: ir.Decision, t: TableAnalysis, i: int, witness) -> None:
+        valid, rule = self.enc.valid, d.rules[i]
+        before = i if d.hit_policy == "first" else 0  # under `unique` a rule reads on its own
+        parts = t.part_boxes[i]
+        for k in range(len(parts)):
+            others: list | None = [{}]
+            for j, (inside, _) in enumerate(parts):
+                if j != k:
+                    others = [m for a in others for b in inside if (m := meet(a, b)) is not None]
+            regions = [m for a in others for b in parts[k][1] if (m := meet(a, b)) is not None]
+            if any(t.uncovered(q, before, valid) is not None for q in regions):
+                continue
+            point = witness[0]
+            example, sentence = self._point_example(
+                t, witness, lambda typed: self._table_rule_at(t, point, typed) is rule)
+            self.diags.append(findings.implied(d, rule, k, sentence, example))
+
+    def _table_lookup(self, d: ir.Decision, t: TableAnalysis, i: int, lookup: ir.Lookup, witness) -> None:
+        """E0307 for a long decision: the key values the table lacks that reach rule i."""
+        rule, valid = d.rules[i], self.enc.valid
+        keys = {k for k, _ in self.policy.const(lookup.map).value}
+        var = self.space.index.get(lookup.key.name)
+        reach = {}
+        if var is None:  # the key fact is tested nowhere: every value reaches a rule that decides
+            reach = {c: witness for c in self.policy.fact(lookup.key.name).codes if c not in keys}
+        else:
+            for v, c in enumerate(self.space.dims[var].values):
+                if c in keys:
+                    continue
+                found = next((w for b in t.rule_boxes[i] if (q := meet(b, {var: frozenset((v,))})) is not None
+                              and (w := t.uncovered(q, i, valid)) is not None), None)
+                if found is not None:
+                    reach[c] = found
+        if not reach:
+            return
+        missing = list(reach)
+        point = reach[missing[0]][0]
+        example, sentence = self._point_example(
+            t, reach[missing[0]], lambda typed: self._table_rule_at(t, point, typed) is rule
+            and typed[lookup.key.name] not in keys)
+        self.diags.append(findings.lookup_miss(d, rule, lookup, missing, sentence, example))
+
+    def _table_invariant(self, inv: ir.Invariant, t: TableAnalysis) -> None:
+        m = self.enc.mdd
+        allowed = FALSE if inv.cond is None else self.enc.cond(inv.cond)
+        outside = m.and_not(self.enc.valid, allowed)
+        for i, rule in enumerate(t.d.rules):
+            if not _subject_of(self.policy, rule, inv):
+                continue
+            found = next((w for b in t.rule_boxes[i] if (w := t.uncovered(b, i, outside)) is not None), None)
+            if found is None:
+                continue
+            point = found[0]
+            example, sentence = self._point_example(
+                t, found, lambda typed: self._table_rule_at(t, point, typed) is rule
+                and (inv.cond is None or not _holds(self.policy, inv.cond, typed)))
+            self.diags.append(findings.broken_invariant(self.policy, inv, rule, sentence, example))
+            return
+
     # ── invariants ──
     def _invariant(self, inv: ir.Invariant) -> None:
         main = self.policy.main
         m = self.enc.mdd
+        if inv.subject_kind != "always" and main is not None and main.name in self.tables:
+            self._table_invariant(inv, self.tables[main.name])
+            return
         if inv.subject_kind == "always":
             broken = m.and_not(self.enc.valid, self.enc.cond(inv.cond))
             if broken != FALSE:

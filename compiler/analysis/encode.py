@@ -314,6 +314,7 @@ def _show(axis: Axis, t: Fraction) -> str:
 
 
 def _ranges(axis: Axis, allowed: list[int]) -> str:
+    allowed = set(allowed)
     runs, start = [], None
     for i in range(len(axis.pieces) + 1):
         inside = i in allowed

@@ -24,6 +24,8 @@ from ..middle.evaluate import calendar_reads, holiday_tests
 from ..middle.templates import keep_include_line_breaks
 from ..runtime import support
 from .runtime_code import support_code
+from .table import Plan
+from .table import plan as table_plan
 from .writer import CodeWriter, comment_text, literal, pretty
 
 _CMP = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -252,6 +254,7 @@ class _Gen:
             self.whole_derived[d.name] = _whole(d.expr, self.whole_derived)
         self.rec = {r.name: _ident("_check_item_", r.name, i) for i, r in enumerate(policy.records)}
         self.checked_dates = holiday_tests(policy)  # dates decide() checks against their table up front
+        self.later: list[str] = []  # module-level definitions decide() refers to, written after it
 
     def whole(self, e: ir.Expr) -> bool:
         return _whole(e, self.whole_derived)
@@ -281,6 +284,11 @@ class _Gen:
         self.decide()
         self.render()
         self.support()
+        if self.later:
+            self.w.blank(2)
+            self.w.line("# ── the indexes of long decision tables (see backend/table.py), built at import ──")
+            self.w.blank()
+            self.w.lines("\n".join(self.later))
         text = self.w.getvalue()
         for module in ("datetime", "decimal"):  # imported only where a value of the policy needs it
             if f"{module}." not in text.split(f"\nimport {module}\n", 1)[1]:
@@ -581,6 +589,10 @@ class _Gen:
             self.actions_decision(d)
             return
         w.blank()
+        found = table_plan(self.p, d)
+        if found is not None:
+            self.indexed(d, found)
+            return
         w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rule wins) ──")
         name = self.dn[d.name]
         sentinel = f"fired_{name}" if d.yields_outcome else f"rule_{name}"
@@ -594,6 +606,79 @@ class _Gen:
                 w.line(f"if {sentinel} is None:")
             with w.indent() if start else contextlib.nullcontext():
                 self.chain(d, part, start, last)
+
+    def indexed(self, d: ir.Decision, pl: Plan) -> None:
+        """A long decision through its index: the boxes that can hold, then the first whose
+        rule's residual test holds (backend/table.py)."""
+        w, name = self.w, self.dn[d.name]
+        w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rule wins; "
+               f"{len(d.rules)} rules, looked up in _TABLE_{name}) ──")
+        self.roots.add("RuleTable")
+        entries = ",\n    ".join(literal(box) for box in pl.entries)
+        self.later.append(f"_TABLE_{name} = RuleTable(\n    {literal(pl.dims)},\n    {pl.split},\n    (\n    {entries},\n    ),\n"
+                          f"    {literal(pl.exact)},\n)")
+        identity = pl.rule_of == tuple(range(len(d.rules)))
+        if not identity:
+            self.later.append(f"_RULE_OF_{name} = {literal(pl.rule_of)}")
+        values = ", ".join(self.var[f] for f in pl.facts)
+        # the common bucket inline, dimension by dimension (a call and a loop cost as much)
+        bucket = f"_TABLE_{name}.one" if pl.split < 0 else f"_TABLE_{name}.buckets[{self.var[pl.facts[pl.split]]}]"
+        w.line(f"kind, tables, at, bits = {bucket}")
+        w.line("if kind:")
+        with w.indent():
+            for k, f in enumerate(pl.facts):
+                if k == pl.split:
+                    continue
+                if pl.dims[k] is not None:
+                    w.line(f"bits &= tables[{k}][{self.var[f]}]")
+                else:
+                    self.roots.update(("_bisect_left", "_bisect_right"))
+                    w.line(f"cuts, table = tables[{k}]")
+                    w.line(f"bits &= table[_bisect_left(cuts, {self.var[f]}) + _bisect_right(cuts, {self.var[f]})]")
+        w.line("else:")
+        with w.indent():
+            w.line(f"bits, at = _TABLE_{name}.candidates(({values},))")
+        tests = {e: x for e, x in enumerate(pl.residual) if x is not None}
+        if tests:
+            params = sorted({self.var[x.name] for t in tests.values() for x in ir.walk(t)
+                             if isinstance(x, (ir.FactRef, ir.DerivedRef))})
+            made: dict[ir.Expr, str] = {}
+            for e, test in tests.items():
+                if test not in made:
+                    made[test] = f"_when_{name}_{len(made)}"
+                    self.later.append(f"def {made[test]}({', '.join(params)}):\n    return {self.expr(test)}\n")
+            self.later.append(f"_WHEN_{name} = {{" + ", ".join(f"{e}: {made[x]}" for e, x in tests.items()) + "}")
+            w.line("while bits:  # the first box whose rule's other tests hold")
+            with w.indent():
+                w.line("top = bits.bit_length() - 1")
+                w.line("e = at[top]")
+                w.line(f"test = _WHEN_{name}.get(e)")
+                w.line(f"if test is None or test({', '.join(params)}):")
+                with w.indent():
+                    w.line("break")
+                w.line("bits ^= 1 << top")
+            w.line("else:")
+            with w.indent():
+                w.line("e = -1")
+        else:
+            w.line("e = at[bits.bit_length() - 1] if bits else -1")
+        w.line("if e < 0:")
+        with w.indent():
+            w.line(f"raise PolicyInputError(\"facts\", {literal(f'결정 {d.name} 에 맞는 규칙이 없습니다')})")
+        rule = "e" if identity else f"_RULE_OF_{name}[e]"
+        if d.yields_outcome:
+            w.line(f"fired_{name} = _RULES_{name}[{rule}]")
+            with_args = [o for o in self.p.outcomes if any(c.params for c in o.calls)
+                         and any(r.output.value == o.name for r in d.rules)]
+            for k, o in enumerate(with_args):
+                w.line(f"{'if' if k == 0 else 'elif'} fired_{name}[2] == {literal(o.name)}:")
+                with w.indent():
+                    args = [c for c in o.calls if c.params]
+                    w.line("args.update({" + ", ".join(f"{literal(c.name)}: {{{self.call_args(c)}}}" for c in args) + "})")
+        else:
+            self.later.append(f"_VALUES_{name} = ({''.join(self.expr(r.output) + ', ' for r in d.rules)})")
+            w.line(f"rule_{name} = _RULES_{name}[{rule}]")
+            w.line(f"value_{name} = _VALUES_{name}[{rule}]")
 
     def chain(self, d: ir.Decision, part, start: int, last: bool) -> None:
         """One if/elif chain of a decision's rules, `start` the index of its first rule."""

@@ -146,6 +146,12 @@ class Env(ir.Visitor):
 
 
 def holiday_tests(policy: ir.Policy) -> list[ir.In]:
+    if "holiday_tests" not in policy.memo:  # a walk of every rule: once per policy
+        policy.memo["holiday_tests"] = _holiday_tests(policy)
+    return list(policy.memo["holiday_tests"])
+
+
+def _holiday_tests(policy: ir.Policy) -> list[ir.In]:
     """Every `date in HOLIDAYS` whose date is always there (not inside an aggregate, reading
     nothing optional): decide() checks each date against its table's years up front, so a
     date the table cannot tell is turned down whichever rules an input reaches."""
@@ -171,6 +177,28 @@ def holiday_tests(policy: ir.Policy) -> list[ir.In]:
 
 
 def calendar_reads(policy: ir.Policy) -> tuple[list[ir.Call], list[ir.Call]]:
+    if "calendar_reads" not in policy.memo:
+        policy.memo["calendar_reads"] = _calendar_reads(policy)
+    always, sometimes = policy.memo["calendar_reads"]
+    return list(always), list(sometimes)
+
+
+def _rules_only_compare(policy: ir.Policy) -> bool:
+    """Whether the rules only compare facts (no derived value, calendar or holiday table)
+    and yield constants: then applying them raises nothing for facts that passed the
+    checks above."""
+    if "rules_only_compare" not in policy.memo:
+        plain = (ir.FactRef, ir.ConstRef, ir.Value, ir.Cmp, ir.In, ir.Not, ir.And, ir.Or)
+        policy.memo["rules_only_compare"] = all(
+            isinstance(x, plain) and (not isinstance(x, ir.In) or x.set.type.kind != "holidays")
+            for d in policy.decisions for r in d.rules if r.cond is not None for x in ir.walk(r.cond)) \
+            and all(d.yields_outcome or isinstance(r.output, (ir.Value, ir.ConstRef))
+                    for d in policy.decisions for r in d.rules) \
+            and not any(c.params for o in policy.outcomes for c in o.calls)
+    return policy.memo["rules_only_compare"]
+
+
+def _calendar_reads(policy: ir.Policy) -> tuple[list[ir.Call], list[ir.Call]]:
     """The `date_of`/`time_of`/`weekday` calls of the requirements and rules (not inside an
     aggregate): those whose instant is always there, which decide() converts up front (an
     instant whose date in the zone has no Python date is turned down whichever rules an
@@ -217,6 +245,8 @@ def requirements_hold(policy: ir.Policy, facts: Mapping[str, Any]) -> bool:
         return False
     if not all(env.eval(r.cond) for r in policy.requires):
         return False
+    if _rules_only_compare(policy):
+        return True  # nothing the rules read can turn these facts down (a long table: no pass over it)
     try:  # what the rules read: a date outside a holiday table is turned down there
         evaluate(policy, facts)
     except ValueError:

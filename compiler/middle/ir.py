@@ -590,6 +590,7 @@ class Policy:
     decisions_by_name: dict[str, Decision] = _index()
     records_by_name: dict[str, Record] = _index()
     main: Decision | None = _index()  # the decision whose results are outcomes (at most one)
+    memo: dict[str, Any] = _index()  # what a pass computes from the whole policy, kept for the next caller
 
     def __post_init__(self) -> None:
         def by_name(items) -> dict:
@@ -601,6 +602,7 @@ class Policy:
                             ("decisions_by_name", self.decisions), ("records_by_name", self.records)):
             object.__setattr__(self, attr, by_name(items))
         object.__setattr__(self, "main", next((d for d in self.decisions if d.yields_outcome), None))
+        object.__setattr__(self, "memo", {})
 
     def fact(self, name: str) -> Fact:
         return self.facts_by_name[name]

@@ -10,6 +10,8 @@ for them.
 """
 
 import datetime as _dt
+from bisect import bisect_left as _bisect_left
+from bisect import bisect_right as _bisect_right
 import math as _math
 import re as _re
 from collections.abc import Mapping as _Mapping
@@ -640,4 +642,152 @@ def finish_reply(text):
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out)
+def _pieces_of(thresholds, intervals):
+    """The (first, last) pieces each interval (lo, lo_in, hi, hi_in) covers; None is no bound."""
+    out = []
+    top = 2 * len(thresholds)
+    for lo, lo_in, hi, hi_in in intervals:
+        first = 0 if lo is None else 2 * _bisect_left(thresholds, lo) + (1 if lo_in else 2)
+        last = top if hi is None else 2 * _bisect_left(thresholds, hi) + (1 if hi_in else 0)
+        if first <= last:
+            out.append((first, last))
+    return out
+
+
+class RuleTable:
+    """The rules of a long decision table that can match some facts, found without trying
+    them one by one: the index a generated decide() and the analysis look rules up in.
+
+    `dims` names each dimension's kind: a tuple of its keys (enum codes, True/False) or
+    None for an ordered one (numbers). `entries` are the table's boxes in rule order, each
+    ((dim, allowed), ...) for the dimensions it tests: a frozenset of keys, or a tuple of
+    intervals (lo, lo_in, hi, hi_in) with None for no bound; `exact[e]` says that the box
+    is the whole of what its rule tests. `split` is a keyed dimension to bucket on first,
+    or -1. In each bucket, the entries after one that tests nothing more are dropped (they
+    cannot be first); a bucket whose entries are exact and test one dimension more is a
+    table of the first entry per piece (kind 0), any other (kind 1) keeps, per dimension
+    and key or piece, the set of its entries that allow it, as the bits of an int. An
+    ordered dimension's thresholds cut it into pieces: value v is in piece
+    bisect_left(thresholds, v) + bisect_right(thresholds, v) (even: between two thresholds,
+    odd: on one).
+
+    candidates(values) -> (bits, at): entry at[k] can match when bit k is set, and every
+    entry that matches is among them, the earlier the higher its bit: the first is
+    at[bits.bit_length() - 1]."""
+
+    def __init__(self, dims, split, entries, exact):
+        self.dims = dims
+        self.split = split
+        boxes = [dict(e) for e in entries]
+        if split < 0:
+            self.buckets = None
+            self.one = self._bucket(range(len(boxes)), boxes, exact)
+        else:
+            self.buckets = {key: self._bucket([e for e, box in enumerate(boxes)
+                                               if split not in box or key in box[split]], boxes, exact)
+                            for key in dims[split]}
+
+    @staticmethod
+    def best_split(dims, boxes):
+        """The keyed dimension whose buckets hold the fewest boxes in all (a box that does
+        not test it falls in every bucket), when that is under twice the boxes; else -1."""
+        best, best_cost = -1, 2 * len(boxes)
+        for d, keys in enumerate(dims):
+            if keys is not None:
+                cost = sum(len(b[d]) if d in b else len(keys) for b in boxes)
+                if cost < best_cost:
+                    best, best_cost = d, cost
+        return best
+
+    def _bucket(self, members, boxes, exact):
+        kept = []
+        for e in members:
+            kept.append(e)
+            if exact[e] and all(d == self.split for d in boxes[e]):
+                break  # every later entry of the bucket comes after one that always matches
+        tested = sorted({d for e in kept for d in boxes[e] if d != self.split})
+        if len(tested) <= 1 and all(exact[e] for e in kept):
+            return (0, self._firsts(tested[0], kept, boxes) if tested else None, tuple(kept), 1 if kept else 0)
+        kept = tuple(reversed(kept))  # the first entry is the highest bit: int.bit_length finds it at once
+        tables = [None] * len(self.dims)  # per dimension: keyed {key: bits}, ordered (thresholds, bits per piece)
+        full = (1 << len(kept)) - 1
+        for d, keys in enumerate(self.dims):
+            if d == self.split:
+                continue
+            if d not in tested:  # allows everything
+                tables[d] = dict.fromkeys(keys, full) if keys is not None else ((), (full,))
+                continue
+            free = 0  # the entries that do not test d allow all of it
+            for k, e in enumerate(kept):
+                if d not in boxes[e]:
+                    free |= 1 << k
+            if keys is not None:
+                bits = dict.fromkeys(keys, free)
+                for k, e in enumerate(kept):
+                    if d in boxes[e]:
+                        for key in boxes[e][d]:
+                            bits[key] |= 1 << k
+                tables[d] = bits
+                continue
+            thresholds = sorted({t for e in kept if d in boxes[e] for lo, _, hi, _ in boxes[e][d]
+                                 for t in (lo, hi) if t is not None})
+            flips = [0] * (2 * len(thresholds) + 2)
+            for k, e in enumerate(kept):
+                if d in boxes[e]:
+                    for first, last in _pieces_of(thresholds, boxes[e][d]):
+                        flips[first] ^= 1 << k
+                        flips[last + 1] ^= 1 << k
+            bits, current = [], free
+            for flip in flips[:-1]:
+                current ^= flip
+                bits.append(current)
+            tables[d] = (tuple(thresholds), tuple(bits))
+        return (1, tuple(tables), kept, full)
+
+    def _firsts(self, d, kept, boxes):
+        """(d, thresholds or None, the first entry per key or piece, -1 for none)."""
+        keys = self.dims[d]
+        if keys is not None:
+            first = {}
+            for e in kept:
+                for key in boxes[e].get(d, keys):
+                    first.setdefault(key, e)
+            return d, None, {key: first.get(key, -1) for key in keys}
+        thresholds = sorted({t for e in kept if d in boxes[e] for lo, _, hi, _ in boxes[e][d]
+                             for t in (lo, hi) if t is not None})
+        first = [-1] * (2 * len(thresholds) + 1)
+        after = list(range(1, len(first) + 1))  # the next piece not yet given an entry
+        for e in kept:
+            spans = _pieces_of(thresholds, boxes[e][d]) if d in boxes[e] else [(0, len(first) - 1)]
+            for lo, hi in spans:
+                k = lo
+                while k <= hi:
+                    if first[k] < 0:
+                        first[k] = e
+                    nxt = after[k]
+                    after[k] = max(nxt, hi + 1)
+                    k = nxt
+        return d, tuple(thresholds), tuple(first)
+
+    def candidates(self, values):
+        kind, tables, at, bits = self.one if self.buckets is None else self.buckets[values[self.split]]
+        if kind == 0:
+            if tables is None:
+                return bits, at
+            d, thresholds, first = tables
+            v = values[d]
+            e = first[v] if thresholds is None else first[_bisect_left(thresholds, v) + _bisect_right(thresholds, v)]
+            return (1, (e,)) if e >= 0 else (0, ())
+        for d, table in enumerate(tables):
+            if table is None:
+                continue
+            v = values[d]
+            if type(table) is dict:
+                bits &= table[v]
+            else:
+                thresholds, table = table
+                bits &= table[_bisect_left(thresholds, v) + _bisect_right(thresholds, v)]
+        return bits, at
+
+
 # ── end of policyc runtime support ─────────────────────────────────────

@@ -1,0 +1,136 @@
+"""Long decision tables (issue 15): the generated decide() looks rules up in an index
+(backend/table.py) and the analysis asks its questions box by box (analysis/table.py).
+Both must give exactly what the rule-by-rule forms give: the reference evaluator for
+decide(), the decision-diagram analysis for the findings."""
+
+from __future__ import annotations
+
+import random
+import sys
+import types
+from decimal import Decimal
+
+import pytest
+
+from compiler.analysis import checks, findings
+from compiler.analysis import table as analysis_table
+from compiler.analysis.space import partition_for
+from compiler.backend import python as backend
+from compiler.middle.evaluate import evaluate
+from compiler.pipeline import compile_policy
+
+from .conftest import ROOT
+from .policygen import random_policy
+
+sys.path.insert(0, str(ROOT / "bench"))
+import shapes  # noqa: E402
+
+
+def _policy(tmp_path, text, name="p"):
+    path = tmp_path / f"{name}.policy"
+    path.write_text(text, encoding="utf-8")
+    result = compile_policy(path, f"{name}.policy", analysis=False)
+    assert result.policy is not None, result.diagnostics
+    return result.policy
+
+
+def _module(policy):
+    module = types.ModuleType(f"scale_{policy.name}")
+    exec(compile(backend.generate(policy), f"<{policy.name}>", "exec"), module.__dict__)
+    return module
+
+
+@pytest.mark.parametrize("shape", ["tiers", "grid", "enums", "mixed"])
+def test_an_indexed_table_decides_as_the_evaluator(tmp_path, shape):
+    policy = _policy(tmp_path, shapes.policy_text(shape, 600), shape)
+    source = backend.generate(policy)
+    assert "_TABLE_d" in source and "RuleTable" in source  # the index, not a chain
+    module = _module(policy)
+    rng = random.Random(shape)
+    facts = shapes.facts(shape, 1500, seed=11)
+    for f in facts:  # land on thresholds, where `<` and `<=` part
+        for k, v in f.items():
+            if isinstance(v, int) and not isinstance(v, bool) and rng.random() < 0.5:
+                f[k] = rng.choice([v // 10 * 10, 600 - rng.randrange(600), rng.randrange(1000)])
+    rules = set()
+    for f in facts:
+        got, want = module.decide(f), evaluate(policy, f)
+        assert (got.rule, got.outcome) == (want["rule"], want["outcome"]), f
+        rules.add(got.rule)
+    assert len(rules) > 20  # many rules reached, so agreement means something
+
+
+def test_an_index_keeps_residual_tests_and_rules_that_never_match(tmp_path):
+    """Tests the index cannot hold (a derived value, two facts compared) are tried on the
+    rules it leaves, in order; a rule whose tests contradict has no box and never fires;
+    a decision of values reads its constants."""
+    lines = ['policy mix "섞임"', 'fact n "n": number', 'fact m "m": number', 'fact k "k": enum {', '  a "가"', '  b "나"', '}',
+             'let s "합" = n + m', '', 'decision level "단계" (first) {']
+    for i in range(100):
+        cond = [f"n > {i}"]
+        if i % 3 == 0:
+            cond.append(f"s < {i * 2}")
+        if i % 5 == 0:
+            cond.append("n > m")
+        if i % 7 == 0:
+            cond.append(f"k != a and n < {i}")  # contradicts n > i: never matches
+        if i % 11 == 0:
+            cond.append("(k = b or m >= 50)")
+        lines.append(f'  rule r{i}: when {" and ".join(cond)} then {i}')
+    lines += ["  otherwise 1000", "}"]
+    policy = _policy(tmp_path, "\n".join(lines) + "\n", "mix")
+    source = backend.generate(policy)
+    assert "_TABLE_level" in source and "_WHEN_level" in source
+    module = _module(policy)
+    rng = random.Random(3)
+    for _ in range(3000):
+        f = {"n": rng.choice([rng.randint(-5, 110), Decimal(rng.randint(0, 100)) + Decimal("0.5")]), "m": rng.randint(-5, 110),
+             "k": rng.choice("ab")}
+        got, want = module.decide(f), evaluate(policy, f)
+        assert (got.level, got.trace) == (want["level"], tuple(want["rules"].items())), f
+
+
+def _both(policy):
+    saved = analysis_table.FAST
+    try:
+        analysis_table.FAST = 10 ** 9
+        by_diagram = checks._Analysis(policy, False, partition_for(policy)).run()
+        analysis_table.FAST = 1
+        analysis = checks._Analysis(policy, False, partition_for(policy))
+        by_boxes = analysis.run()
+    finally:
+        analysis_table.FAST = saved
+    return by_diagram, by_boxes, analysis
+
+
+def test_box_analysis_finds_what_the_diagram_analysis_finds_on_random_policies(tmp_path):
+    """Every random policy of the z3 cross-check (enums, bools, numbers, durations,
+    instants, `or`s, `not`s, with and without `otherwise`, `first` and `unique`,
+    invariants), analysed both ways: the same findings, each with an example when the
+    diagram's has one."""
+    compared = 0
+    for seed in range(120):
+        path = tmp_path / f"r{seed}.policy"
+        path.write_text(random_policy(seed), encoding="utf-8")
+        result = compile_policy(path, path.name, analysis=False)
+        if result.policy is None or partition_for(result.policy) is None:
+            continue
+        by_diagram, by_boxes, analysis = _both(result.policy)
+        assert analysis.tables  # the box analysis ran
+        assert findings.keys(by_boxes) == findings.keys(by_diagram), seed
+        shown = findings.keys([d for d in by_diagram if d.example is not None])
+        assert shown <= findings.keys([d for d in by_boxes if d.example is not None]), seed
+        compared += 1
+    assert compared > 80
+
+
+@pytest.mark.parametrize("shape", ["tiers", "grid", "enums", "mixed"])
+def test_box_analysis_of_each_shape_agrees_with_the_diagram(tmp_path, shape):
+    size = 150 if shape == "enums" else 300  # the diagram analysis of random enums explodes past that
+    policy = _policy(tmp_path, shapes.policy_text(shape, size), shape)
+    by_diagram, by_boxes, _ = _both(policy)
+    assert findings.keys(by_boxes) == findings.keys(by_diagram)
+    shown = findings.keys([d for d in by_diagram if d.example is not None])
+    assert shown <= findings.keys([d for d in by_boxes if d.example is not None])
+    if shape == "mixed":  # random rules: many are covered by earlier ones
+        assert sum(d.code == "E0601" for d in by_boxes) > 10
