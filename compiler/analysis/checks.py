@@ -340,7 +340,7 @@ class _Analysis:
         before = i if d.hit_policy == "first" else 0  # under `unique` a rule reads on its own
         parts = t.part_boxes[i]
         for k in range(len(parts)):
-            others: list | None = [{}]
+            others: list = [{}]
             for j, (inside, _) in enumerate(parts):
                 if j != k:
                     others = [m for a in others for b in inside if (m := meet(a, b)) is not None]

@@ -221,12 +221,6 @@ def _within(small: Allowed, big: Allowed) -> bool:
     return all(any(c <= a and b <= d for c, d in big) for a, b in small)
 
 
-def _admits(allowed: Allowed, value: int) -> bool:
-    if isinstance(allowed, frozenset):
-        return value in allowed
-    return any(a <= value <= b for a, b in allowed)
-
-
 def _values(allowed: Allowed):
     if isinstance(allowed, frozenset):
         yield from sorted(allowed)

@@ -234,6 +234,11 @@ def _fact_name(e: ir.Expr) -> str:
 CHAIN = 500  # rules per if/elif chain (see _Gen.decision)
 
 
+def _no_rule(d: ir.Decision) -> str:
+    """What decide() raises where no rule of `d` matches (check proved it cannot happen)."""
+    return f"raise PolicyInputError(\"facts\", {literal(f'결정 {d.name} 에 맞는 규칙이 없습니다')})"
+
+
 class _Gen:
     def __init__(self, policy: ir.Policy) -> None:
         self.p = policy
@@ -615,8 +620,8 @@ class _Gen:
                f"{len(d.rules)} rules, looked up in _TABLE_{name}) ──")
         self.roots.add("RuleTable")
         entries = ",\n    ".join(literal(box) for box in pl.entries)
-        self.later.append(f"_TABLE_{name} = RuleTable(\n    {literal(pl.dims)},\n    {pl.split},\n    (\n    {entries},\n    ),\n"
-                          f"    {literal(pl.exact)},\n)")
+        self.later.append(f"_TABLE_{name} = RuleTable(\n    {literal(pl.dims)},\n    {pl.split},\n"
+                          f"    (\n    {entries},\n    ),\n    {literal(pl.exact)},\n)")
         identity = pl.rule_of == tuple(range(len(d.rules)))
         if not identity:
             self.later.append(f"_RULE_OF_{name} = {literal(pl.rule_of)}")
@@ -664,7 +669,7 @@ class _Gen:
             w.line("e = at[bits.bit_length() - 1] if bits else -1")
         w.line("if e < 0:")
         with w.indent():
-            w.line(f"raise PolicyInputError(\"facts\", {literal(f'결정 {d.name} 에 맞는 규칙이 없습니다')})")
+            w.line(_no_rule(d))
         rule = "e" if identity else f"_RULE_OF_{name}[e]"
         if d.yields_outcome:
             w.line(f"fired_{name} = _RULES_{name}[{rule}]")
@@ -673,8 +678,7 @@ class _Gen:
             for k, o in enumerate(with_args):
                 w.line(f"{'if' if k == 0 else 'elif'} fired_{name}[2] == {literal(o.name)}:")
                 with w.indent():
-                    args = [c for c in o.calls if c.params]
-                    w.line("args.update({" + ", ".join(f"{literal(c.name)}: {{{self.call_args(c)}}}" for c in args) + "})")
+                    w.line(self.outcome_args(o))
         else:
             self.later.append(f"_VALUES_{name} = ({''.join(self.expr(r.output) + ', ' for r in d.rules)})")
             w.line(f"rule_{name} = _RULES_{name}[{rule}]")
@@ -693,10 +697,9 @@ class _Gen:
             with w.indent():
                 if d.yields_outcome:
                     w.line(f"fired_{name} = _RULES_{name}[{i}]")
-                    calls = self.p.outcome(r.output.value).calls
-                    args = [c for c in calls if c.params]
-                    if args:  # the outcome's actions' values, read here where the rule knows they are there
-                        w.line("args.update({" + ", ".join(f"{literal(c.name)}: {{{self.call_args(c)}}}" for c in args) + "})")
+                    outcome = self.p.outcome(r.output.value)
+                    if any(c.params for c in outcome.calls):  # its actions' values, read where the rule knows they are there
+                        w.line(self.outcome_args(outcome))
                 else:
                     w.line(f"rule_{name} = _RULES_{name}[{i}]")
                     w.line(f"value_{name} = {self.expr(r.output)}")
@@ -704,12 +707,16 @@ class _Gen:
             # `policyc check` proved the rules cover every valid input; fail closed all the same
             w.line("else:")
             with w.indent():
-                w.line(f"raise PolicyInputError(\"facts\", {literal(f'결정 {d.name} 에 맞는 규칙이 없습니다')})")
+                w.line(_no_rule(d))
 
     def collects_actions(self) -> bool:
         """Whether decide() gathers actions beyond the outcome's fixed set."""
         p = self.p
         return any(d.yields_actions for d in p.decisions) or any(c.params for o in p.outcomes for c in o.calls)
+
+    def outcome_args(self, o: ir.Outcome) -> str:
+        """The line that records the values of an outcome's actions."""
+        return "args.update({" + ", ".join(f"{literal(c.name)}: {{{self.call_args(c)}}}" for c in o.calls if c.params) + "})"
 
     def call_args(self, c: ir.ActionCall) -> str:
         return ", ".join(f"{literal(p)}: {self.expr(a)}" for p, a in zip(c.params, c.args))

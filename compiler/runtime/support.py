@@ -10,10 +10,10 @@ for them.
 """
 
 import datetime as _dt
-from bisect import bisect_left as _bisect_left
-from bisect import bisect_right as _bisect_right
 import math as _math
 import re as _re
+from bisect import bisect_left as _bisect_left
+from bisect import bisect_right as _bisect_right
 from collections.abc import Mapping as _Mapping
 from decimal import Context as _Context
 from decimal import Decimal as _Decimal
@@ -642,6 +642,13 @@ def finish_reply(text):
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out)
+
+
+def _cuts(kept, boxes, d):
+    """The thresholds the entries `kept` test ordered dimension d at, in order."""
+    return sorted({t for e in kept if d in boxes[e] for lo, _, hi, _ in boxes[e][d] for t in (lo, hi) if t is not None})
+
+
 def _pieces_of(thresholds, intervals):
     """The (first, last) pieces each interval (lo, lo_in, hi, hi_in) covers; None is no bound."""
     out = []
@@ -729,8 +736,7 @@ class RuleTable:
                             bits[key] |= 1 << k
                 tables[d] = bits
                 continue
-            thresholds = sorted({t for e in kept if d in boxes[e] for lo, _, hi, _ in boxes[e][d]
-                                 for t in (lo, hi) if t is not None})
+            thresholds = _cuts(kept, boxes, d)
             flips = [0] * (2 * len(thresholds) + 2)
             for k, e in enumerate(kept):
                 if d in boxes[e]:
@@ -753,8 +759,7 @@ class RuleTable:
                 for key in boxes[e].get(d, keys):
                     first.setdefault(key, e)
             return d, None, {key: first.get(key, -1) for key in keys}
-        thresholds = sorted({t for e in kept if d in boxes[e] for lo, _, hi, _ in boxes[e][d]
-                             for t in (lo, hi) if t is not None})
+        thresholds = _cuts(kept, boxes, d)
         first = [-1] * (2 * len(thresholds) + 1)
         after = list(range(1, len(first) + 1))  # the next piece not yet given an entry
         for e in kept:
