@@ -113,7 +113,7 @@ def _finish(policy, diags, sources, comments=()) -> Result:
 
 
 @contextlib.contextmanager
-def _no_gc():
+def no_gc():
     """Compiling builds hundreds of thousands of small objects and frees few; the cyclic
     collector would rescan them all again and again (measured: a third of a large check)."""
     was = gc.isenabled()
@@ -129,7 +129,7 @@ def compile_policy(path: Path, shown_as: str | None = None, overlaps: bool = Fal
                    analysis: bool = True, overlay: Mapping[Path, str] | None = None) -> Result:
     """`analysis=False` stops after lowering (tests use it to run the analysis on
     policies it will reject)."""
-    with _no_gc():
+    with no_gc():
         try:
             return _compile(path, shown_as, overlaps, analysis, overlay or {})
         except RecursionError:  # the analysis recurses once per variable: hundreds of bool facts

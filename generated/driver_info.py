@@ -135,18 +135,18 @@ _OUTCOME_ATTRS = {
     'refuse': (frozenset(()), frozenset(())),
     'refuse_repeat': (frozenset(()), frozenset(())),
 }
-_RULES_reply = (
-    ('이름_계좌번호', 'policy/driver_info.policy:98', 'refer_to_driver') + _OUTCOME_ATTRS['refer_to_driver'],
-    ('연락처_이용기록_전화', 'policy/driver_info.policy:102', 'guide_history_call') + _OUTCOME_ATTRS['guide_history_call'],
-    ('연락처_직접_안내', 'policy/driver_info.policy:108', 'disclose_driver_phone') + _OUTCOME_ATTRS['disclose_driver_phone'],
-    ('연락처_안심연결', 'policy/driver_info.policy:113', 'guide_safe_call') + _OUTCOME_ATTRS['guide_safe_call'],
-    ('연락처_OB_이관', 'policy/driver_info.policy:120', 'ob_transfer') + _OUTCOME_ATTRS['ob_transfer'],
-    ('차량번호_이용기록', 'policy/driver_info.policy:124', 'guide_history_plate') + _OUTCOME_ATTRS['guide_history_plate'],
-    ('차량번호_안내', 'policy/driver_info.policy:130', 'disclose_vehicle_plate') + _OUTCOME_ATTRS['disclose_vehicle_plate'],
-    ('차량번호_OB_이관', 'policy/driver_info.policy:135', 'ob_transfer') + _OUTCOME_ATTRS['ob_transfer'],
-    ('지속_요구', 'policy/driver_info.policy:139', 'refuse_repeat') + _OUTCOME_ATTRS['refuse_repeat'],
-    ('otherwise', 'policy/driver_info.policy:143', 'refuse') + _OUTCOME_ATTRS['refuse'],
-)
+_RULES_reply = tuple(row + _OUTCOME_ATTRS[row[2]] for row in (
+    ('이름_계좌번호', 'policy/driver_info.policy:98', 'refer_to_driver'),
+    ('연락처_이용기록_전화', 'policy/driver_info.policy:102', 'guide_history_call'),
+    ('연락처_직접_안내', 'policy/driver_info.policy:108', 'disclose_driver_phone'),
+    ('연락처_안심연결', 'policy/driver_info.policy:113', 'guide_safe_call'),
+    ('연락처_OB_이관', 'policy/driver_info.policy:120', 'ob_transfer'),
+    ('차량번호_이용기록', 'policy/driver_info.policy:124', 'guide_history_plate'),
+    ('차량번호_안내', 'policy/driver_info.policy:130', 'disclose_vehicle_plate'),
+    ('차량번호_OB_이관', 'policy/driver_info.policy:135', 'ob_transfer'),
+    ('지속_요구', 'policy/driver_info.policy:139', 'refuse_repeat'),
+    ('otherwise', 'policy/driver_info.policy:143', 'refuse'),
+))
 _RULES_consult_type = ('사유_파악_불가', 'otherwise')
 
 

@@ -183,13 +183,13 @@ _OUTCOME_ATTRS = {
     'points_difference': (frozenset(()), frozenset(('give_points',))),
     'charged_right': (frozenset(()), frozenset(())),
 }
-_RULES_answer = (
-    ('대형_차량', 'policy/pet_ride_fare.policy:94', 'large_vehicle') + _OUTCOME_ATTRS['large_vehicle'],
-    ('결제_전', 'policy/pet_ride_fare.policy:97', 'quote') + _OUTCOME_ATTRS['quote'],
-    ('기준대로', 'policy/pet_ride_fare.policy:101', 'charged_right') + _OUTCOME_ATTRS['charged_right'],
-    ('환불', 'policy/pet_ride_fare.policy:104', 'refund_difference') + _OUTCOME_ATTRS['refund_difference'],
-    ('otherwise', 'policy/pet_ride_fare.policy:107', 'points_difference') + _OUTCOME_ATTRS['points_difference'],
-)
+_RULES_answer = tuple(row + _OUTCOME_ATTRS[row[2]] for row in (
+    ('대형_차량', 'policy/pet_ride_fare.policy:94', 'large_vehicle'),
+    ('결제_전', 'policy/pet_ride_fare.policy:97', 'quote'),
+    ('기준대로', 'policy/pet_ride_fare.policy:101', 'charged_right'),
+    ('환불', 'policy/pet_ride_fare.policy:104', 'refund_difference'),
+    ('otherwise', 'policy/pet_ride_fare.policy:107', 'points_difference'),
+))
 
 
 class Decision(NamedTuple):

@@ -184,3 +184,18 @@ def test_microsecond_intervals_are_empty(tmp_path):
     found = compile_policy(path, "micro.policy").diagnostics
     assert [d.code for d in found] == ["W0604"]  # no gap; the last rule takes all that is left
     assert "3일 1마이크로초 이상" in found[0].notes[0]
+
+
+def test_a_rule_under_many_earlier_rules_points_at_the_first_ten(tmp_path):
+    """A long table's dead rule can lie under hundreds of earlier rules: the finding points
+    at the first ten and says how many there are; its data names them all."""
+    lines = ['policy many "많음"', 'fact n "n": number', '', 'decision d "d" (first) {']
+    lines += [f"  rule r{i}: when n >= {i} and n < {i + 1} then {i}" for i in range(12)]
+    lines += ["  rule late: when n >= 0 and n < 12 then 99", "  otherwise 0", "}"]
+    (tmp_path / "many.policy").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = compile_policy(tmp_path / "many.policy", "many.policy")
+    [dead] = [d for d in result.diagnostics if d.code == "E0601"]
+    assert dead.about["rule"] == "late"
+    assert dead.about["covered_by"] == tuple(f"r{i}" for i in range(12))
+    assert [r.span.line for r in dead.related] == list(range(5, 15))  # r0 .. r9
+    assert any("12개 가운데 처음 10개" in note for note in dead.notes)

@@ -134,3 +134,27 @@ def test_box_analysis_of_each_shape_agrees_with_the_diagram(tmp_path, shape):
     assert shown <= findings.keys([d for d in by_boxes if d.example is not None])
     if shape == "mixed":  # random rules: many are covered by earlier ones
         assert sum(d.code == "E0601" for d in by_boxes) > 10
+
+
+def test_an_index_over_money_durations_dates_and_instants_decides_as_the_evaluator(tmp_path):
+    """The generated module holds each ordered fact's thresholds as values of its type
+    (won, durations, dates, instants, fractional numbers) beside the packed boxes."""
+    lines = ['policy kinds "종류"', 'fact fare "요금": money', 'fact wait "대기": duration', 'fact day "날짜": date',
+             'fact at "시각": timestamp', 'fact x "x": number', '', 'decision d "d" (first) {']
+    for i in range(90):
+        lines.append(f"  rule r{i}: when fare >= {i * 1000}원 and wait < {i % 13 + 1}시간 and day != 2024-01-{i % 28 + 1:02d}"
+                     f" and at < 2024-01-01T{i % 24:02d}:30+09:00 and x <= {i}.5 then {i}")
+    lines += ["  otherwise 1000", "}"]
+    policy = _policy(tmp_path, "\n".join(lines) + "\n", "kinds")
+    assert "_TABLE_d" in backend.generate(policy)
+    module = _module(policy)
+    rng, seen = random.Random(5), set()
+    for _ in range(2000):
+        f = {"fare": rng.randrange(0, 95) * 1000 + rng.choice([0, 0, 1, -1]) * rng.randrange(2),
+             "wait": f"{rng.randrange(0, 15)}h{rng.choice([0, 0, 30])}m", "day": f"2024-01-{rng.randrange(1, 29):02d}",
+             "at": f"2024-01-01T{rng.randrange(0, 24):02d}:{rng.choice([0, 30, 31]):02d}:00+09:00",
+             "x": Decimal(rng.randrange(0, 95)) + rng.choice([Decimal(0), Decimal("0.5"), Decimal("0.25")])}
+        got = module.decide(f)
+        assert got.d == evaluate(policy, dict(got.facts))["d"], f  # the facts as decide() read them
+        seen.add(got.d)
+    assert len(seen) > 20

@@ -313,7 +313,7 @@ class _Analysis:
     def _table_dead(self, d: ir.Decision, t: TableAnalysis, i: int, reachable) -> None:
         valid, rule = self.enc.valid, d.rules[i]
         covering = sorted({t.rule_of[e] for b in reachable for e in t.earlier(b, i)
-                           if t.meets(valid, meet(t.entries[e], b))})
+                           if valid == TRUE or t.meets(valid, meet(t.entries[e], b))})
         point = t.pick(valid, reachable[0])
         example, sentence = self._point_example(
             t, (point, reachable[0]), lambda typed: self._table_rule_at(t, point, typed) is not rule)

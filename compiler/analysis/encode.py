@@ -28,6 +28,7 @@ class Encoder(ir.Visitor):
         self._cache: dict[ir.Expr, int] = {}
         self._boxes: dict[ir.Expr, dict[int, frozenset[int]]] = {}
         self._plan: dict[tuple, list] = {}
+        self._representatives: dict[tuple, Fraction] = {}
         self.valid = self.mdd.all_of(self.cond(r.cond) for r in space.policy.requires)
 
     # ── conditions ──
@@ -152,7 +153,7 @@ class Encoder(ir.Visitor):
         for var, dim in enumerate(sp.dims):
             if dim.kind in ("enum", "bool"):
                 typed[dim.name] = dim.values[chosen[var]]
-        targets = {dim.axis.form: _representative(dim.axis, chosen[var])
+        targets = {dim.axis.form: self._representative(dim.axis, chosen[var])
                    for var, dim in enumerate(sp.dims) if dim.kind == "axis"}
         numeric = _solve(sp, targets, self._plan)
         for f in sp.policy.facts:
@@ -160,11 +161,30 @@ class Encoder(ir.Visitor):
                 typed[f.name] = from_micros(f.type.kind, numeric.get(f.name, _default(f.type.kind, sp)), sp.offset)
         return {k: _jsonable(v) for k, v in typed.items()}, typed
 
+    def _representative(self, axis: Axis, index: int) -> Fraction:
+        """_representative, once per piece (a long table's findings ask for the same ones)."""
+        key = (axis.form, index)
+        found = self._representatives.get(key)
+        if found is None:
+            found = self._representatives[key] = _representative(axis, index)
+        return found
+
     def describe(self, box: dict[int, frozenset[int]]) -> str:
         """The box in the policy's own labels: "요청 정보: 연락처, 탑승 후 경과 시간: 3일 초과"."""
         parts = []
         for var in sorted(box, key=lambda v: _declared_order(self.space, v)):
             dim = self.space.dims[var]
+            if isinstance(box[var], tuple):  # an axis as (first, last) piece ranges, in order
+                if sum(b - a + 1 for a, b in box[var]) == len(dim.values):
+                    continue
+                runs: list[list[int]] = []
+                for a, b in sorted(box[var]):
+                    if runs and runs[-1][1] >= a - 1:
+                        runs[-1][1] = max(runs[-1][1], b)
+                    else:
+                        runs.append([a, b])
+                parts.append(f"{dim.label}: {_ranges(dim.axis, runs)}")
+                continue
             allowed = sorted(box[var])
             if len(allowed) == len(dim.values):
                 continue
@@ -178,7 +198,7 @@ class Encoder(ir.Visitor):
             elif dim.kind == "bool":
                 text = "예" if allowed == [1] else "아니오"
             else:
-                text = _ranges(dim.axis, allowed)
+                text = _ranges(dim.axis, _runs(allowed))
             parts.append(f"{dim.label}: {text}")
         return ", ".join(parts) if parts else "모든 경우"
 
@@ -269,7 +289,7 @@ def _solve(space: Space, targets: dict, plans: dict) -> dict[str, Fraction]:
         plan = plans[forms] = _plan(space, forms)
     names, inverse, extra = plan
     values = [targets[f] for f in forms] + [_default(space.facts[k].type.kind, space) for k in extra]
-    return {k: sum((c * v for c, v in zip(row, values)), Fraction(0)) for k, row in zip(names, inverse)}
+    return {k: sum((c * v for c, v in zip(row, values) if c), Fraction(0)) for k, row in zip(names, inverse)}
 
 
 def _plan(space: Space, forms: tuple) -> tuple[list[str], list[list[Fraction]], list[str]]:
@@ -313,16 +333,19 @@ def _show(axis: Axis, t: Fraction) -> str:
     return fraction_text(t)
 
 
-def _ranges(axis: Axis, allowed: list[int]) -> str:
-    allowed = set(allowed)
-    runs, start = [], None
-    for i in range(len(axis.pieces) + 1):
-        inside = i in allowed
-        if inside and start is None:
-            start = i
-        elif not inside and start is not None:
-            runs.append((start, i - 1))
-            start = None
+def _runs(allowed: list[int]) -> list[list[int]]:
+    """Sorted piece indexes as [first, last] runs."""
+    runs: list[list[int]] = []
+    for i in allowed:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return runs
+
+
+def _ranges(axis: Axis, runs) -> str:
+    """Runs of pieces, in order, as "3일 초과 5일 이하 또는 ..."."""
     texts = []
     for a, b in runs:
         ka, lo, _ = axis.pieces[a]

@@ -14,6 +14,8 @@ from ..middle import ir
 from ..runtime.support import josa
 from ..source import Span
 
+SHOWN_RELATED = 10  # rules a finding points at; `covered_by` and the like keep them all
+
 
 def keys(diags: list[Diagnostic]) -> set[tuple]:
     """What findings are about, without their words or examples: two analyses agree when
@@ -69,11 +71,13 @@ def never_matches(d: ir.Decision, rule: ir.Rule) -> Diagnostic:
 
 
 def shadowed(d: ir.Decision, rule: ir.Rule, covering: list[ir.Rule], sentence: str, example) -> Diagnostic:
+    notes = (f"예: {sentence}일 때 이 규칙의 조건은 맞지만 앞선 규칙이 결과를 정합니다",) if sentence else ()
+    if len(covering) > SHOWN_RELATED:  # a long table: the first few point the way, the data keeps them all
+        notes += (f"이 규칙과 겹치는 앞선 규칙 {len(covering)}개 가운데 처음 {SHOWN_RELATED}개만 표시합니다",)
     return _diag("E0601", rule.span, f"규칙 {quoted(rule.name, '은/는')} 결과를 정할 일이 없습니다: 앞선 규칙들이 먼저 맞습니다",
                  "이 규칙을 덮는 규칙보다 앞으로 옮기거나, 조건을 고치거나, 지우세요", "절대 쓰이지 않는 규칙",
-                 [Related(r.span, "이 규칙이 먼저 맞습니다") for r in covering],
-                 (f"예: {sentence}일 때 이 규칙의 조건은 맞지만 앞선 규칙이 결과를 정합니다",) if sentence else (),
-                 example, decision=d.name, rule=rule.name, covered_by=tuple(r.name for r in covering))
+                 [Related(r.span, "이 규칙이 먼저 맞습니다") for r in covering[:SHOWN_RELATED]],
+                 notes, example, decision=d.name, rule=rule.name, covered_by=tuple(r.name for r in covering))
 
 
 def unique_overlap(d: ir.Decision, rule: ir.Rule, other: ir.Rule | None, sentence: str, example) -> Diagnostic:

@@ -75,7 +75,9 @@ class Axis:
 
     def cut(self) -> None:
         """Pieces in order: ("open", lo, hi) with None for ±infinity, or ("point", t, t)."""
-        ts = sorted(set(self.thresholds))
+        unique = set(self.thresholds)
+        scale = math.lcm(*{t.denominator for t in unique})  # sorted as whole numbers: Fractions compare slowly
+        ts = sorted(unique, key=lambda t: t.numerator * (scale // t.denominator))
         raw: list[tuple[str, Fraction | None, Fraction | None]] = []
         lo = None
         for t in ts:
@@ -156,6 +158,7 @@ class Space:
         self.consts = policy.consts_by_name
         self.axes: dict[Form, Axis] = {}
         self._linear = _Linear(policy)
+        self._numeric: dict[ir.Cmp, tuple | None] = {}  # each comparison is read by several passes
         self.problem: str | None = None
         tz = next((c.value.tzinfo for c in policy.consts if c.type.kind == "timestamp"), dt.timezone.utc)
         self.offset = tz
@@ -216,6 +219,15 @@ class Space:
         """(axis or None, op, threshold) for a numeric comparison; axis None means the
         comparison does not depend on the facts (`op` then holds for `threshold` vs 0).
         None when the comparison is not numeric."""
+        try:
+            return self._numeric[e]
+        except KeyError:
+            found = self._numeric[e] = self._read_numeric(e)
+            return found
+        except TypeError:  # pragma: no cover — a comparison holding an unhashable value
+            return self._read_numeric(e)
+
+    def _read_numeric(self, e: ir.Cmp):
         if not e.left.type.numeric:
             return None
         diff = self.linear(e.left) - self.linear(e.right)  # diff op 0

@@ -28,6 +28,8 @@ stays in checks.py.
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from bisect import bisect_left, bisect_right
 from typing import Any
@@ -40,6 +42,7 @@ from .space import Space, form_text
 FAST = 128  # rules from which a decision is analysed over its boxes
 _MAX_BOXES = 16  # boxes one condition (or the negation of one part) may become
 _TRIES = 6  # points of a box tried in the index before the exact search
+_NARROW = 8  # pieces of an axis range OR-ed one by one; a longer range by _reach
 _SHOWN_PIECES = 2000  # a range of more pieces is shown by its example piece alone
 
 Allowed = Any  # frozenset[int] for an enum or bool, tuple of (first, last) piece ranges for an axis
@@ -141,12 +144,17 @@ class Reader:
 
     def pieces(self, var: int, op: str, t) -> Allowed:
         """The piece ranges of an axis where `axis op t` holds, by bisection on its pieces."""
-        keys = self._keys.get(var)
-        if keys is None:
-            keys = self._keys[var] = [(0, 0, 2) if lo is None else (1, lo, 1 if kind == "point" else 2)
-                                      for kind, lo, _ in self.sp.dims[var].axis.pieces]
+        found = self._keys.get(var)
+        if found is None:  # compared as whole numbers: a Fraction compares a hundred times slower
+            pieces = self.sp.dims[var].axis.pieces
+            scale = math.lcm(*{lo.denominator for _, lo, _ in pieces if lo is not None})
+            found = self._keys[var] = scale, [(0, 0, 2) if lo is None else (1, lo.numerator * (scale // lo.denominator),
+                                                                           1 if kind == "point" else 2)
+                                              for kind, lo, _ in pieces]
+        scale, keys = found
         last = self.widths[var] - 1
-        at = (1, t, 1)
+        scaled = t * scale
+        at = (1, scaled.numerator if scaled.denominator == 1 else scaled, 1)
         if op == ">":
             return _ranges(bisect_right(keys, at), last)
         if op == ">=":
@@ -250,6 +258,7 @@ class TableAnalysis:
         split = RuleTable.best_split(dims, [dict(s) for s in spec])
         self.table = RuleTable(dims, split, spec, (True,) * len(spec))
         self._covered_from: dict[tuple[int, int], tuple[int, int]] = {}
+        self._reaches: dict[tuple[int, int], tuple[list[int], list[int], bool]] = {}
         # per keyed dimension and value, the entries that allow it (bits by entry): guides
         # the first point tried in a box away from the earlier boxes
         self.admits: dict[int, list[int]] = {}
@@ -358,9 +367,9 @@ class TableAnalysis:
     def uncovered(self, q: Box, before: int, f: int, whole_buckets: bool = True) -> tuple[tuple[int, ...], Box] | None:
         """A point of q where f holds and no rule before rule `before` matches, with the
         box to describe it by; None when there is none (exact)."""
-        if f == FALSE:
+        if f == FALSE or (whole_buckets and self._bucket_known_covered(q, before, f)):
             return None
-        for point in (self._least_covered(q, before), *self._tries(q, before)):
+        for point in itertools.chain((self._least_covered(q, before),), self._tries(q, before)):
             if f != TRUE and not self.holds(f, point):
                 continue
             first = self.first_rule(point)
@@ -442,6 +451,15 @@ class TableAnalysis:
                 return True
         return False
 
+    def _bucket_known_covered(self, q: Box, before: int, f: int) -> bool:
+        """Whether q's bucket is already known to be taken by rules before `before` (a
+        lookup only: a long tail of dead rules is settled before any point is tried)."""
+        split = self.table.split
+        if split < 0 or split not in q or len(q[split]) != 1:
+            return False
+        known = self._covered_from.get((next(iter(q[split])), f))
+        return known is not None and before >= known[1]
+
     def _bucket_covered(self, q: Box, before: int, f: int) -> bool:
         """Whether all of q's bucket (its one key of the split dimension) is taken by rules
         before `before`: found once per bucket, the first rule from which it is, so a long
@@ -477,22 +495,68 @@ class TableAnalysis:
         else:
             buckets = [table.buckets[key] for key in sorted(q[table.split])]
         pool: set[int] = set()
-        for kind, tables, at, bits in buckets:
+        exact = True  # every dimension of q narrowed the pool: what is left meets q
+        for bucket in buckets:
+            kind, tables, at, bits = bucket
             if kind == 0:
                 pool.update(at)
+                exact = False
                 continue
             for var, allowed in q.items():
-                if isinstance(allowed, frozenset) and var != table.split:
-                    some = 0
+                if var == table.split:
+                    continue
+                some = 0
+                if isinstance(allowed, frozenset):
                     for value in allowed:
                         some |= tables[var][value]
-                    bits &= some
+                else:  # the entries whose intervals meet q's, piece by piece of the index
+                    cuts, per = tables[var]
+                    for a, b in allowed:
+                        first = bisect_left(cuts, a) + bisect_right(cuts, a)
+                        last = bisect_left(cuts, b) + bisect_right(cuts, b)
+                        if last - first <= _NARROW:
+                            for k in range(first, last + 1):
+                                some |= per[k]
+                            continue
+                        starts, ends, multi = self._reach(bucket, var)
+                        some |= starts[last] & ends[first]
+                        exact = exact and not multi
+                bits &= some
             text = bin(bits)[:1:-1]  # bit k is text[k]
             k = text.find("1")
             while k >= 0:
                 pool.add(at[k])
                 k = text.find("1", k + 1)
-        return [e for e in sorted(pool) if e < limit and boxes_meet(self.entries[e], q)]
+        entries = self.entries
+        return [e for e in sorted(pool) if e < limit and (exact or boxes_meet(entries[e], q))]
+
+    def _reach(self, bucket, var: int) -> tuple[list[int], list[int], bool]:
+        """For a bucket of the index and an axis: per piece k of the index, the entries
+        starting at or before k and those ending at or after it, so the entries meeting
+        pieces first..last are starts[last] & ends[first] whatever the distance (exactly,
+        unless an entry tests the axis as several intervals: `multi`)."""
+        key = (id(bucket), var)
+        found = self._reaches.get(key)
+        if found is None:
+            _, tables, at, _ = bucket
+            cuts = tables[var][0]
+            n = 2 * len(cuts) + 1
+            starts, ends, free, multi = [0] * n, [0] * n, 0, False
+            for k, e in enumerate(at):
+                allowed = self.entries[e].get(var)
+                if allowed is None:
+                    free |= 1 << k
+                    continue
+                multi = multi or len(allowed) > 1
+                lo, hi = allowed[0][0], allowed[-1][1]
+                starts[bisect_left(cuts, lo) + bisect_right(cuts, lo)] |= 1 << k
+                ends[bisect_left(cuts, hi) + bisect_right(cuts, hi)] |= 1 << k
+            for k in range(n):
+                starts[k] |= starts[k - 1] if k else free
+            for k in range(n - 1, -1, -1):
+                ends[k] |= ends[k + 1] if k + 1 < n else free
+            found = self._reaches[key] = (starts, ends, multi)
+        return found
 
     def _search(self, q: Box, earlier: list[int], f: int):
         if f != TRUE and not self.meets(f, q):
@@ -560,5 +624,5 @@ class TableAnalysis:
                 shown[var] = allowed
             else:
                 count = sum(b - a + 1 for a, b in allowed)
-                shown[var] = frozenset(_values(allowed)) if count <= _SHOWN_PIECES else frozenset((point[var],))
+                shown[var] = tuple(allowed) if count <= _SHOWN_PIECES else ((point[var], point[var]),)
         return {var: frozenset((v,)) for var, v in enumerate(point)}, shown

@@ -24,7 +24,7 @@ from ..middle.evaluate import calendar_reads, holiday_tests
 from ..middle.templates import keep_include_line_breaks
 from ..runtime import support
 from .runtime_code import support_code
-from .table import Plan
+from .table import Plan, packed
 from .table import plan as table_plan
 from .writer import CodeWriter, comment_text, literal, pretty
 
@@ -364,12 +364,12 @@ class _Gen:
         w.line("}")
         for d in p.decisions:
             if d.yields_outcome:
-                w.line(f"_RULES_{self.dn[d.name]} = (")
+                # (rule, where, outcome) + the outcome's attributes: one constant, fast to compile
+                w.line(f"_RULES_{self.dn[d.name]} = tuple(row + _OUTCOME_ATTRS[row[2]] for row in (")
                 with w.indent():
                     for r in d.rules:
-                        w.line(f"({literal(r.name)}, {literal(p.source_of(r))}, {literal(r.output.value)}) "
-                               f"+ _OUTCOME_ATTRS[{literal(r.output.value)}],")
-                w.line(")")
+                        w.line(f"({literal(r.name)}, {literal(p.source_of(r))}, {literal(r.output.value)}),")
+                w.line("))")
             else:
                 w.line(f"_RULES_{self.dn[d.name]} = {literal(tuple(r.name for r in d.rules))}")
         w.blank(2)
@@ -619,9 +619,10 @@ class _Gen:
         w.line(f"# ── decision {d.name}: {comment_text(d.label)} ({d.hit_policy} matching rule wins; "
                f"{len(d.rules)} rules, looked up in _TABLE_{name}) ──")
         self.roots.add("RuleTable")
-        entries = ",\n    ".join(literal(box) for box in pl.entries)
-        self.later.append(f"_TABLE_{name} = RuleTable(\n    {literal(pl.dims)},\n    {pl.split},\n"
-                          f"    (\n    {entries},\n    ),\n    {literal(pl.exact)},\n)")
+        cuts, text = packed(pl)
+        self.later.append(f"# boxes of the rules in order, read by RuleTable.load: [exact, [fact, allowed...]...]\n"
+                          f"_TABLE_{name} = RuleTable.load(\n    {literal(pl.dims)},\n    {pl.split},\n"
+                          f"    {literal(cuts)},\n    \"\"\"{text}\"\"\",\n)")
         identity = pl.rule_of == tuple(range(len(d.rules)))
         if not identity:
             self.later.append(f"_RULE_OF_{name} = {literal(pl.rule_of)}")

@@ -42,6 +42,32 @@ class Plan:
     residual: tuple[ir.Expr | None, ...]  # what else the rule of a box tests (None: nothing)
 
 
+def packed(pl: Plan) -> tuple[tuple, str]:
+    """The plan's boxes in the form `RuleTable.load` reads: each ordered dimension's
+    thresholds (sorted, None for a keyed one) and a JSON text, one entry per line."""
+    cuts: list = [None if keys is not None else set() for keys in pl.dims]
+    for box in pl.entries:
+        for d, allowed in box:
+            if cuts[d] is not None:
+                cuts[d].update(t for lo, _, hi, _ in allowed for t in (lo, hi) if t is not None)
+    cuts = [None if c is None else tuple(sorted(c)) for c in cuts]
+    where = [None if c is None else {t: i for i, t in enumerate(c)} for c in cuts]
+    bit = [None if keys is None else {k: 1 << i for i, k in enumerate(keys)} for keys in pl.dims]
+    lines = []
+    for box, exact in zip(pl.entries, pl.exact):
+        parts = ["1" if exact else "0"]
+        for d, allowed in box:
+            if bit[d] is not None:
+                parts.append(f"[{d},{sum(bit[d][k] for k in allowed)}]")
+            else:
+                at = where[d]
+                parts.append(f"[{d}," + ",".join(f"{-1 if lo is None else at[lo]},{int(lo_in)},"
+                                                  f"{-1 if hi is None else at[hi]},{int(hi_in)}"
+                                                  for lo, lo_in, hi, hi_in in allowed) + "]")
+        lines.append("[" + ",".join(parts) + "]")
+    return tuple(cuts), "[\n" + ",\n".join(lines) + "\n]"
+
+
 def plan(policy: ir.Policy, d: ir.Decision) -> Plan | None:
     if len(d.rules) < INDEX or d.yields_actions or d.hit_policy == "all":
         return None

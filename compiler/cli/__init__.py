@@ -56,6 +56,13 @@ def entry() -> None:
             return done.code if isinstance(done.code, int) else EXIT_USAGE
 
     try:
-        sys.exit(deep_stack(run))
+        code = deep_stack(run)
     except KeyboardInterrupt:  # Ctrl-C reaches the waiting thread, not the worker
         sys.exit(130)
+    if sys.argv[1:2] in (["build"], ["check"]):
+        # Everything is written and nothing is left to clean up: leave without freeing a
+        # large policy's objects one by one (seconds at 100,000 rules), as mypy does.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+    sys.exit(code)

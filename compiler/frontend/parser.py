@@ -51,27 +51,87 @@ class Comment(NamedTuple):
 
 
 class _Parser:
-    """The one Lark parser of the language. Comments are ignored by the grammar; the lexer
-    hands each one to `_comment`, which keeps it for the parse in progress (one parse at a
-    time: the lock keeps two threads' comments apart)."""
+    """The one Lark parser of the language, building the AST as it parses: no parse tree is
+    made (at 100,000 rules the tree and lark's position bookkeeping took half the parse).
+    Each reduction calls `ToAst` through `_Reduce`, which works out the node's span from its
+    tokens and children as lark's propagate_positions does. Comments are ignored by the
+    grammar; the lexer hands each one to `_comment`. One parse at a time: the lock keeps two
+    threads' builders and comments apart."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._comments: list[Token] = []
-        self.lark = Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
+        self.builder: ToAst | None = None
+        self.lark = Lark(grammar_text(), parser="lalr", maybe_placeholders=True, transformer=_Rules(self),
                          lexer_callbacks={"COMMENT": self._comment})
+        callbacks = self.lark._callbacks  # the reduction callbacks the LALR parser calls, by rule
+        for rule in [r for r in callbacks if not isinstance(r, str)]:
+            callbacks[rule] = _Reduce(self, rule.alias or rule.origin.name, callbacks[rule],
+                                      rule.options.expand1 and not rule.alias)
 
     def _comment(self, token: Token) -> Token:
         self._comments.append(token)
         return token
 
-    def parse(self, text: str):
+    def parse(self, text: str, builder: ToAst):
         with self._lock:
             self._comments = []
+            self.builder = builder
             try:
                 return self.lark.parse(text), [Comment(c.line, c.column, str(c).rstrip()) for c in self._comments]
             finally:
                 self._comments = []
+                self.builder = None
+
+
+class _Rules:
+    """What lark calls once a rule's children are filtered: the ToAst method named like the
+    rule, given the span `_Reduce` worked out."""
+
+    def __init__(self, parser: _Parser) -> None:
+        self._parser = parser
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or not hasattr(ToAst, name):
+            raise AttributeError(name)
+        parser = self._parser
+        return lambda children: parser.builder.reduce(name, children)
+
+
+class _Reduce:
+    """One rule's reduction: the span of what it covers, from the first to the last of its
+    tokens and children (a child made by an inlined rule, like a parenthesised expression,
+    counts with its parentheses), then lark's own callback."""
+
+    __slots__ = ("parser", "name", "inner", "inlined")
+
+    def __init__(self, parser: _Parser, name: str, inner, inlined: bool) -> None:
+        self.parser, self.name, self.inner, self.inlined = parser, name, inner, inlined
+
+    def __call__(self, children):
+        if self.inlined and len(children) == 1 and type(children[0]) is not Token:
+            return children[0]  # `?rule` of one child is that child, where it was (most reductions)
+        builder = self.parser.builder
+        where = builder.where
+        first = last = None
+        for c in children:
+            if c is None:
+                continue
+            first = (c.line, c.column) if type(c) is Token else where.get(id(c))
+            if first is not None:
+                first = first[:2]
+                break
+        for c in reversed(children):
+            if c is None:
+                continue
+            last = (c.end_line, c.end_column) if type(c) is Token else where.get(id(c))
+            if last is not None:
+                last = last[-2:]
+                break
+        builder.at = None if first is None else (*first, *last)
+        result = self.inner(children)
+        where[id(result)] = builder.at  # every result gets its own: an id may be reused
+        return result
 
 
 @functools.lru_cache(maxsize=1)
@@ -160,12 +220,11 @@ def _translate(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
 def parse_with_comments(source: SourceFile) -> tuple[nodes.Module | None, list[Comment], list[Diagnostic]]:
     """Parse one policy file; the module, its comments in order, and diagnostics. On a
     syntax error: (None, [], [that error]). Never raises for any input text."""
+    builder = ToAst(source.path)
     try:
-        tree, comments = _parser().parse(source.text)
+        module, comments = _parser().parse(source.text, builder)
     except UnexpectedInput as err:
         return None, [], [_translate(source, err)]
-    builder = ToAst(source.path)
-    module = builder.build(tree)
     return module, comments, builder.diagnostics
 
 

@@ -1,4 +1,5 @@
-"""lark parse tree -> AST (nodes.py). One method per grammar rule, named like it.
+"""Grammar rules -> AST (nodes.py), as the parser reduces them. One method per grammar
+rule, named like it, given the rule's span and its built children.
 
 Literal values are read here; a literal that lexes but is not a valid value
 (a timestamp without its UTC offset, an unknown escape) becomes a diagnostic.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from lark import Token, Tree
+from lark import Token
 
 from ..diagnostics import Diagnostic
 from ..source import Span
@@ -48,53 +49,55 @@ def token_span(path: str, tok: Token) -> Span:
     return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
 
 
+class _Meta:
+    """Where a node is: what the methods below read (lark's Meta without its tree)."""
+
+    __slots__ = ("line", "column", "end_line", "end_column", "empty")
+
+    def __init__(self, at: tuple[int, int, int, int] | None) -> None:
+        self.empty = at is None
+        if at is not None:
+            self.line, self.column, self.end_line, self.end_column = at
+
+
 class ToAst:
-    """Builds the AST bottom-up: `build(tree)` calls the method named like each rule
-    with (meta, built children). A plain walk: lark's Transformer machinery costs a
-    third of the time on large policies."""
+    """Builds the AST bottom-up as the parser reduces each rule: `reduce(rule, children)`
+    calls the method named like the rule with (meta, built children). The parser
+    (parser.py) sets `at`, the span of the rule being reduced, and keeps `where`: the span
+    of each result by id. No recursion, so a condition nested a thousand deep becomes a
+    diagnostic, not a RecursionError. Each expression's nesting is counted on the way (an
+    `and`/`or` chain counts once, however long)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
         self._too_deep = False
+        self.where: dict[int, tuple[int, int, int, int] | None] = {}
+        self.at: tuple[int, int, int, int] | None = None
+        self._levels: dict[int, int] = {}
 
-    def build(self, tree: Tree):
-        """Post-order, with a stack of its own rather than Python's: a condition nested a
-        thousand deep must become a diagnostic, not a RecursionError. Each expression's
-        nesting is counted on the way (an `and`/`or` chain counts once, however long)."""
-        results: list = []
-        levels: list[int] = []
-        stack: list[tuple[Tree, bool]] = [(tree, False)]
-        while stack:
-            node, ready = stack.pop()
-            if not ready:
-                stack.append((node, True))
-                stack.extend((c, False) for c in reversed(node.children) if type(c) is Tree)
-                continue
-            count = sum(1 for c in node.children if type(c) is Tree)
-            built, below = results[len(results) - count:], levels[len(levels) - count:]
-            del results[len(results) - count:], levels[len(levels) - count:]
-            kids = iter(built)
-            children = [next(kids) if type(c) is Tree else c for c in node.children]
-            results.append(getattr(self, node.data)(node.meta, children))
-            levels.append(self._level(node, children, below))
-        return results[0]
+    def reduce(self, rule: str, children: list):
+        meta = _Meta(self.at)
+        result = getattr(self, rule)(meta, children)
+        self._levels[id(result)] = self._level(rule, meta, children)
+        return result
 
-    def _level(self, node: Tree, children, below: list[int]) -> int:
+    def _level(self, rule: str, meta, children) -> int:
         """How deeply this expression nests; past MAX_NESTING, one E0104 per declaration."""
-        if node.data in _DECLARATIONS:
+        if rule in _DECLARATIONS:
             self._too_deep = False
             return 0
-        if node.data not in _NESTING:
-            return max(below, default=0)
-        same = {"and_cond": n.And, "or_cond": n.Or}.get(node.data)
-        built = [c for c in children if not isinstance(c, Token)]
-        level = max((b if same is not None and isinstance(c, same) else b + 1 for c, b in zip(built, below)),
-                    default=1)
+        levels = self._levels
+        if rule not in _NESTING:
+            return max((levels.get(id(c), 0) for c in children if c is not None and type(c) is not Token), default=0)
+        same = {"and_cond": n.And, "or_cond": n.Or}.get(rule)
+        built = [c for c in children if c is not None and type(c) is not Token]
+        level = max((levels.get(id(c), 0) if same is not None and isinstance(c, same) else levels.get(id(c), 0) + 1
+                     for c in built), default=1)
         if level > MAX_NESTING and not self._too_deep:
             self._too_deep = True
             self.diagnostics.append(Diagnostic(
-                "E0104", self._span(node.meta), f"식이 너무 깊게 겹쳐 있습니다 ({MAX_NESTING}단계까지 쓸 수 있습니다)",
+                "E0104", self._span(meta), f"식이 너무 깊게 겹쳐 있습니다 ({MAX_NESTING}단계까지 쓸 수 있습니다)",
                 "괄호와 not 을 줄이거나, 부분 조건을 `let` 이나 다른 규칙으로 나누세요", "너무 깊은 식"))
         return level
 

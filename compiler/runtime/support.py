@@ -10,6 +10,7 @@ for them.
 """
 
 import datetime as _dt
+import json as _json
 import math as _math
 import re as _re
 from bisect import bisect_left as _bisect_left
@@ -693,6 +694,33 @@ class RuleTable:
             self.buckets = {key: self._bucket([e for e, box in enumerate(boxes)
                                                if split not in box or key in box[split]], boxes, exact)
                             for key in dims[split]}
+
+    @classmethod
+    def load(cls, dims, split, cuts, text):
+        """The table from its packed form (what a generated module holds: a JSON text is read
+        at import a hundred times faster than Python compiles the same boxes as literals).
+        One JSON list per entry: [exact, part, ...]; a part of a keyed dimension d is
+        [d, mask], bit i of the mask for key dims[d][i]; of an ordered one, [d, lo, lo_in, hi,
+        hi_in, ...] per interval, lo and hi indexes in cuts[d] (-1: no bound)."""
+        entries, exact, sets = [], [], {}
+        for row in _json.loads(text):
+            box = []
+            for part in row[1:]:
+                d = part[0]
+                keys = dims[d]
+                if keys is not None:
+                    allowed = sets.get((d, part[1]))
+                    if allowed is None:
+                        allowed = sets[d, part[1]] = frozenset(k for i, k in enumerate(keys) if part[1] >> i & 1)
+                    box.append((d, allowed))
+                    continue
+                c = cuts[d]
+                box.append((d, tuple((c[part[i]] if part[i] >= 0 else None, part[i + 1] == 1,
+                                      c[part[i + 2]] if part[i + 2] >= 0 else None, part[i + 3] == 1)
+                                     for i in range(1, len(part), 4))))
+            entries.append(tuple(box))
+            exact.append(row[0] == 1)
+        return cls(dims, split, entries, exact)
 
     @staticmethod
     def best_split(dims, boxes):
