@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import zen_fastest  # noqa: E402
 
 ACTIVE = ("in_progress", "completed")
 CONTACT = ("lost_item", "accident", "fare_unpaid")
@@ -112,31 +113,7 @@ def main() -> None:
     n = args.n
     t_decide = best(lambda: [m.decide(f) for f in facts], args.repeat) / n
     t_hand = best(lambda: [handwritten(p) for p in parsed], args.repeat) / n
-    # zen at its fastest: every way its Python binding takes a decision and facts, each
-    # timed, the fastest kept (inputs already numbers, the decision loaded once)
-    zen_n = min(n, 5000)
-    some = zen_facts[:zen_n]
-    as_json = [json.dumps(z) for z in some]
-    decision = engine.get_decision("driver_info")
-    compiled = engine.create_decision(zen.ZenDecisionContent(content))
-    ways = {
-        "engine.evaluate(key, dict)": lambda: [engine.evaluate("driver_info", z) for z in some],
-        "decision.evaluate(dict)": lambda: [decision.evaluate(z) for z in some],
-        "decision.evaluate(json)": lambda: [decision.evaluate(j) for j in as_json],
-        "ZenDecisionContent decision.evaluate(dict)": lambda: [compiled.evaluate(z) for z in some],
-        "ZenDecisionContent decision.evaluate(json)": lambda: [compiled.evaluate(j) for j in as_json],
-        "engine.evaluate_batch(dicts)": lambda: engine.evaluate_batch(
-            [{"key": "driver_info", "context": z} for z in some]),
-        "engine.evaluate_batch(json)": lambda: engine.evaluate_batch(
-            [{"key": "driver_info", "context": j} for j in as_json]),
-    }
-    expected = [engine.evaluate("driver_info", z)["result"]["outcome"] for z in some]
-    for way, fn in ways.items():  # each way decides as the first
-        got = [r["data"] if "data" in r else r for r in fn()]
-        assert [r["result"]["outcome"] for r in got] == expected, way
-    zen_times = {way: best(fn, args.repeat) / zen_n for way, fn in ways.items()}
-    zen_way = min(zen_times, key=zen_times.get)
-    t_zen = zen_times[zen_way]
+    t_zen, zen_way, zen_times = zen_fastest.fastest(content, zen_facts[:min(n, 5000)], args.repeat)
     d = m.decide(facts[0] | {"request": "vehicle_plate", "trip_status": "completed", "history_available": False,
                              "asked_at": facts[0]["ride_at"]})
     context = {"vehicle_plate": "12가3457", "driver_phone": "010-1234-5678"}

@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 import shapes  # noqa: E402
+import zen_fastest  # noqa: E402
 
 PYTHON = sys.executable
 
@@ -84,31 +85,30 @@ def measure(shape: str, size: int, timeout: float, n_facts: int) -> dict:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         facts = shapes.facts(shape, n_facts)
-        start = time.perf_counter()
-        for f in facts:
-            module.decide(f)
-        row["decide_us"] = (time.perf_counter() - start) / len(facts) * 1e6
-        row["zen_us"] = zen_us(shape, size, facts[:5000])
+        best = float("inf")
+        for _ in range(3):  # the best of three passes: the machine is shared
+            start = time.perf_counter()
+            for f in facts:
+                module.decide(f)
+            best = min(best, time.perf_counter() - start)
+        row["decide_us"] = best / len(facts) * 1e6
+        zen_found = zen_us(shape, size, facts[:2000])
+        if zen_found is not None:
+            row["zen_us"], row["zen_way"] = zen_found
     return row
 
 
-def zen_us(shape: str, size: int, facts: list[dict]) -> float | None:
-    """zen-engine at its fastest: one decision created once, evaluated on inputs that are
-    already numbers and strings."""
+def zen_us(shape: str, size: int, facts: list[dict]) -> tuple[float, str] | None:
+    """zen-engine at its fastest (bench/zen_fastest.py), in µs per decision, and the way."""
     try:
-        import zen
+        import zen  # noqa: F401
     except ImportError:
         return None
     content = shapes.jdm(shape, size)
     if not content:
         return None
-    engine = zen.ZenEngine()
-    decision = engine.create_decision(json.dumps(content))
-    decision.evaluate(facts[0])
-    start = time.perf_counter()
-    for f in facts:
-        decision.evaluate(f)
-    return (time.perf_counter() - start) / len(facts) * 1e6
+    seconds, way, _ = zen_fastest.fastest(json.dumps(content), facts, repeat=2)
+    return seconds * 1e6, way
 
 
 def show(v) -> str:

@@ -3,8 +3,10 @@
     tiers   one number and an enum: rule i is `amount > N - i and kind = a` (a staircase)
     grid    two numbers cut into a square of ranges, one rule per cell
     enums   eight enums of twenty values, each rule testing three of them
-    mixed   an enum of thirty values, six numbers and a flag: rules test the enum, one or
-            two numbers, and one in five a wide `or`
+    mixed   an enum of thirty values, six numbers and a flag: each rule tests the enum, a band
+            of one number, half of them a half-line of another, one in five a wide `or`
+    overlapping  mixed with random thresholds: most rules dead (the analysis's worst case;
+            an error, so it does not build)
 
     python bench/shapes.py SHAPE RULES FILE
 """
@@ -43,18 +45,49 @@ def enums(n):
         out.append('}')
     out += ['outcome o%d "결과 %d" { reply "r" }' % (i, i) for i in range(10)]
     out += ['', 'decision d "d" (first) {']
+    seen = set()
     for i in range(n):
-        es = rng.sample(range(8), 3)
-        cond = " and ".join(f'e{e} = v{rng.randrange(20)}' for e in es)
+        while True:  # no two rules alike: a repeated rule would be dead, and the policy refused
+            tests = tuple(sorted((e, rng.randrange(20)) for e in rng.sample(range(8), 3)))
+            if tests not in seen:
+                seen.add(tests)
+                break
+        cond = " and ".join(f'e{e} = v{v}' for e, v in tests)
         out.append(f'  rule r{i}: when {cond} then o{i % 10}')
     out.append('  otherwise o0\n}')
     return "\n".join(out) + "\n"
-def mixed(n):
-    rng = random.Random(2)
-    out = ['policy mixed "섞임"', 'fact kind "종류": enum {'] + [f'  k{v} "종류{v}"' for v in range(30)] + ['}']
+
+
+def _mixed_head(name, label):
+    out = [f'policy {name} "{label}"', 'fact kind "종류": enum {'] + [f'  k{v} "종류{v}"' for v in range(30)] + ['}']
     out += [f'fact n{i} "수{i}": number' for i in range(6)] + ['fact flag "깃발": bool']
     out += ['outcome o%d "결과 %d" { reply "r" }' % (i, i) for i in range(10)]
-    out += ['', 'decision d "d" (first) {']
+    return out + ['', 'decision d "d" (first) {']
+
+
+def mixed(n):
+    rng = random.Random(2)
+    out = _mixed_head("mixed", "섞임")
+    for i in range(n):
+        # a band of ten on one number, its own among the rules on that number (so no rule is
+        # dead and the policy builds), then maybe a half-line on another, maybe an `or`
+        j, low = i % 6, (i // 6) * 10
+        parts = [f'kind = k{rng.randrange(30)}', f'n{j} >= {low}', f'n{j} < {low + 10}']
+        if rng.random() < 0.5:
+            parts.append(f'n{rng.choice([b for b in range(6) if b != j])} {rng.choice(["<", "<=", ">", ">="])} '
+                         f'{rng.randrange(n * 2)}')
+        if rng.random() < 0.2:
+            parts.append(f'(flag or n{rng.randrange(6)} > {rng.randrange(n * 2)})')
+        out.append(f'  rule r{i}: when {" and ".join(parts)} then o{i % 10}')
+    out.append('  otherwise o0\n}')
+    return "\n".join(out) + "\n"
+
+
+def overlapping(n):
+    """mixed with random thresholds: most rules lie under earlier ones (dead rules, an error),
+    for the analysis's worst case; the policy does not build."""
+    rng = random.Random(2)
+    out = _mixed_head("overlapping", "겹침")
     for i in range(n):
         parts = [f'kind = k{rng.randrange(30)}']
         for _ in range(rng.randint(1, 2)):
@@ -64,7 +97,9 @@ def mixed(n):
         out.append(f'  rule r{i}: when {" and ".join(parts)} then o{i % 10}')
     out.append('  otherwise o0\n}')
     return "\n".join(out) + "\n"
-SHAPES = {"tiers": tiers, "grid": grid, "enums": enums, "mixed": mixed}
+
+
+SHAPES = {"tiers": tiers, "grid": grid, "enums": enums, "mixed": mixed, "overlapping": overlapping}
 
 
 def policy_text(shape: str, rules: int) -> str:
@@ -81,15 +116,16 @@ def jdm(shape: str, rules: int) -> dict:
     inputs = [{"id": f"in_{f}", "name": f, "field": f} for f in facts]
     rows = []
     for i, m in enumerate(re.finditer(r"^  rule r\d+: when (.*) then (o\d+)$", text, re.M)):
-        cells = {f"in_{f}": "" for f in facts}
+        alternatives = [{f"in_{f}": "" for f in facts}]
         for part in m.group(1).split(" and "):
-            if part.startswith("("):
-                return {}  # an `or` across facts has no cell form: no comparison for this shape
-            name, op, value = part.split(" ", 2)
-            cell = f'"{value}"' if op == "=" and not value.isdigit() else f"{op} {value}"
-            key = f"in_{name}"
-            cells[key] = cell if not cells[key] else f"{cells[key]} and {cell}"
-        rows.append({"_id": f"r{i}", **cells, "out_outcome": f'"{m.group(2)}"'})
+            if part.startswith("("):  # `(flag or n > X)`: a row for each side, in order (first hit)
+                flag, other = part[1:-1].split(" or ")
+                alternatives = [{**a, f"in_{flag}": "true"} for a in alternatives] + \
+                               [_cell(a, *other.split(" ", 2)) for a in alternatives]
+                continue
+            alternatives = [_cell(a, *part.split(" ", 2)) for a in alternatives]
+        rows += [{"_id": f"r{i}_{k}", **cells, "out_outcome": f'"{m.group(2)}"'}
+                 for k, cells in enumerate(alternatives)]
     rows.append({"_id": "otherwise", **{f"in_{f}": "" for f in facts}, "out_outcome": '"o0"'})
     table = {"hitPolicy": "first", "inputs": inputs, "outputs": [{"id": "out_outcome", "name": "o", "field": "outcome"}],
              "rules": rows}
@@ -99,6 +135,12 @@ def jdm(shape: str, rules: int) -> dict:
         {"id": "output", "type": "outputNode", "name": "out", "position": {"x": 2, "y": 0}}],
         "edges": [{"id": "e1", "sourceId": "input", "targetId": "table", "type": "edge"},
                   {"id": "e2", "sourceId": "table", "targetId": "output", "type": "edge"}]}
+
+
+def _cell(cells: dict, name: str, op: str, value: str) -> dict:
+    cell = f'"{value}"' if op == "=" and not value.isdigit() else f"{op} {value}"
+    key = f"in_{name}"
+    return {**cells, key: cell if not cells[key] else f"{cells[key]} and {cell}"}
 
 
 def facts(shape: str, count: int, seed: int = 7) -> list[dict]:
@@ -114,7 +156,7 @@ def facts(shape: str, count: int, seed: int = 7) -> list[dict]:
             out.append({f"e{e}": f"v{rng.randrange(20)}" for e in range(8)})
         else:
             out.append({"kind": f"k{rng.randrange(30)}", "flag": rng.random() < 0.5,
-                        **{f"n{i}": rng.randint(0, 1000) for i in range(6)}})
+                        **{f"n{i}": rng.randint(-5, 20_000) for i in range(6)}})
     return out
 
 
