@@ -7,7 +7,8 @@ decision table (when installed: pip install -e '.[bench]').
                           [--timeout 120] [--facts 20000]
 
 A stage that runs past --timeout is shown as ">T" and the stages after it for that size
-are skipped. The last line is one line from this run (the worst shape for each figure):
+are skipped. decide_10000/decide_10 times each shape's two modules in turns, in this
+process. The last line is one line from this run (the worst shape for each figure):
 RATIOS decide_10000/decide_10=X check_10000_s=Y check_10000_mb=Z build_100000_s=W decide/zen_10000=V
 Targets (issue 15): X <= 2, Y <= 10, Z <= 1000, W <= 60, V <= 0.2.
 """
@@ -54,10 +55,12 @@ def measure(shape: str, size: int, timeout: float, n_facts: int) -> dict:
         (root / "generated").mkdir()
         path = root / "policy" / f"{shape}.policy"
         path.write_text(shapes.policy_text(shape, size), encoding="utf-8")
-        # a fresh process per stage: peak memory is the stage's own
-        probe = ("import resource, sys, time; from pathlib import Path; from compiler.pipeline import compile_policy; "
+        # a fresh process per stage; its peak memory is its own (VmHWM: ru_maxrss would carry
+        # this process's peak, grown by importing large modules, across exec)
+        probe = ("import sys, time; from pathlib import Path; from compiler.pipeline import compile_policy; "
+                 "peak_mb = lambda: int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024; "
                  f"t = time.perf_counter(); r = compile_policy(Path({str(path)!r}), 'policy/{shape}.policy'); "
-                 "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+                 "print(time.perf_counter() - t, peak_mb())")
         try:
             out = subprocess.run([PYTHON, "-c", probe], cwd=root, capture_output=True, text=True, timeout=timeout,
                                  env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
@@ -84,6 +87,8 @@ def measure(shape: str, size: int, timeout: float, n_facts: int) -> dict:
         spec = importlib.util.spec_from_file_location(f"scale_{shape}_{size}", generated)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        if size in (10, 10000):
+            row["module"] = module  # for the ratio, timed side by side at the end
         facts = shapes.facts(shape, n_facts)
         best = float("inf")
         for _ in range(3):  # the best of three passes: the machine is shared
@@ -92,7 +97,7 @@ def measure(shape: str, size: int, timeout: float, n_facts: int) -> dict:
                 module.decide(f)
             best = min(best, time.perf_counter() - start)
         row["decide_us"] = best / len(facts) * 1e6
-        zen_found = zen_us(shape, size, facts[:2000])
+        zen_found = zen_us(shape, size, facts[:max(50, min(2000, 2_000_000 // size))])  # zen takes ms at 10,000
         if zen_found is not None:
             row["zen_us"], row["zen_way"] = zen_found
     return row
@@ -135,28 +140,46 @@ def main() -> None:
                   f"{show(row.get('build_s'))} | {show(row.get('import_ms'))} | {show(row.get('decide_us'))} | "
                   f"{show(row.get('zen_us'))} |", flush=True)
 
-    def worst(key, size, ratio_to=None):
+    # decide() at 10,000 rules against 10, per shape: the two modules timed in turns, best
+    # of five each, so a busy moment of the shared machine falls on both alike
+    growth = {}
+    for shape in args.shapes.split(","):
+        pair = [next((r["module"] for r in rows if r["shape"] == shape and r["rules"] == size and "module" in r), None)
+                for size in (10, 10000)]
+        if None in pair:
+            continue
+        facts = shapes.facts(shape, args.facts)
+        best = [float("inf"), float("inf")]
+        for _ in range(5):
+            for k, module in enumerate(pair):
+                start = time.perf_counter()
+                for f in facts:
+                    module.decide(f)
+                best[k] = min(best[k], time.perf_counter() - start)
+        growth[shape] = best[1] / best[0]
+        print(f"decide() of {shape}, timed in turns: {best[0] / len(facts) * 1e6:.2f} µs at 10 rules, "
+              f"{best[1] / len(facts) * 1e6:.2f} µs at 10,000: {growth[shape]:.2f}x")
+
+    def worst(key, size):
         values = []
         for r in rows:
-            if r["rules"] != size or key not in r:
+            if r["rules"] != size:
                 continue
-            v = r[key]
-            if not isinstance(v, float):
-                return f"{v}"
-            if ratio_to is not None:
-                base = next((x.get(ratio_to[0]) for x in rows if x["shape"] == r["shape"] and x["rules"] == ratio_to[1]),
-                            None)
-                if not isinstance(base, float) or not base:
-                    continue
-                v = v / base
-            values.append(v)
+            if key not in r:  # an earlier stage ran out of time or failed: this one did not run
+                late = next((r[k] for k in ("check_s", "build_s") if isinstance(r.get(k), str)), None)
+                if late is not None:
+                    return late
+                continue
+            if not isinstance(r[key], float):
+                return f"{r[key]}"
+            values.append(r[key])
         return f"{max(values):.3g}" if values else "n/a"
 
     zen = []
     for r in rows:
         if r["rules"] == 10000 and isinstance(r.get("decide_us"), float) and isinstance(r.get("zen_us"), float):
             zen.append(r["decide_us"] / r["zen_us"])
-    print(f"RATIOS decide_10000/decide_10={worst('decide_us', 10000, ('decide_us', 10))} "
+    print(f"RATIOS decide_10000/decide_10={format(max(growth.values()), '.3g') if growth else 'n/a'} "
           f"check_10000_s={worst('check_s', 10000)} check_10000_mb={worst('check_mb', 10000)} "
           f"build_100000_s={worst('build_s', 100000)} decide/zen_10000={format(max(zen), '.3g') if zen else 'n/a'}")
 
