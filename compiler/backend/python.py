@@ -638,9 +638,11 @@ class _Gen:
                 if pl.dims[k] is not None:
                     w.line(f"bits &= tables[{k}][{self.var[f]}]")
                 else:
-                    self.roots.update(("_bisect_left", "_bisect_right"))
+                    self.roots.add("_bisect_right")
+                    v = self.var[f]
                     w.line(f"cuts, table = tables[{k}]")
-                    w.line(f"bits &= table[_bisect_left(cuts, {self.var[f]}) + _bisect_right(cuts, {self.var[f]})]")
+                    w.line(f"piece = _bisect_right(cuts, {v})  # on a threshold: odd piece, else even")
+                    w.line(f"bits &= table[2 * piece - 1 if piece and cuts[piece - 1] == {v} else 2 * piece]")
         w.line("else:")
         with w.indent():
             w.line(f"bits, at = _TABLE_{name}.candidates(({values},))")

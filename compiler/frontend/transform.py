@@ -49,6 +49,10 @@ def token_span(path: str, tok: Token) -> Span:
     return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
 
 
+class _OptionalMark:
+    """`optional` after a fact's type (a rule of its own in the grammar)."""
+
+
 class _Meta:
     """Where a node is: what the methods below read (lark's Meta without its tree)."""
 
@@ -256,13 +260,13 @@ class ToAst:
         label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
         type_ref = rest.pop(0)
         tail = rest.pop(0) if rest else None
-        optional = tail == "optional"
+        optional = isinstance(tail, _OptionalMark)
         return n.FactDecl(self._ident(name), label, type_ref, None if optional else tail, optional, self._span(meta))
 
     field_decl = fact_decl
 
     def optional_mark(self, meta, ch):
-        return "optional"
+        return _OptionalMark()  # a new object each time: the parser keeps each result's span by id
 
     def record_decl(self, meta, ch):
         name, rest = ch[0], ch[1:]
