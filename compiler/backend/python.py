@@ -630,6 +630,7 @@ class _Gen:
         # the common bucket inline, dimension by dimension (a call and a loop cost as much)
         bucket = f"_TABLE_{name}.one" if pl.split < 0 else f"_TABLE_{name}.buckets[{self.var[pl.facts[pl.split]]}]"
         w.line(f"kind, tables, at, bits = {bucket}")
+        said: set[str] = set()  # comments written once
         w.line("if kind:")
         with w.indent():
             for k, f in enumerate(pl.facts):
@@ -641,7 +642,9 @@ class _Gen:
                     self.roots.add("_bisect_right")
                     v = self.var[f]
                     w.line(f"cuts, table = tables[{k}]")
-                    w.line(f"piece = _bisect_right(cuts, {v})  # on a threshold: odd piece, else even")
+                    note = "" if "_bisect_right" in said else "  # on a threshold: odd piece, else even"
+                    said.add("_bisect_right")
+                    w.line(f"piece = _bisect_right(cuts, {v}){note}")
                     w.line(f"bits &= table[2 * piece - 1 if piece and cuts[piece - 1] == {v} else 2 * piece]")
         w.line("else:")
         with w.indent():
