@@ -177,13 +177,7 @@ class Encoder(ir.Visitor):
             if isinstance(box[var], tuple):  # an axis as (first, last) piece ranges, in order
                 if sum(b - a + 1 for a, b in box[var]) == len(dim.values):
                     continue
-                runs: list[list[int]] = []
-                for a, b in sorted(box[var]):
-                    if runs and runs[-1][1] >= a - 1:
-                        runs[-1][1] = max(runs[-1][1], b)
-                    else:
-                        runs.append([a, b])
-                parts.append(f"{dim.label}: {_ranges(dim.axis, runs)}")
+                parts.append(f"{dim.label}: {_ranges(dim.axis, _runs(box[var]))}")
                 continue
             allowed = sorted(box[var])
             if len(allowed) == len(dim.values):
@@ -198,7 +192,7 @@ class Encoder(ir.Visitor):
             elif dim.kind == "bool":
                 text = "예" if allowed == [1] else "아니오"
             else:
-                text = _ranges(dim.axis, _runs(allowed))
+                text = _ranges(dim.axis, _runs((i, i) for i in allowed))
             parts.append(f"{dim.label}: {text}")
         return ", ".join(parts) if parts else "모든 경우"
 
@@ -333,14 +327,14 @@ def _show(axis: Axis, t: Fraction) -> str:
     return fraction_text(t)
 
 
-def _runs(allowed: list[int]) -> list[list[int]]:
-    """Sorted piece indexes as [first, last] runs."""
+def _runs(ranges) -> list[list[int]]:
+    """(first, last) piece ranges, sorted and merged where they touch or overlap."""
     runs: list[list[int]] = []
-    for i in allowed:
-        if runs and runs[-1][1] == i - 1:
-            runs[-1][1] = i
+    for a, b in sorted(ranges):
+        if runs and runs[-1][1] >= a - 1:
+            runs[-1][1] = max(runs[-1][1], b)
         else:
-            runs.append([i, i])
+            runs.append([a, b])
     return runs
 
 

@@ -29,15 +29,14 @@ stays in checks.py.
 from __future__ import annotations
 
 import itertools
-import math
 import random
 from bisect import bisect_left, bisect_right
 from typing import Any
 
 from ..middle import ir
-from ..runtime.support import RuleTable
+from ..runtime.support import RuleTable, piece_of
 from .mdd import FALSE, TRUE
-from .space import Space, form_text
+from .space import Space, form_text, whole_scale
 
 FAST = 128  # rules from which a decision is analysed over its boxes
 _MAX_BOXES = 16  # boxes one condition (or the negation of one part) may become
@@ -147,7 +146,7 @@ class Reader:
         found = self._keys.get(var)
         if found is None:  # compared as whole numbers: a Fraction compares a hundred times slower
             pieces = self.sp.dims[var].axis.pieces
-            scale = math.lcm(*{lo.denominator for _, lo, _ in pieces if lo is not None})
+            scale = whole_scale(lo for _, lo, _ in pieces if lo is not None)
             found = self._keys[var] = scale, [(0, 0, 2) if lo is None else (1, lo.numerator * (scale // lo.denominator),
                                                                            1 if kind == "point" else 2)
                                               for kind, lo, _ in pieces]
@@ -512,8 +511,7 @@ class TableAnalysis:
                 else:  # the entries whose intervals meet q's, piece by piece of the index
                     cuts, per = tables[var]
                     for a, b in allowed:
-                        first = bisect_left(cuts, a) + bisect_right(cuts, a)
-                        last = bisect_left(cuts, b) + bisect_right(cuts, b)
+                        first, last = piece_of(cuts, a), piece_of(cuts, b)
                         if last - first <= _NARROW:
                             for k in range(first, last + 1):
                                 some |= per[k]
@@ -549,8 +547,8 @@ class TableAnalysis:
                     continue
                 multi = multi or len(allowed) > 1
                 lo, hi = allowed[0][0], allowed[-1][1]
-                starts[bisect_left(cuts, lo) + bisect_right(cuts, lo)] |= 1 << k
-                ends[bisect_left(cuts, hi) + bisect_right(cuts, hi)] |= 1 << k
+                starts[piece_of(cuts, lo)] |= 1 << k
+                ends[piece_of(cuts, hi)] |= 1 << k
             for k in range(n):
                 starts[k] |= starts[k - 1] if k else free
             for k in range(n - 1, -1, -1):

@@ -66,8 +66,7 @@ class _Parser:
                          lexer_callbacks={"COMMENT": self._comment})
         callbacks = self.lark._callbacks  # the reduction callbacks the LALR parser calls, by rule
         for rule in [r for r in callbacks if not isinstance(r, str)]:
-            callbacks[rule] = _Reduce(self, rule.alias or rule.origin.name, callbacks[rule],
-                                      rule.options.expand1 and not rule.alias)
+            callbacks[rule] = _Reduce(self, callbacks[rule], rule.options.expand1 and not rule.alias)
 
     def _comment(self, token: Token) -> Token:
         self._comments.append(token)
@@ -103,10 +102,10 @@ class _Reduce:
     tokens and children (a child made by an inlined rule, like a parenthesised expression,
     counts with its parentheses), then lark's own callback."""
 
-    __slots__ = ("parser", "name", "inner", "inlined")
+    __slots__ = ("parser", "inner", "inlined")
 
-    def __init__(self, parser: _Parser, name: str, inner, inlined: bool) -> None:
-        self.parser, self.name, self.inner, self.inlined = parser, name, inner, inlined
+    def __init__(self, parser: _Parser, inner, inlined: bool) -> None:
+        self.parser, self.inner, self.inlined = parser, inner, inlined
 
     def __call__(self, children):
         if self.inlined and len(children) == 1 and type(children[0]) is not Token:

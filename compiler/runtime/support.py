@@ -650,7 +650,7 @@ def _cuts(kept, boxes, d):
     return sorted({t for e in kept if d in boxes[e] for lo, _, hi, _ in boxes[e][d] for t in (lo, hi) if t is not None})
 
 
-def _piece(thresholds, v):
+def piece_of(thresholds, v):
     """The piece of an ordered dimension v falls in: bisect_left + bisect_right, with one
     bisection (a threshold is the odd piece after the even piece below it)."""
     k = _bisect_right(thresholds, v)
@@ -816,7 +816,7 @@ class RuleTable:
                 return bits, at
             d, thresholds, first = tables
             v = values[d]
-            e = first[v] if thresholds is None else first[_piece(thresholds, v)]
+            e = first[v] if thresholds is None else first[piece_of(thresholds, v)]
             return (1, (e,)) if e >= 0 else (0, ())
         for d, table in enumerate(tables):
             if table is None:
@@ -826,7 +826,7 @@ class RuleTable:
                 bits &= table[v]
             else:
                 thresholds, table = table
-                bits &= table[_piece(thresholds, v)]
+                bits &= table[piece_of(thresholds, v)]
         return bits, at
 
 
