@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import sys
 import types
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -160,3 +161,75 @@ def test_an_index_over_money_durations_dates_and_instants_decides_as_the_evaluat
         assert got.d == evaluate(policy, dict(got.facts))["d"], f  # the facts as decide() read them
         seen.add(got.d)
     assert len(seen) > 20
+
+
+def _duckdb_rows(policy, facts, outputs):
+    """The `outputs` columns of the DuckDB query for each facts row (None for a row it refuses)."""
+    import duckdb
+    import pyarrow as pa
+
+    from compiler.backend.sql import to_sql
+
+    columns = sorted({k for f in facts for k in f})
+    con = duckdb.connect()
+    con.register("t", pa.table({c: [None if f.get(c) is None else str(f[c]).lower() if isinstance(f[c], bool)
+                                    else str(f[c]) for f in facts] for c in columns}))
+    query = f"SELECT policy_error, {', '.join(outputs)} FROM ({to_sql(policy, 't', columns)})"
+    return [None if row[0] is not None else row[1:] for row in con.execute(query).fetchall()]
+
+
+@pytest.mark.parametrize("shape", ["tiers", "grid", "enums", "mixed"])
+def test_the_sql_of_a_long_table_is_a_tree_that_fires_the_module_rules(tmp_path, shape):
+    """The SQL of a long table halves the facts at each test (backend/sql_tree.py) rather
+    than trying 600 WHENs in turn, and fires on every row the rule decide() fires."""
+    from compiler.backend import sql_tree, table
+
+    policy = _policy(tmp_path, shapes.policy_text(shape, 600), shape)
+    node = sql_tree.tree(table.plan(policy, policy.main))
+    if shape != "enums":  # many enums: only the index's buckets are split off; the rest stay chains
+        depth = lambda n: 0 if isinstance(n, sql_tree.Leaf) else 1 + max(depth(n.left), depth(n.right))  # noqa: E731
+        assert depth(node) >= 5
+    rng = random.Random(shape)
+    facts = shapes.facts(shape, 1500, seed=13)
+    for f in facts:  # land on thresholds, where `<` and `<=` part
+        for k, v in f.items():
+            if isinstance(v, int) and not isinstance(v, bool) and rng.random() < 0.5:
+                f[k] = rng.choice([v // 10 * 10, 600 - rng.randrange(600), rng.randrange(1000)])
+    module = _module(policy)
+    want = [module.decide(f).rule for f in facts]
+    assert [row[0] for row in _duckdb_rows(policy, facts, ["rule"])] == want
+    assert len(set(want)) > 20
+
+
+def test_the_sql_tree_over_money_durations_dates_instants_and_times_fires_the_module_values(tmp_path):
+    """Each test of the tree is written in the fact's SQL terms (won, microseconds, days,
+    instants with their offsets, times of day, exact decimals), and a threshold falls on
+    the side its rules put it: `>=` and `<` above, `>` and `<=` below. One staircase per
+    kind, its rules `>` and `>=` in turn, and facts on the thresholds."""
+    kinds = {"fare": ("money", lambda k: f"{k * 1000}원"), "wait": ("duration", lambda k: f"{k * 10}분"),
+             "day": ("date", lambda k: str(date(2024, 1, 1) + timedelta(days=k))),
+             "at": ("timestamp", lambda k: (datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=9)))
+                                            + timedelta(minutes=30 * k)).isoformat(timespec="minutes")),
+             "x": ("number", lambda k: f"{k / 2}"), "t": ("time", lambda k: f"{k * 15 // 60:02d}:{k * 15 % 60:02d}")}
+    lines = ['policy kinds "종류"'] + [f'fact {name} "{name}": {kind}' for name, (kind, _) in kinds.items()]
+    for name, (_, written) in kinds.items():
+        lines += ["", f'decision by_{name} "{name} 단계" (first) {{']
+        lines += [f"  rule {name}{i}: when {name} {'>' if i % 2 else '>='} {written(90 - i)} then {i}" for i in range(90)]
+        lines += ["  otherwise 1000", "}"]
+    policy = _policy(tmp_path, "\n".join(lines) + "\n", "kinds")
+    rng = random.Random(7)
+    facts = []
+    for _ in range(3000):
+        k = [rng.randrange(-2, 94) for _ in kinds]
+        facts.append({"fare": k[0] * 1000 + rng.choice([0, 0, 1, -1]), "wait": f"{max(k[1], 0) * 10}m{rng.choice(['', '', '1s'])}",
+                      "day": str(date(2024, 1, 1) + timedelta(days=k[2])),
+                      "at": (datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=9))) + timedelta(minutes=30 * k[3])
+                             + timedelta(seconds=rng.choice([0, 0, 1, -1]))).isoformat(),
+                      "x": Decimal(k[4]) / 2 + rng.choice([Decimal(0), Decimal(0), Decimal("0.25")]),
+                      "t": f"{max(k[5], 0) * 15 // 60 % 24:02d}:{max(k[5], 0) * 15 % 60:02d}"})
+    module = _module(policy)
+    names = [f"by_{name}" for name in kinds]
+    want = [tuple(getattr(module.decide(f), n) for n in names) for f in facts]
+    assert [tuple(int(v) for v in row) for row in _duckdb_rows(policy, facts, names)] == want
+    for n, column in zip(names, zip(*want)):
+        assert len(set(column)) > 40, n  # most steps of every staircase reached

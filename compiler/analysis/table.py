@@ -41,6 +41,7 @@ from .space import Space, form_text, whole_scale
 FAST = 128  # rules from which a decision is analysed over its boxes
 _MAX_BOXES = 16  # boxes one condition (or the negation of one part) may become
 _TRIES = 6  # points of a box tried in the index before the exact search
+_STEPS = 16  # steps of the walk out of earlier boxes (keyed dimensions) before the tries
 _NARROW = 8  # pieces of an axis range OR-ed one by one; a longer range by _reach
 _SHOWN_PIECES = 2000  # a range of more pieces is shown by its example piece alone
 
@@ -334,6 +335,32 @@ class TableAnalysis:
             point.append(value)
         return tuple(point)
 
+    def _walk(self, q: Box, before: int, f: int) -> tuple[int, ...] | None:
+        """A point of q where f holds and no earlier box does, found by stepping out of the
+        first earlier box that holds, one keyed value at a time (a seeded choice among the
+        moves, so the same policy finds the same point); None after _STEPS steps. A lookup
+        per step: the cheap first answer for the many boxes that leave some point free."""
+        if not self.admits:
+            return None
+        limit, entries, full = self.first_entry[before], self.entries, self.r.full
+        point = [next(_values(q.get(var, full(var)))) for var in range(len(self.r.widths))]
+        rng = None
+        for _ in range(_STEPS):
+            if f != TRUE and not self.holds(f, point):
+                return None
+            bits, at = self.table.candidates(point)
+            e = at[bits.bit_length() - 1] if bits else limit
+            if e >= limit:
+                return tuple(point)
+            moves = [(var, v) for var, allowed in entries[e].items() if var in self.admits
+                     for v in sorted(q.get(var, full(var))) if v not in allowed]
+            if not moves:
+                return None  # the box holds at every keyed value of q left: the exact search decides
+            rng = rng or random.Random(before)
+            var, v = moves[rng.randrange(len(moves))]
+            point[var] = v
+        return None
+
     def _least_covered(self, q: Box, before: int) -> tuple[int, ...]:
         """A point of q chosen dimension by dimension (keyed ones, most cut first) to leave
         as few earlier boxes as possible: where none is left, no earlier rule matches."""
@@ -368,6 +395,9 @@ class TableAnalysis:
         box to describe it by; None when there is none (exact)."""
         if f == FALSE or (whole_buckets and self._bucket_known_covered(q, before, f)):
             return None
+        point = self._walk(q, before, f)
+        if point is not None:
+            return point, {var: frozenset((point[var],)) for var in q}
         for point in itertools.chain((self._least_covered(q, before),), self._tries(q, before)):
             if f != TRUE and not self.holds(f, point):
                 continue

@@ -33,6 +33,7 @@ from ..middle.values import to_number
 from ..runtime.support import DURATION_LIMIT
 
 from ..middle.evaluate import calendar_reads, holiday_tests
+from . import sql_tree, table
 from .sql_exprs import EPOCH, decimal, Bound, Expr, Offset, Output, Scales, literal_value
 from .sql_dialect import (_BIGINT, _DECIMAL, _DURATION_TEXT, _INSTANTS, _ISO, _ISO_VALID, _LIMIT, _LOCAL,
                           _NUMBER_BIG, _NUMBER_OK, _NUMBER_TEXT, _OVERFLOW, DIALECTS, DuckDB)
@@ -355,16 +356,41 @@ class _Sql:
                 return None
         return out
 
-    def case(self, d: ir.Decision, pick) -> str:
+    def case(self, d: ir.Decision) -> str:
+        """The index of the rule that fires: a CASE over the rules in order, or for a long
+        table a tree of CASEs that halves the facts at each test (backend/sql_tree.py)."""
+        plan = table.plan(self.p, d)
+        node = None if plan is None else sql_tree.tree(plan)
+        if node is not None:
+            return self.node(d, plan, node)
+        return self.chain(d, range(len(d.rules)), None)
+
+    def chain(self, d: ir.Decision, rules, otherwise: int | None) -> str:
         whens = []
-        for rule in d.rules:
-            if rule.cond is None:
-                if not whens:  # only `otherwise`: no CASE (`CASE ELSE x END` is no SQL)
-                    return pick(rule)
-                whens.append(f"ELSE {pick(rule)}")
-            else:
-                whens.append(f"WHEN {self.expr(rule.cond)} THEN {pick(rule)}")
-        return "CASE " + " ".join(whens) + " END"
+        for i in rules:
+            cond = d.rules[i].cond
+            if cond is None:
+                otherwise = i
+                break
+            whens.append(f"WHEN {self.expr(cond)} THEN {i}")
+        if otherwise is not None:
+            if not whens:  # `CASE ELSE x END` is no SQL
+                return str(otherwise)
+            whens.append(f"ELSE {otherwise}")
+        return "CASE " + " ".join(whens) + " END" if whens else "NULL"
+
+    def node(self, d: ir.Decision, plan, node) -> str:
+        if isinstance(node, sql_tree.Leaf):
+            return self.chain(d, node.rules, node.otherwise)
+        fact = self.p.facts_by_name[plan.facts[node.dim]]
+        ref = ir.FactRef(fact.name, type=fact.type)
+        if isinstance(node, sql_tree.Below):
+            test = self.expr(ir.Cmp("<=" if node.at else "<", ref, ir.Value(node.threshold, type=fact.type)))
+        elif fact.type.kind == "bool":
+            test = self.expr(ref) if node.keys == (True,) else f"(NOT {self.expr(ref)})"
+        else:
+            test = f"({self.expr(ref)} IN ({', '.join(self.d.text(k) for k in node.keys)}))"
+        return f"CASE WHEN {test} THEN {self.node(d, plan, node.left)} ELSE {self.node(d, plan, node.right)} END"
 
     # ── what decide() turns down beyond the facts themselves ──
     def overflows(self) -> list[str]:
@@ -510,7 +536,7 @@ class _Sql:
         # fired (an actions decision under (all): whether each rule holds); what a rule
         # yields is a constant picked by that index, typed as the engine's enum where it has
         # one (so the output leaves as a dictionary, not as text per row).
-        index_cols, picks, attrs = [], [], []
+        index_cols, picks, attrs, chosen = [], [], [], []
         idx = {d.name: d_.ident(f"__r{i}") for i, d in enumerate(p.decisions)}
         acts = d_.enum(dict.fromkeys(a.name for a in p.actions)) if p.actions else None
         for d in p.decisions:
@@ -522,7 +548,7 @@ class _Sql:
                          f"{self.empty(None)} END" for i, r in enumerate(d.rules)]
                 picks.append(f"{d_.concat(fired)} AS {d_.ident(d.name)}")
                 continue
-            index_cols.append(f"CASE WHEN __ok THEN {self.case(d, lambda r, d=d: str(d.rules.index(r)))} END AS {idx[d.name]}")
+            index_cols.append(f"CASE WHEN __ok THEN {self.case(d)} END AS {idx[d.name]}")
             if d.yields_actions:
                 picks.append(f"{d_.pick(idx[d.name], [d_.array([d_.text(r.name)]) for r in d.rules], True)} AS "
                              f"{d_.ident(d.name)}")
@@ -536,10 +562,15 @@ class _Sql:
                     array = d_.array([d_.enum_literal(x, enum) for x in names])
                     return array if names or enum is None else f"CAST({array} AS {enum}[])"
 
-                picks += [f"{d_.pick(idx[d.name], [d_.enum_literal(o.name, o_enum) for o in outcomes], True)} AS outcome",
-                          f"{d_.pick(idx[d.name], [d_.enum_literal(r.name, r_enum) for r in d.rules], True)} AS rule"]
-                attrs = [f"{d_.pick(idx[d.name], [items(o.discloses, personal) for o in outcomes], True)} AS discloses",
-                         f"{d_.pick(idx[d.name], [items(o.actions, acts) for o in outcomes], True)}"]
+                # the outcome's number is picked by rule once (a column of its own); its
+                # name, disclosures and actions by that number, from lists as long as the
+                # outcomes, not the rules
+                number = {o.name: k for k, o in enumerate(p.outcomes)}
+                chosen.append(f"{d_.pick(idx[d.name], [str(number[o.name]) for o in outcomes], True)} AS __outcome")
+                picks += [f"{d_.pick_name('__outcome', [o.name for o in p.outcomes], o_enum)} AS outcome",
+                          f"{d_.pick_name(idx[d.name], [r.name for r in d.rules], r_enum)} AS rule"]
+                attrs = [f"{d_.pick('__outcome', [items(o.discloses, personal) for o in p.outcomes], True)} AS discloses",
+                         f"{d_.pick('__outcome', [items(o.actions, acts) for o in p.outcomes], True)}"]
             else:
                 texts = [self.strings(r.output) for r in d.rules]
                 enum = None if any(t is None for t in texts) else d_.enum(dict.fromkeys(v for t in texts for v in t))
@@ -557,8 +588,10 @@ class _Sql:
             attrs.append(f"{self.action_args(sources)} AS action_args")
         keep = ", ".join(f"{self.cols[c]} AS {d_.ident(c)}" for c in columns)
         ctes.append(f"decided AS (SELECT *, {error} AS policy_error{''.join(', ' + c for c in index_cols)} FROM checked)")
+        if chosen:
+            ctes.append(f"chosen AS (SELECT *, {', '.join(chosen)} FROM decided)")
         return ("WITH " + ",\n".join(ctes) + "\n"
-                f"SELECT {keep}, policy_error{''.join(', ' + c for c in picks + attrs)} FROM decided")
+                f"SELECT {keep}, policy_error{''.join(', ' + c for c in picks + attrs)} FROM {'chosen' if chosen else 'decided'}")
 
 
 def _outside_aggregates(policy: ir.Policy):

@@ -126,6 +126,13 @@ class DuckDB:
             return f"([{', '.join(values)}])[{idx} + 1]"
         return f"CASE {idx} " + " ".join(f"WHEN {n} THEN {v}" for n, v in enumerate(values)) + " END"
 
+    def pick_name(self, idx: str, names: list[str], enum: str | None) -> str:
+        """names[idx] as the enum: the list cast once (a cast per name would write the
+        enum's every name once per name, which for the rules of a long table is quadratic)."""
+        if enum is None:
+            return self.pick(idx, [self.text(n) for n in names], True)
+        return f"(CAST([{', '.join(self.text(n) for n in names)}] AS {enum}[]))[{idx} + 1]"
+
     def enum(self, codes) -> str | None:
         """The engine's dictionary type for a closed set of strings (None: plain text).
         An enum fact read as one compares as a small integer, and an output column of one
