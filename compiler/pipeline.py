@@ -19,7 +19,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .analysis.checks import analyze
 from .backend.sql import batch_limits
@@ -126,14 +126,16 @@ def no_gc():
 
 
 def compile_policy(path: Path, shown_as: str | None = None, overlaps: bool = False,
-                   analysis: bool = True, overlay: Mapping[Path, str] | None = None) -> Result:
+                   analysis: bool = True, overlay: Mapping[Path, str] | None = None,
+                   meanwhile: Callable[[ir.Policy], None] | None = None) -> Result:
     """`analysis=False` stops after lowering (tests use it to run the analysis on
-    policies it will reject)."""
+    policies it will reject). `meanwhile(policy)` is called with the lowered policy just
+    before the analysis (build starts generating the module there, in another process)."""
     with no_gc():
         try:
-            return _compile(path, shown_as, overlaps, analysis, overlay or {})
+            return _compile(path, shown_as, overlaps, analysis, overlay or {}, meanwhile)
         except RecursionError:  # the analysis recurses once per variable: hundreds of bool facts
-            return deep_stack(lambda: _compile(path, shown_as, overlaps, analysis, overlay or {}))
+            return deep_stack(lambda: _compile(path, shown_as, overlaps, analysis, overlay or {}, meanwhile))
 
 
 def batch_warnings(policy: ir.Policy) -> list[Diagnostic]:
@@ -183,7 +185,7 @@ def deep_stack(work):
 
 
 def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool,
-             overlay: Mapping[Path, str]) -> Result:
+             overlay: Mapping[Path, str], meanwhile: Callable[[ir.Policy], None] | None = None) -> Result:
     """`overlay`: texts that stand for files (an editor's unsaved buffers), by resolved path."""
     shown_as = shown_as or path.as_posix()
 
@@ -244,6 +246,8 @@ def _compile(path: Path, shown_as: str | None, overlaps: bool, analysis: bool,
         return _finish(None, diags, sources, comments)
     if not analysis:
         return _finish(policy, diags, sources, comments)
+    if meanwhile is not None:
+        meanwhile(policy)
     diags += unused(policy)
     diags += analyze(policy, overlaps=overlaps)
 

@@ -233,3 +233,40 @@ def test_the_sql_tree_over_money_durations_dates_instants_and_times_fires_the_mo
     assert [tuple(int(v) for v in row) for row in _duckdb_rows(policy, facts, names)] == want
     for n, column in zip(names, zip(*want)):
         assert len(set(column)) > 40, n  # most steps of every staircase reached
+
+
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_a_large_build_generates_its_module_beside_the_analysis(tmp_path, monkeypatch, child_fails):
+    """From FORK_RULES rules `build` generates the module in a forked process while the
+    analysis runs; the text is the one generate() gives, and a child that fails leaves
+    the work to the build itself. A policy with errors leaves no process behind."""
+    import os
+
+    from compiler import build
+
+    monkeypatch.setattr(build, "FORK_RULES", 100)
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "tiers.policy").write_text(shapes.policy_text("tiers", 300), encoding="utf-8")
+    parent, real, calls = os.getpid(), build.generate, []
+
+    def generate(policy):
+        calls.append(os.getpid())
+        if child_fails and os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real(policy)
+
+    monkeypatch.setattr(build, "generate", generate)
+    plan = build.plan(tmp_path)
+    text = plan.outputs[tmp_path / "generated" / "tiers.py"]
+    assert text == real(plan.results["policy/tiers.policy"].policy)
+    assert calls == ([parent] if child_fails else [])  # the child's own calls are not seen here
+
+    (tmp_path / "policy" / "tiers.policy").unlink()
+    (tmp_path / "policy" / "overlapping.policy").write_text(shapes.policy_text("overlapping", 300), encoding="utf-8")
+    started = []
+    monkeypatch.setattr(build._Generating, "__init__", lambda self, policy, init=build._Generating.__init__:
+                        (init(self, policy), started.append(self.pid)) and None)
+    assert not build.plan(tmp_path).ok
+    assert started and started[0] > 0
+    with pytest.raises(ChildProcessError):  # reaped: no child is left
+        os.waitpid(started[0], os.WNOHANG)

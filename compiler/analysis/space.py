@@ -16,6 +16,7 @@ different axes combine freely); `Space.problem` says when they are not.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -91,7 +92,31 @@ class Axis:
             raw.append(("point", t, t))
             lo = t
         raw.append(("open", lo, None))
-        self.pieces = [p for p in raw if self.least(p) is not None]
+        # `least(p) is not None` for every piece, in whole numbers of 1/scale (a table of
+        # thousands of thresholds: Fractions took seconds)
+        bounds = [b for b in (self.step, self.low, self.high) if b is not None]
+        scale = whole_scale(unique | set(bounds))
+        whole = {t: t.numerator * (scale // t.denominator) for t in unique | set(bounds)}
+        step = whole[self.step]
+        low = None if self.low is None else whole[self.low]
+        high = None if self.high is None else whole[self.high]
+        bottom = None if low is None else -(-low // step) * step
+        top = None if high is None else high // step * step
+
+        def has_value(piece) -> bool:
+            kind, lo, hi = piece
+            if kind == "point":
+                t = whole[lo]
+                return t % step == 0 and (low is None or t >= low) and (high is None or t <= high)
+            first = None if lo is None else whole[lo] // step * step + step
+            if bottom is not None:
+                first = bottom if first is None else max(first, bottom)
+            last = None if hi is None else -(-whole[hi] // step) * step - step
+            if top is not None:
+                last = top if last is None else min(last, top)
+            return first is None or last is None or first <= last
+
+        self.pieces = [p for p in raw if has_value(p)]
 
     def least(self, piece) -> Fraction | None:
         """The least value the form can take in `piece` (None: none at all; for a piece
@@ -335,6 +360,7 @@ def _gcd(values: list[Fraction]) -> Fraction:
     return Fraction(num, den)
 
 
+@functools.lru_cache(maxsize=4096)  # asked per threshold of a long table; its axes are few
 def form_text(form: Form) -> str:
     parts = []
     for i, (name, c) in enumerate(form):

@@ -229,6 +229,11 @@ def _within(small: Allowed, big: Allowed) -> bool:
     return all(any(c <= a and b <= d for c, d in big) for a, b in small)
 
 
+def _least(allowed: Allowed) -> int:
+    """The first of _values(allowed)."""
+    return min(allowed) if isinstance(allowed, frozenset) else allowed[0][0]
+
+
 def _values(allowed: Allowed):
     if isinstance(allowed, frozenset):
         yield from sorted(allowed)
@@ -343,7 +348,8 @@ class TableAnalysis:
         if not self.admits:
             return None
         limit, entries, full = self.first_entry[before], self.entries, self.r.full
-        point = [next(_values(q.get(var, full(var)))) for var in range(len(self.r.widths))]
+        point = [_least(q.get(var, full(var))) for var in range(len(self.r.widths))]
+        keys: dict[int, list[int]] = {}  # the keyed values q allows, sorted when first needed
         rng = None
         for _ in range(_STEPS):
             if f != TRUE and not self.holds(f, point):
@@ -353,7 +359,8 @@ class TableAnalysis:
             if e >= limit:
                 return tuple(point)
             moves = [(var, v) for var, allowed in entries[e].items() if var in self.admits
-                     for v in sorted(q.get(var, full(var))) if v not in allowed]
+                     for v in (keys.get(var) or keys.setdefault(var, sorted(q.get(var, full(var)))))
+                     if v not in allowed]
             if not moves:
                 return None  # the box holds at every keyed value of q left: the exact search decides
             rng = rng or random.Random(before)
