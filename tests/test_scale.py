@@ -41,18 +41,25 @@ def _module(policy):
     return module
 
 
+def _on_thresholds(shape, seed):
+    """1,500 facts of the shape for its 600-rule table, half their numbers moved onto the
+    table's thresholds, where `<` and `<=` part."""
+    rng = random.Random(shape)
+    facts = shapes.facts(shape, 1500, seed=seed)
+    for f in facts:
+        for k, v in f.items():
+            if isinstance(v, int) and not isinstance(v, bool) and rng.random() < 0.5:
+                f[k] = rng.choice([v // 10 * 10, 600 - rng.randrange(600), rng.randrange(1000)])
+    return facts
+
+
 @pytest.mark.parametrize("shape", ["tiers", "grid", "enums", "mixed"])
 def test_an_indexed_table_decides_as_the_evaluator(tmp_path, shape):
     policy = _policy(tmp_path, shapes.policy_text(shape, 600), shape)
     source = backend.generate(policy)
     assert "_TABLE_d" in source and "RuleTable" in source  # the index, not a chain
     module = _module(policy)
-    rng = random.Random(shape)
-    facts = shapes.facts(shape, 1500, seed=11)
-    for f in facts:  # land on thresholds, where `<` and `<=` part
-        for k, v in f.items():
-            if isinstance(v, int) and not isinstance(v, bool) and rng.random() < 0.5:
-                f[k] = rng.choice([v // 10 * 10, 600 - rng.randrange(600), rng.randrange(1000)])
+    facts = _on_thresholds(shape, seed=11)
     rules = set()
     for f in facts:
         got, want = module.decide(f), evaluate(policy, f)
@@ -189,12 +196,7 @@ def test_the_sql_of_a_long_table_is_a_tree_that_fires_the_module_rules(tmp_path,
     if shape != "enums":  # many enums: only the index's buckets are split off; the rest stay chains
         depth = lambda n: 0 if isinstance(n, sql_tree.Leaf) else 1 + max(depth(n.left), depth(n.right))  # noqa: E731
         assert depth(node) >= 5
-    rng = random.Random(shape)
-    facts = shapes.facts(shape, 1500, seed=13)
-    for f in facts:  # land on thresholds, where `<` and `<=` part
-        for k, v in f.items():
-            if isinstance(v, int) and not isinstance(v, bool) and rng.random() < 0.5:
-                f[k] = rng.choice([v // 10 * 10, 600 - rng.randrange(600), rng.randrange(1000)])
+    facts = _on_thresholds(shape, seed=13)
     module = _module(policy)
     want = [module.decide(f).rule for f in facts]
     assert [row[0] for row in _duckdb_rows(policy, facts, ["rule"])] == want
