@@ -83,8 +83,11 @@ class Axis:
     def cut(self) -> None:
         """Pieces in order: ("open", lo, hi) with None for ±infinity, or ("point", t, t)."""
         unique = set(self.thresholds)
-        scale = whole_scale(unique)
-        ts = sorted(unique, key=lambda t: t.numerator * (scale // t.denominator))
+        # in whole numbers of 1/scale (a table of thousands of thresholds: Fractions took seconds)
+        bounds = [b for b in (self.step, self.low, self.high) if b is not None]
+        scale = whole_scale(unique | set(bounds))
+        whole = {t: t.numerator * (scale // t.denominator) for t in unique | set(bounds)}
+        ts = sorted(unique, key=whole.__getitem__)
         raw: list[tuple[str, Fraction | None, Fraction | None]] = []
         lo = None
         for t in ts:
@@ -92,11 +95,7 @@ class Axis:
             raw.append(("point", t, t))
             lo = t
         raw.append(("open", lo, None))
-        # `least(p) is not None` for every piece, in whole numbers of 1/scale (a table of
-        # thousands of thresholds: Fractions took seconds)
-        bounds = [b for b in (self.step, self.low, self.high) if b is not None]
-        scale = whole_scale(unique | set(bounds))
-        whole = {t: t.numerator * (scale // t.denominator) for t in unique | set(bounds)}
+        # the pieces where `least(p) is not None`, decided in those whole numbers
         step = whole[self.step]
         low = None if self.low is None else whole[self.low]
         high = None if self.high is None else whole[self.high]

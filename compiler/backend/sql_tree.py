@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .table import Plan
+from .table import Plan, _cut
 
 _LEAF = 1  # rules from which a node is split further
 _SHRINK = 0.85  # a split must leave at most this share of the rules on its worse side
@@ -61,45 +61,40 @@ def tree(plan: Plan) -> Node | None:
     if not plan.entries:
         return None
     region = tuple(frozenset(keys) if keys is not None else (None, False, None, False) for keys in plan.dims)
-    boxes = [dict(b) for b in plan.entries]
-    budget = [(_GROWTH - 1) * len(boxes)]  # the more rules all leaves may hold than the table has boxes
-    return _Builder(plan, boxes, budget).build(region, list(range(len(boxes))))
+    return _Builder(plan).build(region, list(range(len(plan.entries))))
 
 
 class _Builder:
-    def __init__(self, plan: Plan, boxes: list[dict], budget: list[int]) -> None:
-        self.p, self.boxes, self.budget = plan, boxes, budget
+    def __init__(self, plan: Plan) -> None:
+        self.p, self.boxes = plan, [dict(b) for b in plan.entries]
+        self.budget = (_GROWTH - 1) * len(self.boxes)  # how many more rules all leaves may hold than the table has boxes
 
     def build(self, region: tuple, members: list[int]) -> Node:
-        p, boxes = self.p, self.boxes
-        rules, seen, sure = [], set(), None
-        for k, e in enumerate(members):
-            if p.exact[e] and all(_within(region[d], allowed) for d, allowed in boxes[e].items()):
-                sure, members = p.rule_of[e], members[: k + 1]  # holds on all of the part: the rest come after it
-                break
-            if p.rule_of[e] not in seen:
-                seen.add(p.rule_of[e])
-                rules.append(p.rule_of[e])
+        members, sure = self.cut(region, members)
+        before = members[:-1] if sure is not None else members  # the entries tried before the sure one
+        rules = list(dict.fromkeys(self.p.rule_of[e] for e in before))
         if len(rules) > _LEAF:
             split = self._split(region, members)
-            more = 0 if split is None else len(split[3][1]) + len(split[4][1]) - len(members)
-            if split is not None and more <= self.budget[0]:
-                make, dim, test, (left_region, left), (right_region, right) = split
-                self.budget[0] -= more
-                return make(dim, *test, self.build(left_region, left), self.build(right_region, right)) \
-                    if make is Below else make(dim, test, self.build(left_region, left), self.build(right_region, right))
+            more = 0 if split is None else len(split[1][1]) + len(split[2][1]) - len(members)
+            if split is not None and more <= self.budget:
+                make, (left_region, left), (right_region, right) = split
+                self.budget -= more
+                return make(self.build(left_region, left), self.build(right_region, right))
         return Leaf(tuple(r for r in rules if r != sure), sure)
 
-    def cut(self, region: tuple, members: list[int]) -> list[int]:
-        """The members up to the first whose box is exact and holds on all of the region."""
+    def cut(self, region: tuple, members: list[int]) -> tuple[list[int], int | None]:
+        """The members up to the first whose box is exact and holds on all of the region,
+        and that one's rule (None when there is none)."""
         p, boxes = self.p, self.boxes
         for k, e in enumerate(members):
             if p.exact[e] and all(_within(region[d], allowed) for d, allowed in boxes[e].items()):
-                return members[: k + 1]
-        return members
+                return members[: k + 1], p.rule_of[e]
+        return members, None
 
     def _split(self, region: tuple, members: list[int]):
-        """The test that leaves the fewest members on its worse side, when it shrinks."""
+        """(make the node from its two sides, left side, right side) for the test that
+        leaves the fewest members on its worse side, when it shrinks; each side is (its
+        region, its members)."""
         best, best_size = None, int(_SHRINK * len(members))
         split = self.p.split
         for dim, keys in enumerate(self.p.dims):
@@ -113,7 +108,8 @@ class _Builder:
                     continue
                 half = frozenset(inside[: len(inside) // 2])
                 parts = (half, region[dim] - half)
-                test, make = tuple(k for k in keys if k in half), Among
+                among = tuple(k for k in keys if k in half)
+                make = lambda left, right, dim=dim, among=among: Among(dim, among, left, right)  # noqa: E731
             else:
                 lo, _, hi, _ = region[dim]
                 cuts = sorted({t for e in tested for a, _, b, _ in self.boxes[e][dim] for t in (a, b)
@@ -127,17 +123,17 @@ class _Builder:
                             for e in tested for a, a_in, b, b_in in self.boxes[e][dim])
                 at = votes > 0
                 parts = ((region[dim][0], region[dim][1], t, at), (t, not at, region[dim][2], region[dim][3]))
-                test, make = (t, at), Below
+                make = lambda left, right, dim=dim, t=t, at=at: Below(dim, t, at, left, right)  # noqa: E731
             sides = []
             for part in parts:
                 narrowed = region[:dim] + (part,) + region[dim + 1:]
                 sides.append((narrowed, self.cut(narrowed, [e for e in members if dim not in self.boxes[e]
-                                                            or _meets(part, self.boxes[e][dim])])))
+                                                            or _meets(part, self.boxes[e][dim])])[0]))
             size = max(len(sides[0][1]), len(sides[1][1]))
             if forced:
-                return make, dim, test, sides[0], sides[1]
+                return make, sides[0], sides[1]
             if size < best_size or (best is None and size <= best_size):
-                best, best_size = (make, dim, test, sides[0], sides[1]), size
+                best, best_size = (make, sides[0], sides[1]), size
         return best
 
 
@@ -145,12 +141,7 @@ def _meets(part, allowed) -> bool:
     """Whether a region's part of one dimension meets a box's allowed keys or intervals."""
     if isinstance(part, frozenset):
         return not part.isdisjoint(allowed)
-    lo, lo_in, hi, hi_in = part
-    for a, a_in, b, b_in in allowed:
-        if (hi is None or a is None or a < hi or (a == hi and a_in and hi_in)) and \
-                (lo is None or b is None or b > lo or (b == lo and b_in and lo_in)):
-            return True
-    return False
+    return bool(_cut((part,), allowed))
 
 
 def _within(part, allowed) -> bool:
