@@ -1,8 +1,9 @@
 """Policies of thousands of rules, in four shapes (bench/shapes.py), through every stage:
 `policyc check` (time and peak memory, in a fresh process), `policyc build`, importing
 the generated module, decide() over 20,000 facts, the policy's SQL in DuckDB over the same
-facts (up to 10,000 rules), and zen-engine on the same table as a decision table (when
-installed: pip install -e '.[bench]').
+facts and over ten times as many (up to 10,000 rules: µs per row, planning included, and
+per further row), and zen-engine on the same table as a decision table (when installed:
+pip install -e '.[bench]').
 
     python bench/scale.py [--sizes 10,1000,10000,100000] [--shapes tiers,grid,enums,mixed]
                           [--timeout 120] [--facts 20000]
@@ -99,17 +100,18 @@ def measure(shape: str, size: int, timeout: float, n_facts: int) -> dict:
             best = min(best, time.perf_counter() - start)
         row["decide_us"] = best / len(facts) * 1e6
         if size <= 10000:
-            row["sql_us"] = duckdb_us(path, shape, facts)
+            row["sql_us"], row["sql_more_us"] = duckdb_us(path, shape, facts)
         zen_found = zen_us(shape, size, facts[:max(50, min(2000, 2_000_000 // size))])  # zen takes ms at 10,000
         if zen_found is not None:
             row["zen_us"], row["zen_way"] = zen_found
     return row
 
 
-def duckdb_us(path: Path, shape: str, facts: list[dict]) -> float:
+def duckdb_us(path: Path, shape: str, facts: list[dict]) -> tuple[float, float]:
     """The policy's SQL (the one `policyc batch` runs) in DuckDB over the same facts, as
-    text columns, every output column materialized: µs per row, planning included, the
-    best of two runs."""
+    text columns, every output column materialized, the best of two runs: µs per row with
+    planning included, and µs per further row (the same query over ten times the facts:
+    what a row costs once the query is planned)."""
     import duckdb
     import pyarrow as pa
 
@@ -120,15 +122,18 @@ def duckdb_us(path: Path, shape: str, facts: list[dict]) -> float:
     columns = sorted(facts[0])
     table = pa.table({c: [str(f[c]).lower() if isinstance(f[c], bool) else str(f[c]) for f in facts] for c in columns})
     query = to_sql(policy, "facts", columns)
-    best = float("inf")
-    for _ in range(2):
-        con = duckdb.connect()
-        con.register("facts", table)
-        start = time.perf_counter()
-        con.execute(f"CREATE TEMP TABLE decided AS {query}")
-        best = min(best, time.perf_counter() - start)
-        con.close()
-    return best / len(facts) * 1e6
+    seconds = []
+    for data in (table, pa.concat_tables([table] * 10)):
+        best = float("inf")
+        for _ in range(2):
+            con = duckdb.connect()
+            con.register("facts", data)
+            start = time.perf_counter()
+            con.execute(f"CREATE TEMP TABLE decided AS {query}")
+            best = min(best, time.perf_counter() - start)
+            con.close()
+        seconds.append(best)
+    return seconds[0] / len(facts) * 1e6, (seconds[1] - seconds[0]) / (9 * len(facts)) * 1e6
 
 
 def zen_us(shape: str, size: int, facts: list[dict]) -> tuple[float, str] | None:
@@ -158,15 +163,15 @@ def main() -> None:
     parser.add_argument("--facts", type=int, default=20000)
     args = parser.parse_args()
     rows = []
-    print("| shape | rules | check s | check MB | build s | import ms | decide µs | DuckDB µs | zen µs |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| shape | rules | check s | check MB | build s | import ms | decide µs | DuckDB µs | DuckDB +µs | zen µs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for shape in args.shapes.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
             row = measure(shape, size, args.timeout, args.facts)
             rows.append(row)
             print(f"| {shape} | {size:,} | {show(row.get('check_s'))} | {show(row.get('check_mb'))} | "
                   f"{show(row.get('build_s'))} | {show(row.get('import_ms'))} | {show(row.get('decide_us'))} | "
-                  f"{show(row.get('sql_us'))} | {show(row.get('zen_us'))} |", flush=True)
+                  f"{show(row.get('sql_us'))} | {show(row.get('sql_more_us'))} | {show(row.get('zen_us'))} |", flush=True)
 
     # decide() at 10,000 rules against 10, per shape: the two modules timed in turns, best
     # of five each, so a busy moment of the shared machine falls on both alike
@@ -207,11 +212,12 @@ def main() -> None:
     for r in rows:
         if r["rules"] == 10000 and isinstance(r.get("decide_us"), float) and isinstance(r.get("zen_us"), float):
             zen.append(r["decide_us"] / r["zen_us"])
-    sql = {r["shape"]: r["sql_us"] / r["decide_us"] for r in rows
-           if r["rules"] == 10000 and isinstance(r.get("sql_us"), float) and isinstance(r.get("decide_us"), float)}
-    if sql:
-        print("SQL at 10,000 rules, DuckDB per row / decide() per row (planning included, "
-              f"{args.facts:,} rows): " + ", ".join(f"{shape} {ratio:.3g}" for shape, ratio in sql.items()))
+    for key, what in (("sql_us", f"planning included, {args.facts:,} rows"), ("sql_more_us", "per further row")):
+        sql = {r["shape"]: r[key] / r["decide_us"] for r in rows
+               if r["rules"] == 10000 and isinstance(r.get(key), float) and isinstance(r.get("decide_us"), float)}
+        if sql:
+            print(f"SQL at 10,000 rules, DuckDB per row / decide() per row ({what}): "
+                  + ", ".join(f"{shape} {ratio:.3g}" for shape, ratio in sql.items()))
     print(f"RATIOS decide_10000/decide_10={format(max(growth.values()), '.3g') if growth else 'n/a'} "
           f"check_10000_s={worst('check_s', 10000)} check_10000_mb={worst('check_mb', 10000)} "
           f"build_100000_s={worst('build_s', 100000)} decide/zen_10000={format(max(zen), '.3g') if zen else 'n/a'}")

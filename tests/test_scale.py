@@ -185,17 +185,49 @@ def _duckdb_rows(policy, facts, outputs):
     return [None if row[0] is not None else row[1:] for row in con.execute(query).fetchall()]
 
 
+@pytest.fixture(params=["index", "narrow", "tree"])
+def sql_form(request, monkeypatch):
+    """The forms of a long table's SQL: the module's index looked up in DuckDB
+    (backend/sql_index.py); the same with buckets past 64 entries narrowed by bucketing on
+    more facts and their bits read 64 at a time (what a table of thousands gets); and
+    the tree of CASEs (sql_tree.py: Spark's, and DuckDB's where the index cannot be used)."""
+    from compiler.backend import sql, sql_index
+
+    if request.param == "narrow":
+        monkeypatch.setattr(sql_index, "_WIDE", 64)
+        monkeypatch.setattr(sql_index, "_SEGMENT", 64)
+        monkeypatch.setattr(sql, "_SHORT_LEAF", -1)  # the index however short the tree's leaves
+    if request.param == "tree":
+        monkeypatch.setattr(sql_index, "lookup", lambda *args: None)
+    return request.param
+
+
+def _sql(policy):
+    from compiler.backend.sql import to_sql
+
+    return to_sql(policy, "t", [f.name for f in policy.facts])
+
+
 @pytest.mark.parametrize("shape", ["tiers", "grid", "enums", "mixed"])
-def test_the_sql_of_a_long_table_is_a_tree_that_fires_the_module_rules(tmp_path, shape):
-    """The SQL of a long table halves the facts at each test (backend/sql_tree.py) rather
-    than trying 600 WHENs in turn, and fires on every row the rule decide() fires."""
+def test_the_sql_of_a_long_table_fires_the_module_rules(tmp_path, shape, sql_form):
+    """The SQL of a long table looks its rules up (an index, or a tree that halves the
+    facts at each test) rather than trying 600 WHENs in turn, and fires on every row the
+    rule decide() fires."""
     from compiler.backend import sql_tree, table
 
     policy = _policy(tmp_path, shapes.policy_text(shape, 600), shape)
-    node = sql_tree.tree(table.plan(policy, policy.main))
-    if shape != "enums":  # many enums: only the index's buckets are split off; the rest stay chains
-        depth = lambda n: 0 if isinstance(n, sql_tree.Leaf) else 1 + max(depth(n.left), depth(n.right))  # noqa: E731
-        assert depth(node) >= 5
+    query = _sql(policy)
+    if sql_form != "tree":
+        assert query.count("WHEN") < 200 and '"__x0_' in query  # the rules are data, not 600 conditions
+        if sql_form == "narrow" and shape == "grid":
+            assert '"__x0_g1"' in query or '"__x0_g0"' in query  # bucketed on ranges of a number
+        if sql_form == "narrow" and shape == "enums":
+            assert '"__x0_c1"' in query  # bits read a segment at a time
+    else:
+        node = sql_tree.tree(table.plan(policy, policy.main))
+        if shape != "enums":  # many enums: only the index's buckets are split off; the rest stay chains
+            depth = lambda n: 0 if isinstance(n, sql_tree.Leaf) else 1 + max(depth(n.left), depth(n.right))  # noqa: E731
+            assert depth(node) >= 5
     facts = _on_thresholds(shape, seed=13)
     module = _module(policy)
     want = [module.decide(f).rule for f in facts]
@@ -203,10 +235,43 @@ def test_the_sql_of_a_long_table_is_a_tree_that_fires_the_module_rules(tmp_path,
     assert len(set(want)) > 20
 
 
-def test_the_sql_tree_over_money_durations_dates_instants_and_times_fires_the_module_values(tmp_path):
-    """Each test of the tree is written in the fact's SQL terms (won, microseconds, days,
-    instants with their offsets, times of day, exact decimals), and a threshold falls on
-    the side its rules put it: `>=` and `<` above, `>` and `<=` below. One staircase per
+def test_the_sql_index_tries_residuals_in_order_over_buckets_of_each_kind(tmp_path):
+    """The index in SQL: buckets on an enum, one of one ordered fact (a list of first
+    rules per piece), others of several facts (bit strings of candidates, a bool among
+    them), and rules whose tests go beyond their boxes (a derived value, two facts
+    compared): such a candidate is tried, and when it fails the next one is taken."""
+    lines = ['policy idx "색인"', 'fact k "k": enum {', '  a "가"', '  b "나"', '  c "다"', '}', 'fact n "n": number',
+             'fact m "m": number', 'fact flag "깃발": bool', 'let s "합" = n + m', '', 'decision level "단계" (first) {']
+    for i in range(90):
+        if i < 30:  # bucket a: one fact, exact
+            cond = ["k = a", f"n > {60 - 2 * i}"]
+        elif i < 60:
+            cond = ["k = b", f"n >= {(i - 30) * 3}", f"n < {(i - 30) * 3 + 6}", f"m < {100 - i}"]  # bands half new
+            if i % 8 == 0:
+                cond.append(f"s > {i + 20}")
+            if i % 13 == 0:
+                cond.append("n > m")
+        else:
+            cond = ["k = c", "flag" if i % 2 else "not flag", f"n <= {i}"]
+        lines.append(f'  rule r{i}: when {" and ".join(cond)} then {i}')
+    lines += ["  otherwise 1000", "}"]
+    policy = _policy(tmp_path, "\n".join(lines) + "\n", "idx")
+    query = _sql(policy)
+    assert '"__x0_first"' in query and '"__x0_kept"' in query and "set_bit" in query  # both kinds, and retries
+    module = _module(policy)
+    rng = random.Random(5)
+    facts = [{"k": rng.choice("abc"), "n": rng.choice([rng.randint(-5, 105), Decimal(rng.randint(0, 100)) + Decimal("0.5")]),
+              "m": rng.randint(-5, 105), "flag": rng.random() < 0.5} for _ in range(3000)]
+    want = [module.decide(f).level for f in facts]
+    assert [int(row[0]) for row in _duckdb_rows(policy, facts, ["level"])] == want
+    assert len(set(want)) > 40
+
+
+def test_the_sql_of_long_tables_over_money_durations_dates_instants_and_times_fires_the_module_values(
+        tmp_path, sql_form):
+    """Each threshold of the index or test of the tree is written in the fact's SQL terms
+    (won, microseconds, days, instants with their offsets, times of day, exact decimals),
+    and a threshold falls on the side its rules put it: `>=` and `<` above, `>` and `<=` below. One staircase per
     kind, its rules `>` and `>=` in turn, and facts on the thresholds."""
     kinds = {"fare": ("money", lambda k: f"{k * 1000}원"), "wait": ("duration", lambda k: f"{k * 10}분"),
              "day": ("date", lambda k: str(date(2024, 1, 1) + timedelta(days=k))),

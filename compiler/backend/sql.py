@@ -33,7 +33,7 @@ from ..middle.values import to_number
 from ..runtime.support import DURATION_LIMIT
 
 from ..middle.evaluate import calendar_reads, holiday_tests
-from . import sql_tree, table
+from . import sql_index, sql_tree, table
 from .sql_exprs import EPOCH, decimal, Bound, Expr, Offset, Output, Scales, literal_value
 from .sql_dialect import (_BIGINT, _DECIMAL, _DURATION_TEXT, _INSTANTS, _ISO, _ISO_VALID, _LIMIT, _LOCAL,
                           _NUMBER_BIG, _NUMBER_OK, _NUMBER_TEXT, _OVERFLOW, DIALECTS, DuckDB)
@@ -64,6 +64,7 @@ class _Sql:
         self.columns = list(columns)
         self.scales = Scales(policy)
         self.expr = Expr(self).visit
+        self.steps: list[str] = []  # projections the long tables' lookups need (sql_index), in order
         offset = policy.zone_offset
         self.zone_micros = 0 if offset is None else int(to_number(offset))
         # every input column gets an internal name as it is read; an optional fact the
@@ -357,10 +358,22 @@ class _Sql:
         return out
 
     def case(self, d: ir.Decision) -> str:
-        """The index of the rule that fires: a CASE over the rules in order, or for a long
-        table a tree of CASEs that halves the facts at each test (backend/sql_tree.py)."""
+        """The index of the rule that fires: a CASE over the rules in order; for a long table
+        the module's index looked up in the engine (backend/sql_index.py), or where the
+        engine cannot, a tree of CASEs that halves the facts at each test (sql_tree.py)."""
         plan = table.plan(self.p, d)
-        node = None if plan is None else sql_tree.tree(plan)
+        node = None
+        if plan is not None and self.d.lookups:
+            found = sql_index.lookup(self, d, plan, str(self.p.decisions.index(d)))
+            if found is not None and found.wide:
+                node = sql_tree.tree(plan)
+                if node is None or sql_tree.mean_leaf(node) > _SHORT_LEAF:
+                    node = None  # the tree would try long chains: the index's bit scan does better
+            if found is not None and node is None:
+                self.steps += found.steps
+                return found.rule
+        if plan is not None and node is None:
+            node = sql_tree.tree(plan)
         if node is not None:
             return self.node(d, plan, node)
         return self.chain(d, range(len(d.rules)), None)
@@ -555,7 +568,9 @@ class _Sql:
             elif d.yields_outcome:
                 outcomes = [p.outcome(r.output.value) for r in d.rules]
                 o_enum = d_.enum(dict.fromkeys(o.name for o in p.outcomes))
-                r_enum = d_.enum(dict.fromkeys(r.name for r in d.rules))
+                # a long table's rule names leave as text: an ENUM of 10,000 names is most
+                # of what DuckDB spends planning the query
+                r_enum = d_.enum(dict.fromkeys(r.name for r in d.rules)) if len(d.rules) < table.INDEX else None
                 personal = d_.enum(dict.fromkeys(c.name for c in p.contexts)) if p.contexts else None
 
                 def items(names, enum):
@@ -587,7 +602,11 @@ class _Sql:
         if any(a.params for a in p.actions):
             attrs.append(f"{self.action_args(sources)} AS action_args")
         keep = ", ".join(f"{self.cols[c]} AS {d_.ident(c)}" for c in columns)
-        ctes.append(f"decided AS (SELECT *, {error} AS policy_error{''.join(', ' + c for c in index_cols)} FROM checked)")
+        last = "checked"
+        for i, step in enumerate(self.steps):
+            ctes.append(f"look{i} AS (SELECT *, {step} FROM {last})")
+            last = f"look{i}"
+        ctes.append(f"decided AS (SELECT *, {error} AS policy_error{''.join(', ' + c for c in index_cols)} FROM {last})")
         if chosen:
             ctes.append(f"chosen AS (SELECT *, {', '.join(chosen)} FROM decided)")
         return ("WITH " + ",\n".join(ctes) + "\n"
@@ -676,6 +695,7 @@ def _constant(e: ir.Expr) -> bool:
     return not any(isinstance(x, (ir.FactRef, ir.DerivedRef, ir.Lookup)) for x in ir.walk(e))
 
 
+_SHORT_LEAF = 3  # rules a tree's leaves try on average, at most, for it to be chosen over a wide index (case)
 _UNEXPLAINED = "policyc 내부 오류: 이 행의 사실을 검사하지 못했습니다 (결정하지 않았습니다)"
 
 

@@ -60,6 +60,7 @@ class DuckDB:
     """The few places the two engines spell things differently."""
 
     name = "duckdb"
+    lookups = True  # constant lists and bit strings: a long table is its index (backend/sql_index.py)
     string = "VARCHAR"
     # whether micros() reads only the module's timestamp text (so NULL means "not that
     # text"); DuckDB's cast is laxer and needs the shape checked beside it
@@ -128,8 +129,11 @@ class DuckDB:
 
     def pick_name(self, idx: str, names: list[str], enum: str | None) -> str:
         """names[idx] as the enum: the list cast once (a cast per name would write the
-        enum's every name once per name, which for the rules of a long table is quadratic)."""
+        enum's every name once per name, which for the rules of a long table is quadratic).
+        Without an enum, names without commas are one string literal split once."""
         if enum is None:
+            if all("," not in n for n in names):
+                return f"string_split({self.text(','.join(names))}, ',')[{idx} + 1]"
             return self.pick(idx, [self.text(n) for n in names], True)
         return f"(CAST([{', '.join(self.text(n) for n in names)}] AS {enum}[]))[{idx} + 1]"
 
@@ -209,6 +213,7 @@ class DuckDB:
 
 class Spark(DuckDB):
     name = "spark"
+    lookups = False  # a long table is a tree of CASEs (backend/sql_tree.py)
     string = "STRING"
     strict_micros = True  # micros() counts the instant only from text that has the shape
 
@@ -267,6 +272,9 @@ class Spark(DuckDB):
 
     def pick(self, idx: str, values: list[str], constant: bool) -> str:
         return super().pick(idx, values, constant=False)  # a CASE: no indexing into array literals
+
+    def pick_name(self, idx: str, names: list[str], enum: str | None) -> str:
+        return self.pick(idx, [self.text(n) for n in names], False)
 
     def int_div(self, x: str, m: int) -> str:
         return f"({x} div {m})"

@@ -64,6 +64,18 @@ def tree(plan: Plan) -> Node | None:
     return _Builder(plan).build(region, list(range(len(plan.entries))))
 
 
+def mean_leaf(node: Node) -> float:
+    """The rules a leaf of the tree tries, on average over its leaves."""
+    stack, leaves, rules = [node], 0, 0
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Leaf):
+            leaves, rules = leaves + 1, rules + len(n.rules) + (n.otherwise is not None)
+        else:
+            stack += [n.left, n.right]
+    return rules / leaves
+
+
 class _Builder:
     def __init__(self, plan: Plan) -> None:
         self.p, self.boxes = plan, [dict(b) for b in plan.entries]
