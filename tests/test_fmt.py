@@ -93,6 +93,24 @@ def test_cli_never_writes_broken_text(tmp_path: Path):
     assert missing.returncode == 1 and "E0001" in missing.stderr
 
 
+def test_printed_text_that_reads_as_another_policy_is_refused(monkeypatch):
+    """fmt re-reads what it printed and refuses (FormatBug: a policyc bug, nothing written)
+    when that is not the same policy; text printed exactly as it was read needs no re-read."""
+    from compiler.tools import fmt
+
+    path = ROOT / "tests/cases/fmt/messy.policy"
+    source = SourceFile(path.name, path.read_text(encoding="utf-8"))
+    printed = fmt._Printer.module
+    monkeypatch.setattr(fmt._Printer, "module", lambda self, m: printed(self, m).replace("when", "when not", 1))
+    with pytest.raises(fmt.FormatBug):
+        format_source(source)
+    monkeypatch.setattr(fmt._Printer, "module", printed)
+    formatted = SourceFile(path.name, format_source(source)[0])
+    reads = []
+    monkeypatch.setattr(fmt, "parse_with_comments", lambda s: reads.append(s) or parse_with_comments(s))
+    assert format_source(formatted) == (formatted.text, []) and len(reads) == 1
+
+
 def test_a_comment_between_an_enum_value_and_its_label_is_kept(tmp_path: Path):
     """Issue 10, item 20: valid text fmt once called a bug in itself."""
     path = tmp_path / "enum.policy"

@@ -23,6 +23,7 @@ from . import nodes as n
 MAX_NESTING = 100
 _NESTING = {"or_cond", "and_cond", "not_cond", "binary", "negate", "call", "filtered", "field", "if_else",
             "compare", "in_set", "not_in_set", "is_given", "is_missing"}
+_SAME_LEVEL = {"and_cond": n.And, "or_cond": n.Or}  # `a and b and c` is one level, not three
 _DECLARATIONS = {"rule_decl", "otherwise_decl", "let_decl", "require_decl", "invariant_decl", "const_decl",
                  "fact_decl", "field_decl", "action_arg"}
 
@@ -94,7 +95,7 @@ class ToAst:
         levels = self._levels
         if rule not in _NESTING:
             return max((levels.get(id(c), 0) for c in children if c is not None and type(c) is not Token), default=0)
-        same = {"and_cond": n.And, "or_cond": n.Or}.get(rule)
+        same = _SAME_LEVEL.get(rule)
         built = [c for c in children if c is not None and type(c) is not Token]
         level = max((levels.get(id(c), 0) if same is not None and isinstance(c, same) else levels.get(id(c), 0) + 1
                      for c in built), default=1)

@@ -437,8 +437,10 @@ def format_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
         return None, diags
     printer = _Printer(source, comments)
     text = printer.module(module)
-    again, again_comments, again_diags = parse_with_comments(SourceFile(source.path, text))
     missing = len(comments) - len(printer.used)
+    if text == source.text and not missing:
+        return text, []  # already formatted: the same text reads as the same policy (half of a large `fmt --check`)
+    again, again_comments, again_diags = parse_with_comments(SourceFile(source.path, text))
     if again is None or again_diags or again != module or len(again_comments) != len(comments) or missing:
         why = "다시 읽은 결과가 원래와 다릅니다" if again is not None else "다시 읽을 수 없습니다"
         if missing:
