@@ -18,9 +18,11 @@ from compiler.pipeline import compile_policy
 from .policygen import random_policy
 
 
+@pytest.mark.parametrize("overlaps", [False, True], ids=["plain", "overlaps"])
 @pytest.mark.parametrize("seed", range(20))
-def test_smt_analysis_agrees_with_the_partition(tmp_path: Path, seed: int):
-    """On random policies the partition cuts exactly, both analyses find the same things."""
+def test_smt_analysis_agrees_with_the_partition(tmp_path: Path, seed: int, overlaps: bool):
+    """On random policies the partition cuts exactly, both analyses find the same things;
+    with --overlaps, the same earlier rules behind each later one (W0603's shadowed_by)."""
     path = tmp_path / "p.policy"
     path.write_text(random_policy(seed), encoding="utf-8")
     result = compile_policy(path, "p.policy", analysis=False)
@@ -30,8 +32,8 @@ def test_smt_analysis_agrees_with_the_partition(tmp_path: Path, seed: int):
     space = partition_for(policy)
     if space is None:
         pytest.skip("the partition does not cut this one")
-    ours = findings.keys(smt_checks.analyze(policy))
-    theirs = findings.keys(checks._Analysis(policy, False, space).run())
+    ours = findings.keys(smt_checks.analyze(policy, overlaps))
+    theirs = findings.keys(checks._Analysis(policy, overlaps, space).run())
     assert ours == theirs
 
 

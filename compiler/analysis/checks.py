@@ -238,18 +238,31 @@ class _Analysis:
             self.diags.append(findings.implied(d, rule, k, sentence, example))
 
     def _first_overlaps(self, d: ir.Decision, conds: list[int], fires: list[int]) -> None:
+        """One finding per rule that earlier rules with another result take facts from,
+        naming them all (the example: where the first of them takes it). The boxes rule out
+        most pairs before any diagram is combined: a staircase of 1,000 rules has 450,000
+        such pairs, once one finding each."""
         m = self.enc.mdd
-        for i, earlier in enumerate(d.rules):
-            for j in range(i + 1, len(d.rules)):
-                later = d.rules[j]
-                if later.cond is None or later.output == earlier.output:
+        boxes = [self.enc.box(r.cond) for r in d.rules]
+        for j, later in enumerate(d.rules):
+            if later.cond is None:
+                continue
+            shadowing, both = [], FALSE
+            for i in range(j):
+                earlier = d.rules[i]
+                if earlier.output == later.output or _disjoint(boxes[i], boxes[j]):
                     continue
-                both = m.and_(fires[i], conds[j])
-                if both == FALSE:
-                    continue
-                example, sentence = self._example(both, lambda t: self._rule_at(d, t) is earlier
-                                                  and _holds(self.policy, later.cond, t))
-                self.diags.append(findings.overlap(d, earlier, later, sentence, example))
+                meet = m.and_(fires[i], conds[j])
+                if meet != FALSE:
+                    if not shadowing:
+                        both = meet
+                    shadowing.append(earlier)
+            if not shadowing:
+                continue
+            first = shadowing[0]
+            example, sentence = self._example(both, lambda t: self._rule_at(d, t) is first
+                                              and _holds(self.policy, later.cond, t))
+            self.diags.append(findings.overlap(d, shadowing, later, sentence, example))
 
     # ── long decisions (table.py: the same findings, asked of one box at a time) ──
     def _table_decision(self, d: ir.Decision, t: TableAnalysis) -> None:
@@ -465,3 +478,6 @@ def analyze(policy: ir.Policy, overlaps: bool = False) -> list[Diagnostic]:
     return found
 
 
+def _disjoint(a: dict[int, frozenset[int]], b: dict[int, frozenset[int]]) -> bool:
+    """Whether two rules' boxes (encode.box: over-approximations) share no value of some variable."""
+    return any(var in b and values.isdisjoint(b[var]) for var, values in a.items())

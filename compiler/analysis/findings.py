@@ -23,7 +23,7 @@ def keys(diags: list[Diagnostic]) -> set[tuple]:
     out = set()
     for d in diags:
         about = dict(d.data)
-        names = ("invariant",) if d.code == "E0606" else ("decision", "rule", "invariant", "part")
+        names = ("invariant",) if d.code == "E0606" else ("decision", "rule", "invariant", "part", "shadowed_by")
         out.add((d.code, *(str(about[k]) for k in names if k in about)))
     return out
 
@@ -115,13 +115,18 @@ def _implied(d: ir.Decision, rule: ir.Rule, k: int, sentence: str, example, whol
                  decision=d.name, rule=rule.name, part=k)
 
 
-def overlap(d: ir.Decision, earlier: ir.Rule, later: ir.Rule, sentence: str, example) -> Diagnostic:
-    return _diag("W0603", later.span,
-                 f"규칙 `{later.name}` 도 맞지만 앞선 규칙 {quoted(earlier.name, '이/가')} 먼저 맞아 다른 결과가 납니다",
+def overlap(d: ir.Decision, earlier: list[ir.Rule], later: ir.Rule, sentence: str, example) -> Diagnostic:
+    """`later` also matches facts that the `earlier` rules (in order, results other than its
+    own) take first; the example is where the first of them does."""
+    first = earlier[0]
+    who = quoted(first.name, "이/가") if len(earlier) == 1 else f"`{first.name}` 등 {len(earlier)}개가"
+    notes = (f"{sentence}일 때: {_show(first.output)} (이 규칙이라면 {_show(later.output)})",) if sentence else ()
+    if len(earlier) > SHOWN_RELATED:
+        notes += (f"이 규칙보다 먼저 맞는 앞선 규칙 {len(earlier)}개 가운데 처음 {SHOWN_RELATED}개만 표시합니다",)
+    return _diag("W0603", later.span, f"규칙 `{later.name}` 도 맞지만 앞선 규칙 {who} 먼저 맞아 다른 결과가 납니다",
                  "의도한 순서라면 그대로 두세요", "가려지는 규칙",
-                 [Related(earlier.span, "먼저 맞는 규칙")],
-                 (f"{sentence}일 때: {_show(earlier.output)} (이 규칙이라면 {_show(later.output)})",) if sentence else (),
-                 example, decision=d.name, rule=later.name, earlier=earlier.name)
+                 [Related(r.span, "먼저 맞는 규칙") for r in earlier[:SHOWN_RELATED]], notes,
+                 example, decision=d.name, rule=later.name, earlier=first.name, shadowed_by=tuple(r.name for r in earlier))
 
 
 def broken_invariant(policy: ir.Policy, inv: ir.Invariant, culprit: ir.Rule | None, sentence: str,

@@ -77,15 +77,17 @@ class _Analysis:
         if d.rules and d.rules[-1].cond is not None and not d.yields_actions and sp.sat(*before):
             example, sentence = self._example(lambda t: self._rule_at(d, t) is None, *before)
             self.diags.append(findings.gap(d, sentence, example))
-        if self.overlaps and d.hit_policy == "first":
-            for i, earlier in enumerate(d.rules):
-                for j in range(i + 1, len(d.rules)):
-                    later = d.rules[j]
-                    if later.cond is None or later.output == earlier.output or not sp.sat(fires[i], conds[j]):
-                        continue
-                    example, sentence = self._example(
-                        lambda t: self._rule_at(d, t) is earlier and self._holds(later.cond, t), fires[i], conds[j])
-                    self.diags.append(findings.overlap(d, earlier, later, sentence, example))
+        if self.overlaps and d.hit_policy == "first":  # one finding per later rule, as checks.py
+            for j, later in enumerate(d.rules):
+                if later.cond is None:
+                    continue
+                shadowing = [i for i in range(j) if d.rules[i].output != later.output and sp.sat(fires[i], conds[j])]
+                if not shadowing:
+                    continue
+                first = d.rules[shadowing[0]]
+                example, sentence = self._example(
+                    lambda t: self._rule_at(d, t) is first and self._holds(later.cond, t), fires[shadowing[0]], conds[j])
+                self.diags.append(findings.overlap(d, [d.rules[i] for i in shadowing], later, sentence, example))
 
     def _rule(self, d: ir.Decision, i: int, conds: list, here, before: list) -> None:
         sp, rule = self.space, d.rules[i]
