@@ -780,7 +780,8 @@ class RuleTable:
                         flips[last + 1] ^= 1 << k
             bits, current = [], free
             for flip in flips[:-1]:
-                current ^= flip
+                if flip:  # a piece no entry starts or ends at shares its neighbour's int: half the memory
+                    current ^= flip
                 bits.append(current)
             tables[d] = (tuple(thresholds), tuple(bits))
         return (1, tuple(tables), kept, full)
