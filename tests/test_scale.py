@@ -337,3 +337,53 @@ def test_a_large_build_generates_its_module_beside_the_analysis(tmp_path, monkey
     assert started and started[0] > 0
     with pytest.raises(ChildProcessError):  # reaped: no child is left
         os.waitpid(started[0], os.WNOHANG)
+
+
+def test_the_sql_index_computes_no_residual_on_a_row_it_turns_down(tmp_path, sql_form):
+    """A residual that overflows on a value decide() refuses (a typed DECIMAL past the
+    limit for numbers) is never computed for that row: the row gets its policy_error and
+    the other rows their rules, where one such row used to stop the whole query."""
+    import duckdb
+    import pyarrow as pa
+
+    from compiler.backend.sql import to_sql
+
+    lines = ['policy big "큰 수"', 'fact k "k": enum { a "a"  b "b" }', 'fact n0 "n0": number', 'fact n1 "n1": number',
+             '', 'decision d "d" (first) {']
+    for i in range(70):
+        extra = " and n0 * 10000000000000 > n1" if i % 10 == 3 else ""
+        lines.append(f"  rule r{i}: when k = {'ab'[i % 2]} and n1 >= {i} and n1 < {i + 1}{extra} then {i}")
+    lines += ["  otherwise 1000", "}"]
+    policy = _policy(tmp_path, "\n".join(lines) + "\n", "big")
+    rows = [("b", Decimal(10) ** 20, Decimal(3)), ("b", Decimal(1), Decimal(3)), ("b", Decimal(0), Decimal(3)),
+            ("a", Decimal(2), Decimal(12))]
+    con = duckdb.connect()
+    con.register("t", pa.table({"k": [r[0] for r in rows], "n0": pa.array([r[1] for r in rows], pa.decimal128(38, 9)),
+                                "n1": pa.array([r[2] for r in rows], pa.decimal128(38, 9))}))
+    types = {"k": "VARCHAR", "n0": "DECIMAL(38,9)", "n1": "DECIMAL(38,9)"}
+    got = con.execute(f"SELECT policy_error, d FROM ({to_sql(policy, 't', ['k', 'n0', 'n1'], types=types)})").fetchall()
+    module = _module(policy)
+    assert got[0][0] is not None and "n0" in got[0][0]
+    with pytest.raises(module.PolicyInputError):
+        module.decide(dict(zip("k n0 n1".split(), rows[0])))
+    assert [int(d) for _, d in got[1:]] == [module.decide(dict(zip(("k", "n0", "n1"), r))).d for r in rows[1:]]
+
+
+def test_a_derived_value_is_not_computed_from_a_number_the_row_turns_down(tmp_path):
+    """`let s = n0 * 10000000000000` over a typed DECIMAL of 10^20 (past the numbers' limit):
+    the row is refused for n0, as decide() refuses it, instead of DuckDB's overflow stopping
+    the whole query."""
+    import duckdb
+    import pyarrow as pa
+
+    from compiler.backend.sql import to_sql
+
+    text = ('policy lets "파생"\nfact n0 "n0": number\nfact n1 "n1": number\nlet s "s" = n0 * 10000000000000\n\n'
+            'decision d "d" (first) {\n  rule big: when s > n1 then 1\n  otherwise 0\n}\n')
+    policy = _policy(tmp_path, text, "lets")
+    con = duckdb.connect()
+    con.register("t", pa.table({"n0": pa.array([Decimal(10) ** 20, Decimal(1)], pa.decimal128(38, 9)),
+                                "n1": pa.array([Decimal(3), Decimal(3)], pa.decimal128(38, 9))}))
+    query = to_sql(policy, "t", ["n0", "n1"], types={"n0": "DECIMAL(38,9)", "n1": "DECIMAL(38,9)"})
+    (refused, _), (error, d) = con.execute(f"SELECT policy_error, d FROM ({query})").fetchall()
+    assert refused is not None and refused.startswith("n0") and error is None and int(d) == 1

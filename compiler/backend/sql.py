@@ -452,10 +452,14 @@ class _Sql:
         return groups
 
     def derived_value(self, d: ir.Derived) -> str:
-        """A derived value; NULL where a value it needs is missing (as decide() has None)."""
+        """A derived value; NULL where a value it needs is missing (as decide() has None), and
+        where a fact it reads is one decide() turns down (a typed DECIMAL past the numbers'
+        limit would overflow the arithmetic and stop the query, not turn the row down)."""
         value = self.scales.cast(self.expr(d.expr), d.expr)
         present = [f"{self.d.ident('__f_' + what)} IS NOT NULL" if kind == "fact" else f"{self.expr(what)} IS NOT NULL"
                    for kind, what in d.needs]
+        read = dict.fromkeys(x.name for x in ir.walk(d.expr) if isinstance(x, ir.FactRef))
+        present += [self.valid(f) for f in (self.p.facts_by_name[name] for name in read) if f.type.kind in ("number", "money")]
         return f"CASE WHEN {' AND '.join(present)} THEN {value} END" if present else value
 
     # ── actions ──

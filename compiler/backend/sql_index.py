@@ -347,7 +347,9 @@ class _Writer:
             index = self.key(g.dim) if g.bounds is None else ranges[f"g{j}"]
             bucket = index if bucket == "0" else f"({bucket}) * {g.size(p)} + {index}"
         b, kind = col("b"), col("k")
-        self.out.append(f"{bucket} AS {b}")
+        # a row whose facts are turned down has no bucket: every later step is NULL for it, so no
+        # residual is computed on values decide() turns down (an overflow would stop the query)
+        self.out.append(f"CASE WHEN __ok THEN {bucket} END AS {b}")
         first = [f"{at('kind', b)} AS {kind}"]
         for k in self.ordered:
             first += [f"{at(f't{k}_at', b)} AS {col(f'o{k}')}", f"{at(f't{k}_n', b)} AS {col(f'n{k}')}"]
