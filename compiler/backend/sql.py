@@ -362,21 +362,15 @@ class _Sql:
         the module's index looked up in the engine (backend/sql_index.py), or where the
         engine cannot, a tree of CASEs that halves the facts at each test (sql_tree.py)."""
         plan = table.plan(self.p, d)
-        node = None
-        if plan is not None and self.d.lookups:
-            found = sql_index.lookup(self, d, plan, str(self.p.decisions.index(d)))
-            if found is not None and found.wide:
-                node = sql_tree.tree(plan)
-                if node is None or sql_tree.mean_leaf(node) > _SHORT_LEAF:
-                    node = None  # the tree would try long chains: the index's bit scan does better
-            if found is not None and node is None:
-                self.steps += found.steps
-                return found.rule
-        if plan is not None and node is None:
-            node = sql_tree.tree(plan)
-        if node is not None:
-            return self.node(d, plan, node)
-        return self.chain(d, range(len(d.rules)), None)
+        if plan is None:
+            return self.chain(d, range(len(d.rules)), None)
+        found = sql_index.lookup(self, d, plan, str(self.p.decisions.index(d))) if self.d.lookups else None
+        node = None if found is not None and not found.wide else sql_tree.tree(plan)
+        # an index still wide after narrowing gives way to a tree with short leaves
+        if found is not None and (node is None or sql_tree.mean_leaf(node) > _SHORT_LEAF):
+            self.steps += found.steps
+            return found.rule
+        return self.node(d, plan, node) if node is not None else self.chain(d, range(len(d.rules)), None)
 
     def chain(self, d: ir.Decision, rules, otherwise: int | None) -> str:
         whens = []

@@ -87,20 +87,33 @@ class Scales:
         return max((self.places(e) for e in exprs if e.type.kind in NUMERIC), default=0)
 
 
+def number_text(v) -> str:
+    """An ordered value as the number its SQL column holds, written out: instants and
+    durations in microseconds, dates in days, times of day in microseconds, numbers and
+    money exactly as they are (no exponent)."""
+    if isinstance(v, (dt.datetime, dt.timedelta)):
+        return str(int(to_number(v)))
+    if isinstance(v, dt.date):
+        return str((v - EPOCH).days)
+    if isinstance(v, dt.time):
+        return str(time_micros(v))
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if hasattr(v, "as_tuple"):  # a Decimal
+        return format(v, "f")
+    raise TypeError(v)
+
+
 def literal_value(v, d) -> str:
     """A constant as SQL (`d` the dialect, for strings)."""
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
-    if isinstance(v, (dt.datetime, dt.timedelta)):
-        return f"CAST({int(to_number(v))} AS BIGINT)"
-    if isinstance(v, dt.date):
-        return f"CAST({(v - EPOCH).days} AS BIGINT)"
-    if isinstance(v, dt.time):
-        return f"CAST({time_micros(v)} AS BIGINT)"
+    if isinstance(v, (dt.date, dt.time, dt.timedelta)):  # a datetime is a date too
+        return f"CAST({number_text(v)} AS BIGINT)"
     if isinstance(v, int):
         return str(v)
     if hasattr(v, "as_tuple"):  # a Decimal: exact, with the places it is written with
-        return decimal(f"'{format(v, 'f')}'", places_of(Fraction(v)))
+        return decimal(f"'{number_text(v)}'", places_of(Fraction(v)))
     if isinstance(v, str):
         return d.text(v)
     raise TypeError(v)

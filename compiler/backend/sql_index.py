@@ -27,21 +27,18 @@ planning, and every row takes the same few steps through them:
 
 No join: rows keep their order, and a row with invalid facts meets only NULLs. `None` when
 the index cannot be exact or small this way: more than _RETRIES entries with a residual
-in one bucket (or any, in a bucket of more than one segment), bit strings past _BUDGET
-bytes, or a threshold the fact's column type cannot hold exactly; sql.py then writes the
-tree of CASEs.
+in one bucket (or any, in a bucket of more than one segment), or bit strings past _BUDGET
+bytes; sql.py then writes the tree of CASEs.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from fractions import Fraction
 
 from ..middle import ir
-from ..middle.values import to_number
 from ..runtime.support import RuleTable, _pieces_of
-from .sql_exprs import EPOCH, time_micros
+from .sql_exprs import number_text
 from .table import Plan
 
 _RETRIES = 8  # entries with a residual one bucket may hold
@@ -52,7 +49,6 @@ _SEGMENT = 1024  # bits of candidates looked at at once (a bucket's bit strings 
 _GROWTH = 4  # the buckets may hold this many times the table's entries in all
 _SHRINK = 0.7  # a fact is bucketed on only when the widest bucket shrinks to this share
 _BUDGET = 8 << 20  # bytes of candidate bit strings at most (a third more as base64 text)
-_PLACES = 10 ** 9  # a number fact is DECIMAL(38, 9)
 _TYPES = {"number": "DECIMAL(38, 9)", "money": "DECIMAL(38, 0)"}  # the others are whole BIGINTs
 
 
@@ -65,9 +61,6 @@ class Lookup:
 
 def lookup(q, d: ir.Decision, plan: Plan, tag: str) -> Lookup | None:
     facts = [q.p.facts_by_name[name] for name in plan.facts]
-    plain = {k: _plain_values(f, plan, k) for k, f in enumerate(facts) if plan.dims[k] is None}
-    if None in plain.values():
-        return None
     groups = [_Group(plan.split, None)] if plan.split >= 0 else []
     before = None  # the lookup with one group fewer
     while True:
@@ -75,7 +68,7 @@ def lookup(q, d: ir.Decision, plan: Plan, tag: str) -> Lookup | None:
         rounds = max((sum(not plan.exact[e] for e in b[2]) for b in buckets if b[0] == 1), default=0)
         if rounds > _RETRIES:
             return None
-        found = _Writer(q, plan, facts, plain, groups, buckets, rounds, tag).write()
+        found = _Writer(q, plan, facts, groups, buckets, rounds, tag).write()
         if found is None or not found.wide:
             return found if found is not None else before
         more = _narrower(plan, groups)
@@ -114,13 +107,20 @@ class _Group:
         return [m | free for m in out]
 
 
+def _masks(plan: Plan, groups: list[_Group]) -> list[int]:
+    """The entries of each bucket (the bits of an int), the first group's slowest."""
+    masks = [(1 << len(plan.entries)) - 1]
+    for g in groups:
+        parts = g.members(plan)
+        masks = [m & x for m in masks for x in parts]
+    return masks
+
+
 def _buckets(plan: Plan, groups: list[_Group]) -> list[tuple]:
     """The index's buckets, one per combination of the groups (the first group's slowest),
     as `RuleTable` makes them, its entries numbered as in the plan: within a bucket a keyed
     group's fact is settled, so its tests leave the boxes."""
-    masks = [(1 << len(plan.entries)) - 1]
-    for g in groups:
-        masks = [m & x for m in masks for x in g.members(plan)]
+    masks = _masks(plan, groups)
     settled = {g.dim for g in groups if g.bounds is None}
     out = []
     for m in masks:
@@ -140,9 +140,7 @@ def _narrower(plan: Plan, groups: list[_Group]) -> list[_Group] | None:
     """The groups with one more fact, the one that most shrinks the widest bucket (an
     ordered fact cut into up to _RANGES ranges at its thresholds), or None when none
     shrinks it enough or the buckets would be too many."""
-    masks = [(1 << len(plan.entries)) - 1]
-    for g in groups:
-        masks = [m & x for m in masks for x in g.members(plan)]
+    masks = _masks(plan, groups)
     widest = max(m.bit_count() for m in masks)
     best = None
     for d, keys in enumerate(plan.dims):
@@ -159,43 +157,19 @@ def _narrower(plan: Plan, groups: list[_Group]) -> list[_Group] | None:
             g = _Group(d, None)
         if len(masks) * g.size(plan) > _BUCKETS:
             continue
-        sizes = [(m & x).bit_count() for m in masks for x in g.members(plan)]
+        parts = g.members(plan)
+        sizes = [(m & x).bit_count() for m in masks for x in parts]
         wide = max(sizes)
         if wide <= _SHRINK * widest and sum(sizes) <= _GROWTH * len(plan.entries) and (best is None or wide < best[0]):
             best = (wide, g)
     return None if best is None else groups + [best[1]]
 
 
-def _plain_values(f: ir.Fact, plan: Plan, k: int):
-    """A function from an ordered fact's thresholds to their text in its SQL column's terms
-    (None when some threshold has no exact text there)."""
-    kind = f.type.kind
-    values = {t for box in plan.entries for d, allowed in box if d == k
-              for lo, _, hi, _ in allowed for t in (lo, hi) if t is not None}
-    if kind == "number":
-        if any((to_number(v) * _PLACES).denominator != 1 or abs(to_number(v)) >= 10 ** 29 for v in values):
-            return None
-        return lambda v: _decimal(to_number(v))
-    if kind == "money" and any(to_number(v).denominator != 1 for v in values):
-        return None
-    if kind == "date":
-        return lambda v: str((v - EPOCH).days)
-    if kind == "time":
-        return lambda v: str(time_micros(v))
-    return lambda v: str(int(to_number(v)))
-
-
-def _decimal(x: Fraction) -> str:
-    whole = x * _PLACES
-    sign, n = ("-" if whole < 0 else ""), abs(int(whole))
-    return f"{sign}{n // _PLACES}.{n % _PLACES:09d}"
-
-
 class _Writer:
-    def __init__(self, q, plan: Plan, facts, plain, groups, buckets, rounds: int, tag: str) -> None:
-        self.q, self.p, self.facts, self.plain = q, plan, facts, plain
+    def __init__(self, q, plan: Plan, facts, groups, buckets, rounds: int, tag: str) -> None:
+        self.q, self.p, self.facts = q, plan, facts
         self.groups, self.buckets, self.rounds, self.tag = groups, buckets, rounds, tag
-        self.ordered = list(plain)
+        self.ordered = [k for k, keys in enumerate(plan.dims) if keys is None]
         self.settled = {g.dim for g in groups if g.bounds is None}  # a keyed fact a bucket has one key of
         self.lists: dict[str, str] = {}
 
@@ -216,7 +190,8 @@ class _Writer:
         self.lists[name] = _list([str(x) for x in xs], "INTEGER")
 
     def thresholds(self, name: str, k: int, values) -> None:
-        self.lists[name] = _list([self.plain[k](v) for v in values], _TYPES.get(self.facts[k].type.kind, "BIGINT"))
+        # exact: literals have at most nine places (E0103) and money is whole won
+        self.lists[name] = _list([number_text(v) for v in values], _TYPES.get(self.facts[k].type.kind, "BIGINT"))
 
     def write(self) -> Lookup | None:
         p = self.p
@@ -230,17 +205,15 @@ class _Writer:
         size, widest, segments, defaults = 0, 0, [], []  # segments: of _SEGMENT bits, per bucket
         for kind, tables, entries, _ in self.buckets:
             kinds.append(kind)
-            order = list(entries) if kind == 0 else list(reversed(entries))  # kind 1 keeps the first as the top bit
             kept_at.append(len(kept))
             firsts_at.append(len(firsts))
             here = {k: () for k in self.ordered}
             for k in tested:
                 masks_at[k].append(len(masks[k]))
             if kind == 0:
-                kept += order
                 if tables is None:
                     dim0.append(-1)
-                    firsts.append(order[0] if order else -1)
+                    firsts.append(entries[0] if entries else -1)
                 else:
                     dim, cut, first = tables
                     dim0.append(dim)
@@ -255,6 +228,7 @@ class _Writer:
                 defaults.append(-1)
             else:
                 dim0.append(-1)
+                order = list(reversed(entries))  # RuleTable keeps the first entry as the top bit
                 # an entry that holds on all of the bucket (the otherwise, last) is its default,
                 # not a bit: a row that no other entry takes need not scan to the end
                 drop = 0
