@@ -285,7 +285,11 @@ class _Analysis:
             witnesses[i] = found
             if d.hit_policy == "unique":
                 self._table_unique(d, t, i, reachable)
-            self._table_implied(d, t, i, found)
+        # the rest asks of regions beside the rules: a later rule's free point often answers
+        t.remember(witnesses)
+        for i in sorted(witnesses):
+            if d.rules[i].cond is not None:
+                self._table_implied(d, t, i, witnesses[i])
         for i, rule in enumerate(d.rules):
             for lookup in (x for x in ir.walk(rule.output) if isinstance(x, ir.Lookup)):
                 if i in witnesses:
@@ -358,7 +362,8 @@ class _Analysis:
                 if j != k:
                     others = [m for a in others for b in inside if (m := meet(a, b)) is not None]
             regions = [m for a in others for b in parts[k][1] if (m := meet(a, b)) is not None]
-            if any(t.uncovered(q, before, valid) is not None for q in regions):
+            # from the rule's own free point, one part moved out: most earlier boxes stay away
+            if any(t.uncovered(q, before, valid, near=witness[0]) is not None for q in regions):
                 continue
             point = witness[0]
             example, sentence = self._point_example(

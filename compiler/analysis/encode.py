@@ -18,7 +18,7 @@ from ..middle.values import DAY, HOUR, MINUTE, SECOND, duration_text, fraction_t
     korean_duration, to_number
 from ..runtime.support import josa
 from .mdd import FALSE, MDD, TRUE
-from .space import Axis, Space, form_text, rank
+from .space import Axis, Space, rank
 
 
 class Encoder(ir.Visitor):
@@ -115,7 +115,7 @@ class Encoder(ir.Visitor):
             if axis is None:
                 holds = {"<": t < 0, "<=": t <= 0, ">": t > 0, ">=": t >= 0, "=": t == 0, "!=": t != 0}[op]
                 return TRUE if holds else FALSE
-            return m.var_in(sp.index[form_text(axis.form)], axis.pieces_where(op, t))
+            return m.var_in(sp.index[axis.name], axis.pieces_where(op, t))
         (lk, lv), (rk, rv) = self._side(e.left), self._side(e.right)
         if lk == "value" and rk == "value":
             same = lv == rv

@@ -75,6 +75,12 @@ class Axis:
     shift: Fraction = Fraction(0)  # a value shown under `label` is value * scale + shift
     scale: Fraction = Fraction(1)
 
+    @functools.cached_property
+    def name(self) -> str:
+        """The form as text: the axis's dimension name (a Fraction hashes slowly, so a table's
+        100,000 comparisons ask the axis, not form_text)."""
+        return form_text(self.form)
+
     @property
     def integral(self) -> bool:
         """Its values are whole microseconds (so days, hours... read naturally)."""
@@ -82,12 +88,17 @@ class Axis:
 
     def cut(self) -> None:
         """Pieces in order: ("open", lo, hi) with None for ±infinity, or ("point", t, t)."""
-        unique = set(self.thresholds)
+        # told apart by numerator and denominator: a Fraction's own hash is a Python function,
+        # seconds over the 100,000 thresholds of a long table
+        unique = list({(t.numerator, t.denominator): t for t in self.thresholds}.values())
         # in whole numbers of 1/scale (a table of thousands of thresholds: Fractions took seconds)
         bounds = [b for b in (self.step, self.low, self.high) if b is not None]
-        scale = whole_scale(unique | set(bounds))
-        whole = {t: t.numerator * (scale // t.denominator) for t in unique | set(bounds)}
-        ts = sorted(unique, key=whole.__getitem__)
+        scale = whole_scale(unique + bounds)
+
+        def whole(t: Fraction) -> int:
+            return t.numerator * (scale // t.denominator)
+
+        ts = sorted(unique, key=whole)
         raw: list[tuple[str, Fraction | None, Fraction | None]] = []
         lo = None
         for t in ts:
@@ -96,21 +107,21 @@ class Axis:
             lo = t
         raw.append(("open", lo, None))
         # the pieces where `least(p) is not None`, decided in those whole numbers
-        step = whole[self.step]
-        low = None if self.low is None else whole[self.low]
-        high = None if self.high is None else whole[self.high]
+        step = whole(self.step)
+        low = None if self.low is None else whole(self.low)
+        high = None if self.high is None else whole(self.high)
         bottom = None if low is None else -(-low // step) * step
         top = None if high is None else high // step * step
 
         def has_value(piece) -> bool:
             kind, lo, hi = piece
             if kind == "point":
-                t = whole[lo]
+                t = whole(lo)
                 return t % step == 0 and (low is None or t >= low) and (high is None or t <= high)
-            first = None if lo is None else whole[lo] // step * step + step
+            first = None if lo is None else whole(lo) // step * step + step
             if bottom is not None:
                 first = bottom if first is None else max(first, bottom)
-            last = None if hi is None else -(-whole[hi] // step) * step - step
+            last = None if hi is None else -(-whole(hi) // step) * step - step
             if top is not None:
                 last = top if last is None else min(last, top)
             return first is None or last is None or first <= last
@@ -188,7 +199,7 @@ class Space:
         self.consts = policy.consts_by_name
         self.axes: dict[Form, Axis] = {}
         self._linear = _Linear(policy)
-        self._numeric: dict[ir.Cmp, tuple | None] = {}  # each comparison is read by several passes
+        self._numeric: dict[int, tuple] = {}  # each comparison is read by several passes
         self.problem: str | None = None
         tz = next((c.value.tzinfo for c in policy.consts if c.type.kind == "timestamp"), dt.timezone.utc)
         self.offset = tz
@@ -204,7 +215,7 @@ class Space:
                 values = f.codes if f.type.kind == "enum" else (False, True)
                 order.append(Dim(f.type.kind, f.name, f.label, tuple(values), fact=f))
         for axis in self.axes.values():
-            order.append(Dim("axis", form_text(axis.form), axis.label, tuple(range(len(axis.pieces))), axis))
+            order.append(Dim("axis", axis.name, axis.label, tuple(range(len(axis.pieces))), axis))
         # most-tested first: diagrams stay small when the dimension that splits the rules comes first
         position = {id(d): i for i, d in enumerate(order)}
         order.sort(key=lambda d: (-uses.get(d.name, 0), position[id(d)]))
@@ -240,7 +251,7 @@ class Space:
                 elif found[0] is not None:
                     axis, _, t = found
                     axis.thresholds.append(t)
-                    uses[form_text(axis.form)] = uses.get(form_text(axis.form), 0) + 1
+                    uses[axis.name] = uses.get(axis.name, 0) + 1
 
     def linear(self, e: ir.Expr) -> Linear:
         return self._linear.visit(e)
@@ -249,26 +260,31 @@ class Space:
         """(axis or None, op, threshold) for a numeric comparison; axis None means the
         comparison does not depend on the facts (`op` then holds for `threshold` vs 0).
         None when the comparison is not numeric."""
-        try:
-            return self._numeric[e]
-        except KeyError:
-            found = self._numeric[e] = self._read_numeric(e)
-            return found
-        except TypeError:  # pragma: no cover — a comparison holding an unhashable value
-            return self._read_numeric(e)
+        known = self._numeric.get(id(e))  # by identity: hashing a comparison hashes its whole tree
+        if known is not None and known[0] is e:
+            return known[1]
+        found = self._read_numeric(e)
+        self._numeric[id(e)] = (e, found)  # e kept alive, so its id is not reused
+        return found
 
     def _read_numeric(self, e: ir.Cmp):
         if not e.left.type.numeric:
             return None
-        diff = self.linear(e.left) - self.linear(e.right)  # diff op 0
-        op = e.op
-        if not diff.coeffs:
-            return None, op, diff.const
-        scale = diff.coeffs[0][1]
-        form = tuple((k, v / scale) for k, v in diff.coeffs)
-        if scale < 0:
-            op = _FLIP[op]
-        threshold = -diff.const / scale
+        left, right = e.left, e.right
+        if type(left) is ir.FactRef and type(right) in _CONSTANT:  # `fact op constant`: most of a table
+            form, op, threshold = ((left.name, _ONE),), e.op, self.linear(right).const
+        elif type(right) is ir.FactRef and type(left) in _CONSTANT:
+            form, op, threshold = ((right.name, _ONE),), _FLIP[e.op], self.linear(left).const
+        else:
+            diff = self.linear(left) - self.linear(right)  # diff op 0
+            op = e.op
+            if not diff.coeffs:
+                return None, op, diff.const
+            scale = diff.coeffs[0][1]
+            form = tuple((k, v / scale) for k, v in diff.coeffs)
+            if scale < 0:
+                op = _FLIP[op]
+            threshold = -diff.const / scale
         axis = self.axes.get(form)
         if axis is None:
             names = [k for k, _ in form]
@@ -314,6 +330,10 @@ class Space:
             forms = ", ".join(a.label for a in self.axes.values())
             return f"비교하는 수치들({forms})이 서로 독립이 아니어서 사실 공간을 정확히 나눌 수 없습니다"
         return None
+
+
+_ONE = Fraction(1)
+_CONSTANT = (ir.Value, ir.ConstRef)
 
 
 class _Linear(ir.Visitor):

@@ -650,6 +650,15 @@ def _cuts(kept, boxes, d):
     return sorted({t for e in kept if d in boxes[e] for lo, _, hi, _ in boxes[e][d] for t in (lo, hi) if t is not None})
 
 
+def bits_of(positions, n):
+    """The int of n bits with bit k flipped for each k in `positions` (set, for distinct
+    ones), built in one pass."""
+    out = bytearray((n + 7) >> 3)
+    for k in positions:
+        out[k >> 3] ^= 1 << (k & 7)
+    return int.from_bytes(out, "little")
+
+
 def piece_of(thresholds, v):
     """The piece of an ordered dimension v falls in: bisect_left + bisect_right, with one
     bisection (a threshold is the odd piece after the even piece below it)."""
@@ -759,25 +768,26 @@ class RuleTable:
             if d not in tested:  # allows everything
                 tables[d] = dict.fromkeys(keys, full) if keys is not None else ((), (full,))
                 continue
-            free = 0  # the entries that do not test d allow all of it
-            for k, e in enumerate(kept):
-                if d not in boxes[e]:
-                    free |= 1 << k
+            # the entries that do not test d allow all of it; bits gathered as positions and
+            # made into ints at once (OR-ing 1 << k one by one copies ints as wide as the bucket)
+            n = len(kept)
+            free = bits_of([k for k, e in enumerate(kept) if d not in boxes[e]], n)
             if keys is not None:
-                bits = dict.fromkeys(keys, free)
+                at_key = {key: [] for key in keys}
                 for k, e in enumerate(kept):
                     if d in boxes[e]:
                         for key in boxes[e][d]:
-                            bits[key] |= 1 << k
-                tables[d] = bits
+                            at_key[key].append(k)
+                tables[d] = {key: free | bits_of(at_key[key], n) for key in keys}
                 continue
             thresholds = _cuts(kept, boxes, d)
-            flips = [0] * (2 * len(thresholds) + 2)
+            toggles = [[] for _ in range(2 * len(thresholds) + 2)]
             for k, e in enumerate(kept):
                 if d in boxes[e]:
                     for first, last in _pieces_of(thresholds, boxes[e][d]):
-                        flips[first] ^= 1 << k
-                        flips[last + 1] ^= 1 << k
+                        toggles[first].append(k)
+                        toggles[last + 1].append(k)
+            flips = [bits_of(t, n) if t else 0 for t in toggles]
             bits, current = [], free
             for flip in flips[:-1]:
                 if flip:  # a piece no entry starts or ends at shares its neighbour's int: half the memory
