@@ -260,6 +260,17 @@ def test_a_json_integer_of_thousands_of_digits_is_refused_in_korean():
     assert "limit" not in result.stdout + result.stderr
 
 
+def test_a_number_with_commas_of_thousands_of_digits_is_a_diagnostic(tmp_path):
+    """`1,000,...` (commas, no 원) is E0103 however long: its value was read with int(),
+    which raised past 4,300 digits (a traceback from `policyc check`)."""
+    path = tmp_path / "long.policy"
+    path.write_text('policy long "긴 수"\nconst x "x" = 1' + ",000" * 1500 + "\n", encoding="utf-8")
+    result = _cli("check", str(path))
+    assert result.returncode == 1, result.stderr
+    assert "E0103" in result.stderr and "숫자에는 쉼표를 쓰지 않습니다" in result.stderr  # diagnostics go to stderr
+    assert "Traceback" not in result.stderr and max(len(line) for line in result.stderr.splitlines()) < 400
+
+
 def test_sums_of_computed_amounts_and_rounding_quotients_are_exact(tmp_path):
     """A let holding money * a rate is no whole won: adding to it must not round in the
     app's decimal context; floor(x, 8) needs a quotient wider than the result (review 5,

@@ -490,8 +490,7 @@ class TableAnalysis:
                             bits &= ~at[v]
                 if not bits:
                     return None
-        if bits < 0:
-            bits = self._known_all
+        bits &= self._known_all  # -1 (q tests no keyed dimension) or exclusions only: the rules remembered
         top = bits.bit_length() - 1
         if top < before:
             return None

@@ -58,11 +58,15 @@ MAX_DIGITS = 30  # of a duration's amount: more than any policy states
 NUMBER_INTEGER_DIGITS, NUMBER_PLACES = 15, 9
 
 
+def _shown(raw: str) -> str:
+    """A literal as a message quotes it: a long one cut short."""
+    return raw if len(raw) <= 40 else raw[:37] + "…"
+
+
 def read_number(raw: str) -> tuple[int | Decimal, Problem]:
     whole, _, places = raw.partition(".")
     if len(whole.lstrip("0")) > NUMBER_INTEGER_DIGITS or len(places) > NUMBER_PLACES:
-        shown = raw if len(raw) <= 40 else raw[:37] + "…"
-        return 0, (f"숫자가 너무 깁니다: `{shown}` (정수 {NUMBER_INTEGER_DIGITS}자리, 소수점 아래 "
+        return 0, (f"숫자가 너무 깁니다: `{_shown(raw)}` (정수 {NUMBER_INTEGER_DIGITS}자리, 소수점 아래 "
                    f"{NUMBER_PLACES}자리까지 쓸 수 있습니다)", "숫자가 맞는지 확인하세요")
     return (int(raw) if raw.isdigit() else Decimal(raw)), None
 
@@ -96,8 +100,7 @@ def read_money(raw: str) -> tuple[int, Problem]:
     """20,000원 -> 20000 (whole won; commas only in groups of three)."""
     digits = raw[:-1].replace(",", "")
     if len(digits.lstrip("0")) > NUMBER_INTEGER_DIGITS:
-        shown = raw if len(raw) <= 40 else raw[:37] + "…"
-        return 0, (f"금액이 너무 큽니다: `{shown}` (정수 {NUMBER_INTEGER_DIGITS}자리까지)", "금액이 맞는지 확인하세요")
+        return 0, (f"금액이 너무 큽니다: `{_shown(raw)}` (정수 {NUMBER_INTEGER_DIGITS}자리까지)", "금액이 맞는지 확인하세요")
     return int(digits), None
 
 
@@ -112,8 +115,10 @@ def read_percent(raw: str) -> tuple[Decimal, Problem]:
 
 def grouped_number_problem(raw: str) -> tuple[int, Problem]:
     plain = raw.replace(",", "")
-    return int(plain), (f"숫자에는 쉼표를 쓰지 않습니다: `{raw}`",
-                        f"`{plain}` 으로 쓰세요. 금액이면 `{raw}원` 입니다 (`min(5, 100)` 처럼 값을 나누는 쉼표라면 뒤에 한 칸 띄우세요)")
+    value, _ = read_number(plain)  # 0 past 15 digits (int() refuses 4,300): the comma is the problem shown
+    return value, (f"숫자에는 쉼표를 쓰지 않습니다: `{_shown(raw)}`",
+                   f"`{_shown(plain)}` 으로 쓰세요. 금액이면 `{_shown(raw + '원')}` 입니다 "
+                   "(`min(5, 100)` 처럼 값을 나누는 쉼표라면 뒤에 한 칸 띄우세요)")
 
 
 def read_date(raw: str) -> tuple[dt.date, Problem]:
