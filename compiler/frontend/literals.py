@@ -115,7 +115,7 @@ def read_percent(raw: str) -> tuple[Decimal, Problem]:
 
 def grouped_number_problem(raw: str) -> tuple[int, Problem]:
     plain = raw.replace(",", "")
-    value, _ = read_number(plain)  # 0 past 15 digits (int() refuses 4,300): the comma is the problem shown
+    value, _ = read_number(plain)  # 0 past 15 digits (int() stops at 4,300): the comma is the problem shown
     return value, (f"숫자에는 쉼표를 쓰지 않습니다: `{_shown(raw)}`",
                    f"`{_shown(plain)}` 으로 쓰세요. 금액이면 `{_shown(raw + '원')}` 입니다 "
                    "(`min(5, 100)` 처럼 값을 나누는 쉼표라면 뒤에 한 칸 띄우세요)")
