@@ -83,37 +83,36 @@ def _everything(node):
     return node
 
 
-def _by_lark(text: str):
-    """What lark's own parser loop gives with the same callbacks: the AST, or the error."""
+def _outcome(run):
+    """What `run()` builds (every field) or the lark error it raises, as comparable data."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
+    try:
+        return _everything(run())
+    except UnexpectedToken as err:
+        return ("token", err.token.type, str(err.token), err.token.line, err.token.column, sorted(err.expected))
+    except UnexpectedCharacters as err:
+        return ("characters", err.line, err.column)
+
+
+def _by_lark(text: str):
+    """What lark's own parser loop gives with the same callbacks: the AST, or the error."""
     from compiler.frontend import parser
     from compiler.frontend.transform import ToAst
 
     p = parser._parser()
     p.builder = ToAst("x.policy")
     try:
-        return _everything(p.lark.parse(text))
-    except UnexpectedToken as err:
-        return ("token", err.token.type, str(err.token), err.token.line, err.token.column, sorted(err.expected))
-    except UnexpectedCharacters as err:
-        return ("characters", err.line, err.column)
+        return _outcome(lambda: p.lark.parse(text))
     finally:
         p.builder = None
 
 
 def _by_table(text: str):
-    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-
     from compiler.frontend import parser
     from compiler.frontend.transform import ToAst
 
-    try:
-        return _everything(parser._parser().parse(text, ToAst("x.policy"))[0])
-    except UnexpectedToken as err:
-        return ("token", err.token.type, str(err.token), err.token.line, err.token.column, sorted(err.expected))
-    except UnexpectedCharacters as err:
-        return ("characters", err.line, err.column)
+    return _outcome(lambda: parser._parser().parse(text, ToAst("x.policy"))[0])
 
 
 def test_the_parser_loop_builds_what_larks_own_loop_builds():

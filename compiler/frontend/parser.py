@@ -108,8 +108,7 @@ class _Table:
         self.actions: dict[int, dict[str, Any]] = {}
         for state, row in table.states.items():
             self.actions[state] = {
-                symbol: arg if action is Shift else (len(arg.expansion), callbacks[arg], str(arg.origin.name),
-                                                     len(arg.expansion) == 1 and arg.options.expand1 and not arg.alias)
+                symbol: arg if action is Shift else _reduction(arg, callbacks[arg])
                 for symbol, (action, arg) in row.items()}
         self.state_stack: list[int] = []
 
@@ -153,6 +152,13 @@ class _Table:
         for last in LexerThread.from_text(self.lark.parser.lexer, text).lex(self):
             feed(last)
         return feed(Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1))
+
+
+def _reduction(rule, callback) -> tuple:
+    """(size, callback, the rule's name, whether its reduction is its one built child: the
+    case `_Reduce` returns at once, so `_Table` skips the call)."""
+    size = len(rule.expansion)
+    return size, callback, str(rule.origin.name), size == 1 and isinstance(callback, _Reduce) and callback.inlined
 
 
 class _Rules:

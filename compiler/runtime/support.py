@@ -659,6 +659,20 @@ def bits_of(positions, n):
     return int.from_bytes(out, "little")
 
 
+def bits_by_key(tested, keys, n):
+    """Per key, the int of n bits with bit k set where tested[k] (the keys entry k allows,
+    None for all of them) holds the key."""
+    free, at = [], {key: [] for key in keys}
+    for k, allowed in enumerate(tested):
+        if allowed is None:
+            free.append(k)
+        else:
+            for key in allowed:
+                at[key].append(k)
+    every = bits_of(free, n)
+    return {key: every | bits_of(at[key], n) for key in keys}
+
+
 def piece_of(thresholds, v):
     """The piece of an ordered dimension v falls in: bisect_left + bisect_right, with one
     bisection (a threshold is the odd piece after the even piece below it)."""
@@ -771,15 +785,10 @@ class RuleTable:
             # the entries that do not test d allow all of it; bits gathered as positions and
             # made into ints at once (OR-ing 1 << k one by one copies ints as wide as the bucket)
             n = len(kept)
-            free = bits_of([k for k, e in enumerate(kept) if d not in boxes[e]], n)
             if keys is not None:
-                at_key = {key: [] for key in keys}
-                for k, e in enumerate(kept):
-                    if d in boxes[e]:
-                        for key in boxes[e][d]:
-                            at_key[key].append(k)
-                tables[d] = {key: free | bits_of(at_key[key], n) for key in keys}
+                tables[d] = bits_by_key([boxes[e].get(d) for e in kept], keys, n)
                 continue
+            free = bits_of([k for k, e in enumerate(kept) if d not in boxes[e]], n)
             thresholds = _cuts(kept, boxes, d)
             toggles = [[] for _ in range(2 * len(thresholds) + 2)]
             for k, e in enumerate(kept):
