@@ -301,6 +301,11 @@ class TableAnalysis:
         # per keyed dimension, the entries that allow every value of it (do not test it):
         # what a box that leaves the dimension whole keeps, one AND instead of one per value
         self.all_of = {var: functools.reduce(operator.and_, bits) for var, bits in self.admits.items()}
+        # where a walk starts when it has no point to start near: on each keyed dimension the
+        # value the fewest entries allow (the least on ties), so most earlier boxes are
+        # already away (a value no rule tests: none is, and the first step may be the last)
+        self.start = tuple(min(range(len(bits)), key=lambda v: (bits[v].bit_count(), v))
+                           if (bits := self.admits.get(var)) else lowest for var, lowest in enumerate(reader.lowest))
 
     @classmethod
     def for_decision(cls, analysis, d: ir.Decision) -> "TableAnalysis | None":
@@ -373,11 +378,11 @@ class TableAnalysis:
         moves, so the same policy finds the same point); None after self.steps steps. A lookup
         per step: the cheap first answer for the many boxes that leave some point free. The
         walk starts from `near` where q allows it (a point already free of most earlier
-        boxes), else from q's least values."""
+        boxes), else from q's least values and `start` beside them."""
         if not self.admits:
             return None
         limit, entries, full, admits = self.first_entry[before], self.entries, self.r.full, self.admits
-        point = list(self.r.lowest if near is None else near)
+        point = list(self.start if near is None else near)
         for var, allowed in q.items():
             if near is None or not _has(allowed, point[var]):
                 point[var] = _least(allowed)

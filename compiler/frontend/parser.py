@@ -9,6 +9,7 @@ Never raises for any input text.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from importlib import resources
 from pathlib import Path
@@ -95,7 +96,7 @@ class _Table:
     the one `Lark.parse` builds (tests/test_parser_golden.py compares them), in a fifth
     less time (a grid of 100,000 rules: 26.6 -> 21 s)."""
 
-    __slots__ = ("lark", "start", "end", "actions", "state_stack")
+    __slots__ = ("lark", "start", "end", "actions", "state_stack", "lexers", "skip")
 
     def __init__(self, lark: Lark) -> None:
         lalr = lark.parser.parser.parser
@@ -111,6 +112,15 @@ class _Table:
                 symbol: arg if action is Shift else _reduction(arg, callbacks[arg])
                 for symbol, (action, arg) in row.items()}
         self.state_stack: list[int] = []
+        # per state, what lark's contextual lexer would use there: its regexes (in lark's
+        # order), its callbacks (a keyword's name for a NAME that spells it; comments), the
+        # terminals it skips and those that may hold a line break
+        self.lexers: dict[int, tuple] = {}
+        contextual = lark.parser.lexer
+        for state, basic in contextual.lexers.items():
+            scanner = basic.scanner  # builds basic.callback too
+            self.lexers[state] = (tuple(scanner._mres), dict(basic.callback), basic.ignore_types, basic.newline_types)
+        self.skip = _skipper(lark, {name for _, callbacks, _, _ in self.lexers.values() for name in callbacks})
 
     @property
     def position(self) -> int:  # what lark's contextual lexer asks of the parser: its state
@@ -148,10 +158,84 @@ class _Table:
                 if kind == "$END" and stack[-1] == end:
                     return values[-1]
 
+        # the tokens of lark's contextual lexer (`ContextualLexer.lex`), its loop written out:
+        # the same regexes tried in the same order for the parser's state, the same
+        # callbacks, lines and columns counted the same way. Whitespace (`skip`) is passed
+        # over without a Token; where no terminal matches, lark's lexer raises its error.
+        lexers, new, skip = self.lexers, Token._future_new, self.skip
+        pos, line, line_start, size = 0, 1, 0, len(text)
         last = None
-        for last in LexerThread.from_text(self.lark.parser.lexer, text).lex(self):
-            feed(last)
+        while pos < size:
+            if skip is not None:
+                m = skip(text, pos)
+                if m is not None:
+                    value = m.group(0)
+                    if "\n" in value:
+                        line += value.count("\n")
+                        line_start = pos + value.rindex("\n") + 1
+                    pos = m.end()
+                    if pos == size:
+                        break
+            mres, callbacks, ignore, newline = lexers[stack[-1]]
+            for mre in mres:
+                m = mre.match(text, pos)
+                if m is not None:
+                    break
+            else:
+                self._raise_at(text, pos, line, line_start, last)
+            value, kind = m.group(0), m.lastgroup
+            stop = pos + len(value)
+            breaks = value.count("\n") if kind in newline else 0
+            if kind in ignore and kind not in callbacks:
+                if breaks:
+                    line += breaks
+                    line_start = pos + value.rindex("\n") + 1
+                pos = stop
+                continue
+            token = new(kind, value, pos, line, pos - line_start + 1)
+            if breaks:
+                line += breaks
+                line_start = pos + value.rindex("\n") + 1
+            token.end_line, token.end_column, token.end_pos = line, stop - line_start + 1, stop
+            pos = stop
+            callback = callbacks.get(kind)
+            if callback is not None:
+                token = callback(token)
+            if kind not in ignore:
+                last = token
+                feed(token)
         return feed(Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1))
+
+    def _raise_at(self, text: str, pos: int, line: int, line_start: int, last: Token | None) -> None:
+        """lark's contextual lexer from `pos` on: it raises the error it raises there."""
+        thread = LexerThread.from_text(self.lark.parser.lexer, text)
+        counter = thread.state.line_ctr
+        counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
+        counter.column = pos - line_start + 1
+        thread.state.last_token = last
+        for _ in thread.lex(self):
+            break
+        raise AssertionError(f"lark's lexer matched at {pos} where the table's did not")  # pragma: no cover
+
+
+def _skipper(lark: Lark, called: set[str]):
+    """The `match` of one regex for the ignored terminals without a callback (whitespace),
+    or None. Every state's lexer has them; matching them first gives the same tokens only
+    if no other terminal can match where one of them does: checked here on each character
+    that begins one, followed by each printable ASCII character, a Hangul syllable or the end."""
+    quiet = [t for t in lark.terminals if t.name in lark.ignore_tokens and t.name not in called]
+    others = [t for t in lark.terminals if t not in quiet]
+    if not quiet:
+        return None
+    regex = re.compile("|".join(f"(?:{t.pattern.to_regexp()})" for t in quiet))
+    flags = lark.lexer_conf.g_regex_flags
+    starts = [c for c in map(chr, range(0x3000)) if regex.match(c)]
+    tails = [""] + [chr(c) for c in range(32, 127)] + ["가"]
+    for t in others:
+        pattern = re.compile(t.pattern.to_regexp(), flags)
+        if any(pattern.match(c + tail) for c in starts for tail in tails):
+            return None
+    return regex.match
 
 
 def _reduction(rule, callback) -> tuple:
@@ -171,8 +255,20 @@ class _Rules:
     def __getattr__(self, name: str):
         if name.startswith("_") or not hasattr(ToAst, name):
             raise AttributeError(name)
-        parser = self._parser
-        return lambda children: parser.builder.reduce(name, children)
+        return _Build(self._parser, name)
+
+
+class _Build:
+    """ToAst's method for one rule, as lark's callback (`_Reduce` calls it without this
+    frame where lark has nothing to filter first)."""
+
+    __slots__ = ("parser", "rule")
+
+    def __init__(self, parser: _Parser, rule: str) -> None:
+        self.parser, self.rule = parser, rule
+
+    def __call__(self, children):
+        return self.parser.builder.reduce(self.rule, children)
 
 
 class _Reduce:
@@ -180,10 +276,11 @@ class _Reduce:
     tokens and children (a child made by an inlined rule, like a parenthesised expression,
     counts with its parentheses), then lark's own callback."""
 
-    __slots__ = ("parser", "inner", "inlined")
+    __slots__ = ("parser", "inner", "inlined", "rule")
 
     def __init__(self, parser: _Parser, inner, inlined: bool) -> None:
         self.parser, self.inner, self.inlined = parser, inner, inlined
+        self.rule = inner.rule if isinstance(inner, _Build) else None  # lark calls ToAst directly
 
     def __call__(self, children):
         if self.inlined and len(children) == 1 and type(children[0]) is not Token:
@@ -192,23 +289,32 @@ class _Reduce:
         where = builder.where
         first = last = None
         for c in children:
-            if c is None:
-                continue
-            first = (c.line, c.column) if type(c) is Token else where.get(id(c))
-            if first is not None:
-                first = first[:2]
-                break
+            if c is not None:
+                first = _where(c, where)
+                if first is not None:
+                    break
         for c in reversed(children):
-            if c is None:
-                continue
-            last = (c.end_line, c.end_column) if type(c) is Token else where.get(id(c))
-            if last is not None:
-                last = last[-2:]
-                break
-        builder.at = None if first is None else (*first, *last)
-        result = self.inner(children)
-        where[id(result)] = builder.at  # every result gets its own: an id may be reused
+            if c is not None:
+                last = _where(c, where)
+                if last is not None:
+                    break
+        at = builder.at = None if first is None else (first[0], first[1], last[2], last[3])
+        result = builder.reduce(self.rule, children) if self.rule is not None else self.inner(children)
+        span = getattr(result, "span", None)
+        if span is None or span[1:] != at:  # a node's own span where it says where it is: most
+            where[id(result)] = (result, at)  # the result kept: its id is not reused meanwhile
         return result
+
+
+def _where(value, where: dict) -> tuple | None:
+    """(line, column, end line, end column) of a token or a built value, None for none."""
+    if type(value) is Token:
+        return value.line, value.column, value.end_line, value.end_column
+    entry = where.get(id(value))
+    if entry is not None and entry[0] is value:
+        return entry[1]
+    span = getattr(value, "span", None)
+    return None if span is None else span[1:]
 
 
 @functools.lru_cache(maxsize=1)

@@ -54,22 +54,12 @@ class _OptionalMark:
     """`optional` after a fact's type (a rule of its own in the grammar)."""
 
 
-class _Meta:
-    """Where a node is: what the methods below read (lark's Meta without its tree)."""
-
-    __slots__ = ("line", "column", "end_line", "end_column", "empty")
-
-    def __init__(self, at: tuple[int, int, int, int] | None) -> None:
-        self.empty = at is None
-        if at is not None:
-            self.line, self.column, self.end_line, self.end_column = at
-
-
 class ToAst:
     """Builds the AST bottom-up as the parser reduces each rule: `reduce(rule, children)`
-    calls the method named like the rule with (meta, built children). The parser
-    (parser.py) sets `at`, the span of the rule being reduced, and keeps `where`: the span
-    of each result by id. No recursion, so a condition nested a thousand deep becomes a
+    calls the method named like the rule with (span, built children). The parser
+    (parser.py) sets `at`, the span of the rule being reduced, and keeps `where`: by id,
+    each result (kept) and where it is, for results whose own span does not say it (a
+    parenthesised expression, a tuple, lark's tree of a `_rule`). No recursion, so a condition nested a thousand deep becomes a
     diagnostic, not a RecursionError. Each expression's nesting is counted on the way (an
     `and`/`or` chain counts once, however long)."""
 
@@ -77,42 +67,50 @@ class ToAst:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
         self._too_deep = False
-        self.where: dict[int, tuple[int, int, int, int] | None] = {}
+        self.where: dict[int, tuple[object, tuple[int, int, int, int] | None]] = {}
         self.at: tuple[int, int, int, int] | None = None
         self._levels: dict[int, int] = {}
 
     def reduce(self, rule: str, children: list):
-        meta = _Meta(self.at)
-        result = getattr(self, rule)(meta, children)
-        self._levels[id(result)] = self._level(rule, meta, children)
+        """The node for `rule`. Each method is given the node's span (None for a rule that
+        covers nothing: an empty file) and its children."""
+        at = self.at
+        span = None if at is None else Span(self.path, *at)
+        result = getattr(self, rule)(span, children)
+        self._levels[id(result)] = self._level(rule, span, children)
         return result
 
-    def _level(self, rule: str, meta, children) -> int:
+    def _level(self, rule: str, span, children) -> int:
         """How deeply this expression nests; past MAX_NESTING, one E0104 per declaration."""
         if rule in _DECLARATIONS:
             self._too_deep = False
             return 0
         levels = self._levels
-        if rule not in _NESTING:
-            return max((levels.get(id(c), 0) for c in children if c is not None and type(c) is not Token), default=0)
+        nesting = rule in _NESTING
         same = _SAME_LEVEL.get(rule)
-        built = [c for c in children if c is not None and type(c) is not Token]
-        level = max((levels.get(id(c), 0) if same is not None and isinstance(c, same) else levels.get(id(c), 0) + 1
-                     for c in built), default=1)
+        level = None
+        for c in children:
+            if c is None or type(c) is Token:
+                continue
+            below = levels.get(id(c), 0)
+            if nesting and (same is None or not isinstance(c, same)):
+                below += 1
+            if level is None or below > level:
+                level = below
+        if level is None:
+            return 1 if nesting else 0
         if level > MAX_NESTING and not self._too_deep:
             self._too_deep = True
             self.diagnostics.append(Diagnostic(
-                "E0104", self._span(meta), f"식이 너무 깊게 겹쳐 있습니다 ({MAX_NESTING}단계까지 쓸 수 있습니다)",
+                "E0104", span, f"식이 너무 깊게 겹쳐 있습니다 ({MAX_NESTING}단계까지 쓸 수 있습니다)",
                 "괄호와 not 을 줄이거나, 부분 조건을 `let` 이나 다른 규칙으로 나누세요", "너무 깊은 식"))
         return level
 
     # ── helpers ──
-    def _span(self, meta) -> Span:
-        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
-
     def _ident(self, tok: Token) -> n.Ident:
         name = str(tok)
-        odd = next((i for i, ch in enumerate(name) if _misleading(ch)), None)
+        # an ASCII name has none (the fillers and other digits are beyond ASCII, as is every Cf)
+        odd = None if name.isascii() else next((i for i, ch in enumerate(name) if _misleading(ch)), None)
         if odd is not None:  # `ACTIVEㅤ` (a Hangul filler) would be a second ACTIVE that looks like the first
             ch = name[odd]
             at = Span(self.path, tok.line, tok.column + odd, tok.line, tok.column + odd + 1)
@@ -136,51 +134,51 @@ class ToAst:
         return next((c for c in children if isinstance(c, n.StringLit)), None)
 
     # ── literals ──
-    def string_lit(self, meta, ch):
+    def string_lit(self, span, ch):
         tok = ch[0]
         text, first, problem = literals.read_string(str(tok), tok.line)
         self._problem(tok, problem)
         return n.StringLit(text, first, token_span(self.path, tok))
 
-    def label(self, meta, ch):
-        return self.string_lit(meta, ch)
+    def label(self, span, ch):
+        return self.string_lit(span, ch)
 
-    def number_lit(self, meta, ch):
+    def number_lit(self, span, ch):
         value, problem = literals.read_number(str(ch[0]))
         self._problem(ch[0], problem)
-        return n.NumberLit(value, self._span(meta))
+        return n.NumberLit(value, span)
 
-    def duration_lit(self, meta, ch):
+    def duration_lit(self, span, ch):
         value, problem = literals.read_duration(str(ch[0]))
         self._problem(ch[0], problem)
-        return n.DurationLit(value, str(ch[0]), self._span(meta))
+        return n.DurationLit(value, str(ch[0]), span)
 
-    def timestamp_lit(self, meta, ch):
+    def timestamp_lit(self, span, ch):
         value, problem = literals.read_timestamp(str(ch[0]))
         self._problem(ch[0], problem)
-        return n.TimestampLit(value, str(ch[0]), self._span(meta))
+        return n.TimestampLit(value, str(ch[0]), span)
 
-    def money_lit(self, meta, ch):
+    def money_lit(self, span, ch):
         value, problem = literals.read_money(str(ch[0]))
         self._problem(ch[0], problem)
-        return n.MoneyLit(value, str(ch[0]), self._span(meta))
+        return n.MoneyLit(value, str(ch[0]), span)
 
-    def percent_lit(self, meta, ch):
+    def percent_lit(self, span, ch):
         value, problem = literals.read_percent(str(ch[0]))
         self._problem(ch[0], problem)
-        return n.PercentLit(value, str(ch[0]), self._span(meta))
+        return n.PercentLit(value, str(ch[0]), span)
 
-    def grouped_number_lit(self, meta, ch):
+    def grouped_number_lit(self, span, ch):
         value, problem = literals.grouped_number_problem(str(ch[0]))
         self._problem(ch[0], problem)
-        return n.NumberLit(value, self._span(meta))
+        return n.NumberLit(value, span)
 
-    def date_lit(self, meta, ch):
+    def date_lit(self, span, ch):
         value, problem = literals.read_date(str(ch[0]))
         self._problem(ch[0], problem)
-        return n.DateLit(value, str(ch[0]), self._span(meta))
+        return n.DateLit(value, str(ch[0]), span)
 
-    def time_lit(self, meta, ch):
+    def time_lit(self, span, ch):
         return self._time(ch[0])
 
     def _time(self, tok: Token) -> n.TimeLit:
@@ -188,170 +186,170 @@ class ToAst:
         self._problem(tok, problem)
         return n.TimeLit(value, str(tok), token_span(self.path, tok))
 
-    def window_lit(self, meta, ch):
-        return n.WindowLit(self._time(ch[0]), self._time(ch[1]), self._span(meta))
+    def window_lit(self, span, ch):
+        return n.WindowLit(self._time(ch[0]), self._time(ch[1]), span)
 
-    def true_lit(self, meta, ch):
-        return n.BoolLit(True, self._span(meta))
+    def true_lit(self, span, ch):
+        return n.BoolLit(True, span)
 
-    def false_lit(self, meta, ch):
-        return n.BoolLit(False, self._span(meta))
+    def false_lit(self, span, ch):
+        return n.BoolLit(False, span)
 
-    def name_ref(self, meta, ch):
-        return n.NameRef(self._ident(ch[0]), self._span(meta))
+    def name_ref(self, span, ch):
+        return n.NameRef(self._ident(ch[0]), span)
 
-    def set_lit(self, meta, ch):
-        return n.SetLit(tuple(self._ident(t) for t in ch if t is not None), self._span(meta))
+    def set_lit(self, span, ch):
+        return n.SetLit(tuple(self._ident(t) for t in ch if t is not None), span)
 
-    def binary(self, meta, ch):
-        return n.Binary(str(ch[1]), ch[0], ch[2], self._span(meta))
+    def binary(self, span, ch):
+        return n.Binary(str(ch[1]), ch[0], ch[2], span)
 
-    def negate(self, meta, ch):
-        return n.Negate(ch[0], self._span(meta))
+    def negate(self, span, ch):
+        return n.Negate(ch[0], span)
 
-    def call(self, meta, ch):
-        return n.Call(self._ident(ch[0]), tuple(c for c in ch[1:] if c is not None), self._span(meta))
+    def call(self, span, ch):
+        return n.Call(self._ident(ch[0]), tuple(c for c in ch[1:] if c is not None), span)
 
-    def filtered(self, meta, ch):
-        return n.Filtered(ch[0], ch[1], self._span(meta))
+    def filtered(self, span, ch):
+        return n.Filtered(ch[0], ch[1], span)
 
-    def field(self, meta, ch):
-        return n.Field(ch[0], self._ident(ch[1]), self._span(meta))
+    def field(self, span, ch):
+        return n.Field(ch[0], self._ident(ch[1]), span)
 
-    def if_else(self, meta, ch):
-        return n.IfElse(ch[0], ch[1], ch[2], self._span(meta))
+    def if_else(self, span, ch):
+        return n.IfElse(ch[0], ch[1], ch[2], span)
 
-    def is_given(self, meta, ch):
-        return n.IsGiven(ch[0], False, self._span(meta))
+    def is_given(self, span, ch):
+        return n.IsGiven(ch[0], False, span)
 
-    def is_missing(self, meta, ch):
-        return n.IsGiven(ch[0], True, self._span(meta))
+    def is_missing(self, span, ch):
+        return n.IsGiven(ch[0], True, span)
 
     # ── conditions ──
-    def compare(self, meta, ch):
-        return n.Compare(str(ch[1]), ch[0], ch[2], self._span(meta))
+    def compare(self, span, ch):
+        return n.Compare(str(ch[1]), ch[0], ch[2], span)
 
-    def in_set(self, meta, ch):
-        return n.InSet(ch[0], ch[1], False, self._span(meta))
+    def in_set(self, span, ch):
+        return n.InSet(ch[0], ch[1], False, span)
 
-    def not_in_set(self, meta, ch):
-        return n.InSet(ch[0], ch[1], True, self._span(meta))
+    def not_in_set(self, span, ch):
+        return n.InSet(ch[0], ch[1], True, span)
 
-    def not_cond(self, meta, ch):
-        return n.Not(ch[0], self._span(meta))
+    def not_cond(self, span, ch):
+        return n.Not(ch[0], span)
 
-    def and_cond(self, meta, ch):
-        return n.And(_flat(n.And, ch), self._span(meta))
+    def and_cond(self, span, ch):
+        return n.And(_flat(n.And, ch), span)
 
-    def or_cond(self, meta, ch):
-        return n.Or(_flat(n.Or, ch), self._span(meta))
+    def or_cond(self, span, ch):
+        return n.Or(_flat(n.Or, ch), span)
 
     # ── declarations ──
-    def start(self, meta, ch):
-        return n.Module(tuple(ch), self._span(meta) if not meta.empty else Span(self.path, 1, 1, 1, 1))
+    def start(self, span, ch):
+        return n.Module(tuple(ch), span if span is not None else Span(self.path, 1, 1, 1, 1))
 
-    def policy_decl(self, meta, ch):
-        return n.PolicyDecl(self._ident(ch[0]), self._label(ch[1:]), self._span(meta))
+    def policy_decl(self, span, ch):
+        return n.PolicyDecl(self._ident(ch[0]), self._label(ch[1:]), span)
 
-    def zone_decl(self, meta, ch):
-        return n.ZoneDecl(self.string_lit(meta, [ch[0]]), self._span(meta))
+    def zone_decl(self, span, ch):
+        return n.ZoneDecl(self.string_lit(span, [ch[0]]), span)
 
-    def fact_decl(self, meta, ch):
+    def fact_decl(self, span, ch):
         name, rest = ch[0], ch[1:]
         label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
         type_ref = rest.pop(0)
         tail = rest.pop(0) if rest else None
         optional = isinstance(tail, _OptionalMark)
-        return n.FactDecl(self._ident(name), label, type_ref, None if optional else tail, optional, self._span(meta))
+        return n.FactDecl(self._ident(name), label, type_ref, None if optional else tail, optional, span)
 
     field_decl = fact_decl
 
-    def optional_mark(self, meta, ch):
+    def optional_mark(self, span, ch):
         return _OptionalMark()  # a new object each time: the parser keeps each result's span by id
 
-    def record_decl(self, meta, ch):
+    def record_decl(self, span, ch):
         name, rest = ch[0], ch[1:]
         label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
-        return n.RecordDecl(self._ident(name), label, tuple(rest), self._span(meta))
+        return n.RecordDecl(self._ident(name), label, tuple(rest), span)
 
-    def list_type(self, meta, ch):
+    def list_type(self, span, ch):
         bound = None
         if ch[1] is not None:
-            bound = self.number_lit(meta, [ch[1]])
-        return n.ListType(self._ident(ch[0]), bound, self._span(meta))
+            bound = self.number_lit(span, [ch[1]])
+        return n.ListType(self._ident(ch[0]), bound, span)
 
-    def enum_type(self, meta, ch):
-        return n.EnumType(tuple(ch), self._span(meta))
+    def enum_type(self, span, ch):
+        return n.EnumType(tuple(ch), span)
 
-    def enum_value(self, meta, ch):
-        return n.EnumValue(self._ident(ch[0]), self._label(ch[1:]), self._span(meta))
+    def enum_value(self, span, ch):
+        return n.EnumValue(self._ident(ch[0]), self._label(ch[1:]), span)
 
-    def named_type(self, meta, ch):
-        return n.NamedType(self._ident(ch[0]), self._span(meta))
+    def named_type(self, span, ch):
+        return n.NamedType(self._ident(ch[0]), span)
 
-    def default(self, meta, ch):
+    def default(self, span, ch):
         return ch[0]
 
-    def let_decl(self, meta, ch):
-        return n.LetDecl(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], self._span(meta))
+    def let_decl(self, span, ch):
+        return n.LetDecl(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], span)
 
-    def const_decl(self, meta, ch):
-        return n.ConstDecl(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], self._span(meta))
+    def const_decl(self, span, ch):
+        return n.ConstDecl(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], span)
 
-    def map_lit(self, meta, ch):
-        return n.MapLit(tuple(ch), self._span(meta))
+    def map_lit(self, span, ch):
+        return n.MapLit(tuple(ch), span)
 
-    def map_entry(self, meta, ch):
-        return n.MapEntry(self._ident(ch[0]), ch[1], self._span(meta))
+    def map_entry(self, span, ch):
+        return n.MapEntry(self._ident(ch[0]), ch[1], span)
 
-    def require_decl(self, meta, ch):
-        return n.RequireDecl(ch[0], ch[1], self._span(meta))
+    def require_decl(self, span, ch):
+        return n.RequireDecl(ch[0], ch[1], span)
 
-    def context_kind(self, meta, ch):
+    def context_kind(self, span, ch):
         return str(ch[0])
 
-    def context_decl(self, meta, ch):
+    def context_decl(self, span, ch):
         kind, name, rest = ch[0], ch[1], ch[2:]
         return n.ContextDecl(str(kind) == "personal", self._ident(name), self._label(rest[:-1]), rest[-1],
-                             self._span(meta))
+                             span)
 
-    def action_decl(self, meta, ch):
+    def action_decl(self, span, ch):
         params = next((c for c in ch[1:] if isinstance(c, tuple)), ())
-        return n.ActionDecl(self._ident(ch[0]), self._label(ch[1:]), params, self._span(meta))
+        return n.ActionDecl(self._ident(ch[0]), self._label(ch[1:]), params, span)
 
-    def param_list(self, meta, ch):
+    def param_list(self, span, ch):
         return tuple(ch)
 
-    def param(self, meta, ch):
-        return n.Param(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], self._span(meta))
+    def param(self, span, ch):
+        return n.Param(self._ident(ch[0]), self._label(ch[1:-1]), ch[-1], span)
 
-    def action_ref(self, meta, ch):
-        return n.ActionRef(self._ident(ch[0]), tuple(c for c in ch[1:] if c is not None), self._span(meta))
+    def action_ref(self, span, ch):
+        return n.ActionRef(self._ident(ch[0]), tuple(c for c in ch[1:] if c is not None), span)
 
     output_ref = action_ref
 
-    def action_arg(self, meta, ch):
-        return n.ActionArg(self._ident(ch[0]), ch[1], self._span(meta))
+    def action_arg(self, span, ch):
+        return n.ActionArg(self._ident(ch[0]), ch[1], span)
 
-    def snippet_decl(self, meta, ch):
-        return n.SnippetDecl(self._ident(ch[0]), self.string_lit(meta, [ch[1]]), self._span(meta))
+    def snippet_decl(self, span, ch):
+        return n.SnippetDecl(self._ident(ch[0]), self.string_lit(span, [ch[1]]), span)
 
-    def replies_decl(self, meta, ch):
-        return n.RepliesDecl(self.string_lit(meta, [ch[0]]), self._span(meta))
+    def replies_decl(self, span, ch):
+        return n.RepliesDecl(self.string_lit(span, [ch[0]]), span)
 
-    def name_list(self, meta, ch):
+    def name_list(self, span, ch):
         return tuple(self._ident(t) for t in ch)
 
-    def discloses_attr(self, meta, ch):
+    def discloses_attr(self, span, ch):
         return ("discloses", ch[0])
 
-    def actions_attr(self, meta, ch):
+    def actions_attr(self, span, ch):
         return ("actions", tuple(ch))
 
-    def reply_attr(self, meta, ch):
-        return ("reply", self.string_lit(meta, [ch[0]]))
+    def reply_attr(self, span, ch):
+        return ("reply", self.string_lit(span, [ch[0]]))
 
-    def outcome_decl(self, meta, ch):
+    def outcome_decl(self, span, ch):
         name, rest = ch[0], ch[1:]
         label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
         attrs: dict = {"discloses": (), "actions": (), "reply": None}
@@ -361,55 +359,55 @@ class ToAst:
             else:
                 attrs[key] = attrs[key] + value
         return n.OutcomeDecl(self._ident(name), label, attrs["discloses"], attrs["actions"], attrs["reply"],
-                             self._span(meta))
+                             span)
 
-    def decision_decl(self, meta, ch):
+    def decision_decl(self, span, ch):
         name, rest = ch[0], ch[1:]
         label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
         hit = self._ident(rest.pop(0))
         rules = tuple(r for r in rest if isinstance(r, n.RuleDecl))
         otherwise = next((r for r in rest if isinstance(r, n.OtherwiseDecl)), None)
-        return n.DecisionDecl(self._ident(name), label, hit, rules, otherwise, self._span(meta))
+        return n.DecisionDecl(self._ident(name), label, hit, rules, otherwise, span)
 
-    def rule_decl(self, meta, ch):
-        return n.RuleDecl(self._ident(ch[0]), self._label(ch[1:-2]), ch[-2], ch[-1], self._span(meta))
+    def rule_decl(self, span, ch):
+        return n.RuleDecl(self._ident(ch[0]), self._label(ch[1:-2]), ch[-2], ch[-1], span)
 
-    def otherwise_decl(self, meta, ch):
-        return n.OtherwiseDecl(ch[0], self._span(meta))
+    def otherwise_decl(self, span, ch):
+        return n.OtherwiseDecl(ch[0], span)
 
-    def names_output(self, meta, ch):
-        return n.NameOutput(tuple(ch), self._span(meta))
+    def names_output(self, span, ch):
+        return n.NameOutput(tuple(ch), span)
 
-    def value_output(self, meta, ch):
-        return n.ValueOutput(ch[0], self._span(meta))
+    def value_output(self, span, ch):
+        return n.ValueOutput(ch[0], span)
 
-    def tuple_output(self, meta, ch):
+    def tuple_output(self, span, ch):
         items = tuple(self._ident(c) if isinstance(c, Token) else c for c in ch)
-        return n.TupleOutput(items, self._span(meta))
+        return n.TupleOutput(items, span)
 
-    def discloses_subject(self, meta, ch):
+    def discloses_subject(self, span, ch):
         return ("discloses", self._ident(ch[0]))
 
-    def outcome_subject(self, meta, ch):
+    def outcome_subject(self, span, ch):
         return ("outcome", self._ident(ch[0]))
 
-    def action_subject(self, meta, ch):
+    def action_subject(self, span, ch):
         return ("action", self._ident(ch[0]))
 
-    def never_body(self, meta, ch):
+    def never_body(self, span, ch):
         return (ch[0], None)
 
-    def only_when_body(self, meta, ch):
+    def only_when_body(self, span, ch):
         return (ch[0], ch[1])
 
-    def always_body(self, meta, ch):
-        return (("always", n.Ident("", self._span(meta))), ch[0])
+    def always_body(self, span, ch):
+        return (("always", n.Ident("", span)), ch[0])
 
-    def invariant_decl(self, meta, ch):
+    def invariant_decl(self, span, ch):
         name, rest = ch[0], ch[1:]
         label = rest.pop(0) if rest and isinstance(rest[0], n.StringLit) else None
         (kind, subject), cond = rest[0]
-        return n.InvariantDecl(self._ident(name), label, kind, subject, cond, self._span(meta))
+        return n.InvariantDecl(self._ident(name), label, kind, subject, cond, span)
 
-    def lookup(self, meta, ch):
-        return n.Lookup(self._ident(ch[0]), self._ident(ch[1]), self._span(meta))
+    def lookup(self, span, ch):
+        return n.Lookup(self._ident(ch[0]), self._ident(ch[1]), span)
