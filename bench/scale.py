@@ -149,6 +149,29 @@ def zen_us(shape: str, size: int, facts: list[dict]) -> tuple[float, str] | None
     return seconds * 1e6, way
 
 
+def compare_growth(rows: list[dict], shape_names: list[str], n_facts: int) -> dict[str, float]:
+    """decide() at 10,000 rules against 10, per shape: the two modules timed in turns, best
+    of five each, so a busy moment of the shared machine falls on both alike."""
+    growth = {}
+    for shape in shape_names:
+        pair = [next((r["module"] for r in rows if r["shape"] == shape and r["rules"] == size and "module" in r), None)
+                for size in (10, 10000)]
+        if None in pair:
+            continue
+        facts = shapes.facts(shape, n_facts)
+        best = [float("inf"), float("inf")]
+        for _ in range(5):
+            for k, module in enumerate(pair):
+                start = time.perf_counter()
+                for f in facts:
+                    module.decide(f)
+                best[k] = min(best[k], time.perf_counter() - start)
+        growth[shape] = best[1] / best[0]
+        print(f"decide() of {shape}, timed in turns: {best[0] / len(facts) * 1e6:.2f} µs at 10 rules, "
+              f"{best[1] / len(facts) * 1e6:.2f} µs at 10,000: {growth[shape]:.2f}x")
+    return growth
+
+
 def show(v) -> str:
     if v is None:
         return "-"
@@ -165,33 +188,24 @@ def main() -> None:
     rows = []
     print("| shape | rules | check s | check MB | build s | import ms | decide µs | DuckDB µs | DuckDB +µs | zen µs |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for shape in args.shapes.split(","):
-        for size in (int(s) for s in args.sizes.split(",")):
-            row = measure(shape, size, args.timeout, args.facts)
-            rows.append(row)
-            print(f"| {shape} | {size:,} | {show(row.get('check_s'))} | {show(row.get('check_mb'))} | "
-                  f"{show(row.get('build_s'))} | {show(row.get('import_ms'))} | {show(row.get('decide_us'))} | "
-                  f"{show(row.get('sql_us'))} | {show(row.get('sql_more_us'))} | {show(row.get('zen_us'))} |", flush=True)
-
-    # decide() at 10,000 rules against 10, per shape: the two modules timed in turns, best
-    # of five each, so a busy moment of the shared machine falls on both alike
-    growth = {}
-    for shape in args.shapes.split(","):
-        pair = [next((r["module"] for r in rows if r["shape"] == shape and r["rules"] == size and "module" in r), None)
-                for size in (10, 10000)]
-        if None in pair:
-            continue
-        facts = shapes.facts(shape, args.facts)
-        best = [float("inf"), float("inf")]
-        for _ in range(5):
-            for k, module in enumerate(pair):
-                start = time.perf_counter()
-                for f in facts:
-                    module.decide(f)
-                best[k] = min(best[k], time.perf_counter() - start)
-        growth[shape] = best[1] / best[0]
-        print(f"decide() of {shape}, timed in turns: {best[0] / len(facts) * 1e6:.2f} µs at 10 rules, "
-              f"{best[1] / len(facts) * 1e6:.2f} µs at 10,000: {growth[shape]:.2f}x")
+    sizes, shape_names = [int(s) for s in args.sizes.split(",")], args.shapes.split(",")
+    growth: dict[str, float] = {}
+    # every shape up to 10,000 rules first, and their decide() compared, then the larger
+    # sizes: once a 100,000-rule module has been imported here this process's heap is
+    # gigabytes wide and scattered, and a 10,000-rule decide() timed after it ran 60% slower
+    for group in ([s for s in sizes if s <= 10000], [s for s in sizes if s > 10000]):
+        for shape in shape_names:
+            for size in group:
+                row = measure(shape, size, args.timeout, args.facts)
+                rows.append(row)
+                print(f"| {shape} | {size:,} | {show(row.get('check_s'))} | {show(row.get('check_mb'))} | "
+                      f"{show(row.get('build_s'))} | {show(row.get('import_ms'))} | {show(row.get('decide_us'))} | "
+                      f"{show(row.get('sql_us'))} | {show(row.get('sql_more_us'))} | {show(row.get('zen_us'))} |",
+                      flush=True)
+        if not growth:
+            growth = compare_growth(rows, shape_names, args.facts)
+            for r in rows:
+                r.pop("module", None)  # the comparison is done: let the modules go
 
     def worst(key, size):
         values = []
