@@ -314,15 +314,16 @@ class TableAnalysis:
         reader = Reader(analysis.space)
         rule_boxes, part_boxes = [], []
         for rule in d.rules:
-            boxes = reader.boxes(rule.cond)
-            if boxes is None:
-                return None
+            # each `and` part read once: the rule's boxes are its parts' boxes met, as
+            # Reader.boxes meets an `and`'s operands (the same boxes, in the same order)
+            boxes: list[Box] | None = [{}]
             parts = []
             for part in rule.conjuncts:
                 inside = reader.boxes(part)
                 outside = None if inside is None else reader.complement(inside)
-                if outside is None:
+                if outside is None or len(boxes) * len(inside) > _MAX_BOXES:
                     return None
+                boxes = [m for a in boxes for b in inside if (m := meet(a, b)) is not None]
                 parts.append((inside, outside))
             rule_boxes.append(boxes)
             part_boxes.append(parts)

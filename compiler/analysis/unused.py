@@ -9,17 +9,10 @@ from ..source import Span
 
 
 def unused(policy: ir.Policy) -> list[Diagnostic]:
-    used: set[str] = set()
-    for d in policy.derived:
-        used.update(ir.names_in(d.expr))
-    for r in policy.requires:
-        used.update(ir.names_in(r.cond))
-    for d in policy.decisions:
-        for rule in d.rules:
-            used.update(ir.names_in(rule.cond))
-            used.update(ir.names_in(rule.output))
+    # what `names_in` lists, for every derived value, requirement, rule and invariant
+    named = (*ir.NAMED, ir.Lookup, ir.Aggregate)
+    used: set[str] = {detail for marks in ir.census(policy).values() for cls, _, detail in marks if cls in named}
     for inv in policy.invariants:
-        used.update(ir.names_in(inv.cond))
         used.add(inv.subject)
     for o in policy.outcomes:
         used.update(o.reply.uses)
@@ -29,8 +22,9 @@ def unused(policy: ir.Policy) -> list[Diagnostic]:
                 used.update(ir.names_in(arg))
     produced = {rule.output.value for d in policy.decisions if d.yields_outcome for rule in d.rules}
     acted = {a for o in policy.outcomes for a in o.actions}
-    acted |= {x.name for d in policy.decisions if d.yields_actions for rule in d.rules
-              for x in ir.walk(rule.output) if isinstance(x, ir.ActionCall)}
+    if any(d.yields_actions for d in policy.decisions):
+        acted |= {x.name for d in policy.decisions if d.yields_actions for rule in d.rules
+                  for x in ir.walk(rule.output) if isinstance(x, ir.ActionCall)}
     out: list[Diagnostic] = []
 
     def warn(span, what: str, name: str, help_: str, decl=None) -> None:

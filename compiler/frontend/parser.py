@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from lark import Lark, Token
-from lark.lexer import LexerThread
+from lark.lexer import LexerThread, PatternStr, UnlessCallback
 from lark.parsers.lalr_analysis import Shift
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -119,10 +119,18 @@ class _Table:
         # terminals it skips and those that may hold a line break
         self.lexers: dict[int, tuple] = {}
         contextual = lark.parser.lexer
+        flags = lark.lexer_conf.g_regex_flags
         for state, basic in contextual.lexers.items():
             scanner = basic.scanner  # builds basic.callback too
-            self.lexers[state] = (tuple(scanner._mres), dict(basic.callback), basic.ignore_types, basic.newline_types)
-        self.skip = _skipper(lark, {name for _, callbacks, _, _ in self.lexers.values() for name in callbacks})
+            callbacks, keywords = dict(basic.callback), {}
+            for name, callback in basic.callback.items():
+                spelled = _spellings(callback, flags)
+                if spelled is not None:  # a NAME that spells a keyword: looked up, not matched again
+                    keywords[name] = spelled
+                    del callbacks[name]
+            self.lexers[state] = (tuple(scanner._mres), callbacks, basic.ignore_types, basic.newline_types, keywords)
+        self.skip = _skipper(lark, {name for _, callbacks, _, _, keywords in self.lexers.values()
+                                          for name in (*callbacks, *keywords)})
 
     @property
     def position(self) -> int:  # what lark's contextual lexer asks of the parser: its state
@@ -132,10 +140,61 @@ class _Table:
         actions, end = self.actions, self.end
         stack = self.state_stack = [self.start]
         values: list = []
-
-        def feed(token: Token):
-            """lark's feed_token: reduce while the state says so, then shift (or, at the end
-            of the text, return what the start rule built)."""
+        # the tokens of lark's contextual lexer (`ContextualLexer.lex`), its loop written out:
+        # the same regexes tried in the same order for the parser's state, the same
+        # callbacks, lines and columns counted the same way. Whitespace (`skip`) is passed
+        # over without a Token; where no terminal matches, lark's lexer raises its error.
+        # Each token is then fed to the table in the same loop (a call per token costs).
+        lexers, new, skip = self.lexers, Token._future_new, self.skip
+        pos, line, line_start, size = 0, 1, 0, len(text)
+        last, ended = None, False
+        while True:
+            if skip is not None and pos < size:
+                m = skip(text, pos)
+                if m is not None:
+                    value = m.group(0)
+                    if "\n" in value:
+                        line += value.count("\n")
+                        line_start = pos + value.rindex("\n") + 1
+                    pos = m.end()
+            if pos < size:
+                mres, callbacks, ignore, newline, keywords = lexers[stack[-1]]
+                for mre in mres:
+                    m = mre.match(text, pos)
+                    if m is not None:
+                        break
+                else:
+                    self._raise_at(text, pos, line, line_start, last)
+                value, kind = m.group(0), m.lastgroup
+                stop = pos + len(value)
+                breaks = value.count("\n") if kind in newline else 0
+                if kind in ignore and kind not in callbacks and kind not in keywords:
+                    if breaks:
+                        line += breaks
+                        line_start = pos + value.rindex("\n") + 1
+                    pos = stop
+                    continue
+                first_line, column = line, pos - line_start + 1
+                if breaks:
+                    line += breaks
+                    line_start = pos + value.rindex("\n") + 1
+                spelled = keywords.get(kind)  # lark's UnlessCallback, as a lookup: `and` is AND, not a NAME
+                token = new(kind if spelled is None else spelled.get(value, kind), value, pos, first_line, column,
+                            line, stop - line_start + 1, stop)
+                pos = stop
+                callback = callbacks.get(kind)
+                if callback is not None:
+                    token = callback(token)
+                if kind in ignore:
+                    continue
+                last = token
+            elif ended:  # pragma: no cover — lark's tables never shift $END; lark's feed returned None
+                return None
+            else:
+                ended = True
+                token = Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1)
+            # lark's feed_token: reduce while the state says so, then shift (or, at the end
+            # of the text, return what the start rule built)
             kind = token.type
             while True:
                 row = actions[stack[-1]]
@@ -145,68 +204,20 @@ class _Table:
                 if type(act) is int:
                     stack.append(act)
                     values.append(token)
-                    return None
-                size, callback, origin, unit = act
+                    break
+                size_, callback, origin, unit = act
                 if unit and type(values[-1]) is not Token:  # `?rule` of one built child: that child
                     stack.pop()
                     stack.append(actions[stack[-1]][origin])
                     continue
-                children = values[-size:] if size else []
-                if size:
-                    del stack[-size:]
-                    del values[-size:]
+                children = values[-size_:] if size_ else []
+                if size_:
+                    del stack[-size_:]
+                    del values[-size_:]
                 values.append(callback(children))
                 stack.append(actions[stack[-1]][origin])
                 if kind == "$END" and stack[-1] == end:
                     return values[-1]
-
-        # the tokens of lark's contextual lexer (`ContextualLexer.lex`), its loop written out:
-        # the same regexes tried in the same order for the parser's state, the same
-        # callbacks, lines and columns counted the same way. Whitespace (`skip`) is passed
-        # over without a Token; where no terminal matches, lark's lexer raises its error.
-        lexers, new, skip = self.lexers, Token._future_new, self.skip
-        pos, line, line_start, size = 0, 1, 0, len(text)
-        last = None
-        while pos < size:
-            if skip is not None:
-                m = skip(text, pos)
-                if m is not None:
-                    value = m.group(0)
-                    if "\n" in value:
-                        line += value.count("\n")
-                        line_start = pos + value.rindex("\n") + 1
-                    pos = m.end()
-                    if pos == size:
-                        break
-            mres, callbacks, ignore, newline = lexers[stack[-1]]
-            for mre in mres:
-                m = mre.match(text, pos)
-                if m is not None:
-                    break
-            else:
-                self._raise_at(text, pos, line, line_start, last)
-            value, kind = m.group(0), m.lastgroup
-            stop = pos + len(value)
-            breaks = value.count("\n") if kind in newline else 0
-            if kind in ignore and kind not in callbacks:
-                if breaks:
-                    line += breaks
-                    line_start = pos + value.rindex("\n") + 1
-                pos = stop
-                continue
-            token = new(kind, value, pos, line, pos - line_start + 1)
-            if breaks:
-                line += breaks
-                line_start = pos + value.rindex("\n") + 1
-            token.end_line, token.end_column, token.end_pos = line, stop - line_start + 1, stop
-            pos = stop
-            callback = callbacks.get(kind)
-            if callback is not None:
-                token = callback(token)
-            if kind not in ignore:
-                last = token
-                feed(token)
-        return feed(Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1))
 
     def _raise_at(self, text: str, pos: int, line: int, line_start: int, last: Token | None) -> None:
         """lark's contextual lexer from `pos` on: it raises the error it raises there."""
@@ -238,6 +249,21 @@ def _skipper(lark: Lark, called: set[str]):
         if any(pattern.match(c + tail) for c in starts for tail in tails):
             return None
     return regex.match
+
+
+def _spellings(callback, flags: int) -> dict[str, str] | None:
+    """{spelling: keyword terminal} for lark's callback that makes a NAME spelling a keyword
+    that keyword (its `UnlessCallback`), where a lookup does what it does: plain strings, no
+    regex flags, so a full match is equality. None for any other callback."""
+    if type(callback) is not UnlessCallback or flags:
+        return None
+    terminals = callback.scanner.terminals
+    if not all(type(t.pattern) is PatternStr and not t.pattern.flags for t in terminals):
+        return None
+    spelled: dict[str, str] = {}
+    for t in terminals:  # the first listed wins, as in the scanner's alternation
+        spelled.setdefault(t.pattern.value, t.name)
+    return spelled
 
 
 def _reduction(rule, callback) -> tuple:

@@ -146,8 +146,11 @@ class Env(ir.Visitor):
 
 
 def holiday_tests(policy: ir.Policy) -> list[ir.In]:
-    if "holiday_tests" not in policy.memo:  # a walk of every rule: once per policy
-        policy.memo["holiday_tests"] = _holiday_tests(policy)
+    if "holiday_tests" not in policy.memo:  # a walk of every rule: once per policy, where there is a table
+        marks = ir.census(policy)
+        there = any(cls is ir.In and detail == "holidays"
+                    for part in ("derived", "requires", "conds") for cls, _, detail in marks[part])
+        policy.memo["holiday_tests"] = _holiday_tests(policy) if there else []
     return list(policy.memo["holiday_tests"])
 
 
@@ -176,9 +179,15 @@ def _holiday_tests(policy: ir.Policy) -> list[ir.In]:
     return list(found)
 
 
+_CALENDAR = ("date_of", "time_of", "weekday")
+
+
 def calendar_reads(policy: ir.Policy) -> tuple[list[ir.Call], list[ir.Call]]:
     if "calendar_reads" not in policy.memo:
-        policy.memo["calendar_reads"] = _calendar_reads(policy)
+        marks = ir.census(policy)
+        there = any(cls is ir.Call and detail in _CALENDAR
+                    for part in ("requires", "conds", "outputs") for cls, _, detail in marks[part])
+        policy.memo["calendar_reads"] = _calendar_reads(policy) if there else ([], [])
     always, sometimes = policy.memo["calendar_reads"]
     return list(always), list(sometimes)
 
@@ -190,8 +199,7 @@ def _rules_only_compare(policy: ir.Policy) -> bool:
     if "rules_only_compare" not in policy.memo:
         plain = (ir.FactRef, ir.ConstRef, ir.Value, ir.Cmp, ir.In, ir.Not, ir.And, ir.Or)
         policy.memo["rules_only_compare"] = all(
-            isinstance(x, plain) and (not isinstance(x, ir.In) or x.set.type.kind != "holidays")
-            for d in policy.decisions for r in d.rules if r.cond is not None for x in ir.walk(r.cond)) \
+            cls in plain and (cls is not ir.In or detail != "holidays") for cls, _, detail in ir.census(policy)["conds"]) \
             and all(d.yields_outcome or isinstance(r.output, (ir.Value, ir.ConstRef))
                     for d in policy.decisions for r in d.rules) \
             and not any(c.params for o in policy.outcomes for c in o.calls)
@@ -211,7 +219,7 @@ def _calendar_reads(policy: ir.Policy) -> tuple[list[ir.Call], list[ir.Call]]:
         e = stack.pop()
         if isinstance(e, ir.Aggregate):
             continue
-        if isinstance(e, ir.Call) and e.fn in ("date_of", "time_of", "weekday"):
+        if isinstance(e, ir.Call) and e.fn in _CALENDAR:
             (always if _always_there(policy, e.args[0]) else sometimes).setdefault(e.args[0], e)
         stack.extend(ir.children(e))
     return list(always.values()), list(sometimes.values())

@@ -19,10 +19,14 @@ from .exprs import MAX_DIGITS, constant_value, places_of
 Bound = tuple[Fraction, int]  # (largest absolute value, digits after the point)
 
 
+_FACTS = (ir.FactRef, ir.Item)
+
+
 class Exactness:
     def __init__(self, scope) -> None:
         self.s = scope
         self.derived: dict[str, Bound] = {}
+        self._constants: dict[tuple, Bound] = {}  # a long table repeats its few thresholds
 
     def declare(self, name: str, expr: ir.Expr | None) -> None:
         """A derived value's bound (None: it was reported, and counts as 0 so nothing
@@ -34,6 +38,8 @@ class Exactness:
     def check(self, expr: ir.Expr, name: str | None = None) -> bool:
         """Report the first part of `expr` that could need more than 38 digits."""
         for node in ir.walk(expr):
+            if type(node) in _FACTS:
+                continue  # under 10**15 with 9 places at most: 25 digits
             found = self.bound(node)
             if found is None:
                 continue
@@ -53,8 +59,14 @@ class Exactness:
         if kind not in ("number", "money"):
             return None
         if isinstance(e, (ir.Value, ir.ConstRef)):
-            value = constant_value(e, self.s.const_values)
-            return None if value is None else (abs(value), places_of(value))
+            key = (type(e), type(e.value), e.value) if isinstance(e, ir.Value) else (type(e), e.name)
+            found = self._constants.get(key)
+            if found is None:
+                value = constant_value(e, self.s.const_values)
+                if value is None:
+                    return None
+                found = self._constants[key] = abs(value), places_of(value)
+            return found
         if isinstance(e, (ir.FactRef, ir.Item)):
             return Fraction(NUMBER_LIMIT), (NUMBER_PLACES if kind == "number" else 0)
         if isinstance(e, ir.DerivedRef):

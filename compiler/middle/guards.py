@@ -134,6 +134,8 @@ def _error(key: Key, span: Span, where: str = "") -> Diagnostic:
 
 
 def check(policy: ir.Policy) -> list[Diagnostic]:
+    if not any(f.optional for f in policy.facts) and not _aggregates(policy):
+        return []  # every value is always there (a long table of required facts: no walk of it)
     deps = {d.name: frozenset(d.needs) for d in policy.derived}
     g = Guards(policy.facts_by_name, policy.records_by_name, deps)
     diags: list[Diagnostic] = []
@@ -185,3 +187,12 @@ def check(policy: ir.Policy) -> list[Diagnostic]:
                         (Related(outcome.reply.origin, "이 값을 보여 주는 답변"),)))
     report(g.inner)
     return diags
+
+
+def _aggregates(policy: ir.Policy) -> bool:
+    """Whether `policy` has an aggregate anywhere (`max`, `min` and `first` may have no
+    value; an item's optional field is read only inside one)."""
+    if any(cls is ir.Aggregate for marks in ir.census(policy).values() for cls, _, _ in marks):
+        return True
+    return any(isinstance(x, ir.Aggregate) for o in policy.outcomes for call in o.calls for arg in call.args
+               for x in ir.walk(arg))

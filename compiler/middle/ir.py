@@ -22,6 +22,7 @@ should need an `isinstance` ladder over these node classes (see docs/architectur
 from __future__ import annotations
 
 import dataclasses
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Union
 
@@ -298,15 +299,31 @@ class Holidays:
 
 # ── walking expressions ────────────────────────────────────────────────
 
+def _getter(kids: tuple[str, ...]) -> Callable[[Expr], tuple[Expr, ...]]:
+    """A class's `children`, made once from its `_kids`: every pass walks every rule of a
+    long table, so this runs for each node of the policy several times."""
+    if len(kids) == 1 and kids[0][-1] == "*":
+        return operator.attrgetter(kids[0][:-1])  # the field is the tuple
+    if len(kids) == 1:
+        name = kids[0]
+        return lambda e: (getattr(e, name),)
+    if all(kid[-1] != "*" for kid in kids):
+        return operator.attrgetter(*kids)  # a tuple of the fields, in order
+
+    def some(e: Expr) -> tuple[Expr, ...]:  # pragma: no cover — no class mixes a tuple field with others yet
+        out: list[Expr] = []
+        for kid in kids:
+            if kid[-1] == "*":
+                out.extend(getattr(e, kid[:-1]))
+            else:
+                out.append(getattr(e, kid))
+        return tuple(out)
+    return some
+
+
 def children(e: Expr) -> tuple[Expr, ...]:
     """The direct child expressions of `e`, in order."""
-    out: list[Expr] = []
-    for kid in e._kids:
-        if kid[-1] == "*":
-            out.extend(getattr(e, kid[:-1]))
-        else:
-            out.append(getattr(e, kid))
-    return tuple(out)
+    return _CHILDREN[type(e)](e) if e._kids else ()
 
 
 def walk(e: Expr | None) -> Iterator[Expr]:
@@ -315,11 +332,45 @@ def walk(e: Expr | None) -> Iterator[Expr]:
     if e is None:
         return
     stack = [e]
+    getters = _CHILDREN
     while stack:
         node = stack.pop()
         yield node
         if node._kids:
-            stack.extend(reversed(children(node)))
+            stack.extend(reversed(getters[type(node)](node)))
+
+
+def census(policy: "Policy") -> dict[str, frozenset]:
+    """The kinds of node each part of `policy` holds ("derived", "requires", "conds",
+    "outputs", "invariants"): marks (class, its type's kind, detail), the detail an
+    Arith's op, a Call's function, the kind of an In's set, the name a reference reads
+    (what `names_in` lists: a fact, derived value or constant, a Lookup's table, an
+    Aggregate's list), an ActionCall's action, else None. One walk of the policy, kept in
+    its memo: a pass that looks for a construct (a holiday table, a calendar call, arithmetic
+    the partition cannot cut, a value that may be missing) or for the names used asks here,
+    and walks the rules of a long table only where the construct is."""
+    found = policy.memo.get("census")
+    if found is None:
+        parts = {"derived": [d.expr for d in policy.derived], "requires": [r.cond for r in policy.requires],
+                 "conds": [r.cond for d in policy.decisions for r in d.rules if r.cond is not None],
+                 "outputs": [r.output for d in policy.decisions for r in d.rules if r.output is not None],
+                 "invariants": [i.cond for i in policy.invariants if i.cond is not None]}
+        found = policy.memo["census"] = {part: frozenset(_marks(roots)) for part, roots in parts.items()}
+    return found
+
+
+def _marks(roots: list[Expr]) -> set[tuple]:
+    marks: set[tuple] = set()
+    stack = list(roots)
+    getters = _CHILDREN
+    while stack:
+        node = stack.pop()
+        cls = type(node)
+        detail = _DETAIL[cls](node)
+        marks.add((cls, node.type.kind, detail))
+        if node._kids:
+            stack.extend(getters[cls](node))
+    return marks
 
 
 def transform(e: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:
@@ -365,6 +416,11 @@ def names_in(e: Expr | None) -> list[str]:
 
 NODES = (FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf, Call, IfElse, Given,
          Item, Aggregate, ActionCall, Actions)
+_CHILDREN = {node: _getter(node._kids) for node in NODES if node._kids}
+_DETAIL = {node: (lambda e: None) for node in NODES} | {
+    Arith: operator.attrgetter("op"), Call: operator.attrgetter("fn"), In: lambda e: e.set.type.kind,
+    FactRef: operator.attrgetter("name"), DerivedRef: operator.attrgetter("name"), ConstRef: operator.attrgetter("name"),
+    Lookup: operator.attrgetter("map"), Aggregate: operator.attrgetter("list"), ActionCall: operator.attrgetter("name")}
 
 
 class Visitor:
