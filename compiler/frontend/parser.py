@@ -81,7 +81,7 @@ class _Parser:
             self._comments = []
             self.builder = builder
             try:
-                return self._table.parse(text), [Comment(c.line, c.column, str(c).rstrip()) for c in self._comments]
+                return self._table.parse(text, builder), [Comment(c.line, c.column, str(c).rstrip()) for c in self._comments]
             finally:
                 self._comments = []
                 self.builder = None
@@ -93,10 +93,13 @@ class _Table:
     reduction of a `?rule` to its one built child (an operand's climb up the precedence
     levels: two reductions in three) done without a call. The tokens are those of lark's
     contextual lexer, its loop run here with lark's own per-state regexes and callbacks
-    (whitespace passed over by `skip`); its errors are lark's, and the reductions call the
-    same callbacks: the AST and comments are those `Lark.parse` gives
-    (tests/test_parser_golden.py compares them), in about 0.6 of its time (a grid of
-    100,000 rules: 26.6 -> 21 s for the table, 22.7 -> 16.1 s for the lexer's loop)."""
+    (whitespace passed over by `skip`, a keyword told from a NAME by a lookup), each token
+    fed to the table in the same loop; its errors are lark's. Where each value is rides on a
+    stack beside the values, so a reduction's span is read off it, where in lark's own loop
+    `_Reduce` works it out from the children. The AST and comments are those `Lark.parse`
+    gives (tests/test_parser_golden.py compares them), in about half its time (a grid of
+    100,000 rules: 26.6 -> 21 s for the table, 22.7 -> 16.1 s for the lexer's loop; mixed
+    at 2,000 rules, 2.47 -> 2.10 G instructions for the loop, the lookup and the stack)."""
 
     __slots__ = ("lark", "start", "end", "actions", "state_stack", "lexers", "skip")
 
@@ -136,10 +139,14 @@ class _Table:
     def position(self) -> int:  # what lark's contextual lexer asks of the parser: its state
         return self.state_stack[-1]
 
-    def parse(self, text: str):
+    def parse(self, text: str, builder: ToAst):
         actions, end = self.actions, self.end
         stack = self.state_stack = [self.start]
         values: list = []
+        # beside each value, where it is: (line, column, end line, end column) of a token, of
+        # what a rule covered (its first to its last token: a parenthesised expression with
+        # its parentheses), None for nothing; what `_Reduce` works out in lark's own loop
+        places: list = []
         # the tokens of lark's contextual lexer (`ContextualLexer.lex`), its loop written out:
         # the same regexes tried in the same order for the parser's state, the same
         # callbacks, lines and columns counted the same way. Whitespace (`skip`) is passed
@@ -181,10 +188,12 @@ class _Table:
                 spelled = keywords.get(kind)  # lark's UnlessCallback, as a lookup: `and` is AND, not a NAME
                 token = new(kind if spelled is None else spelled.get(value, kind), value, pos, first_line, column,
                             line, stop - line_start + 1, stop)
+                place = first_line, column, line, stop - line_start + 1
                 pos = stop
                 callback = callbacks.get(kind)
                 if callback is not None:
                     token = callback(token)
+                    place = token.line, token.column, token.end_line, token.end_column
                 if kind in ignore:
                     continue
                 last = token
@@ -204,17 +213,34 @@ class _Table:
                 if type(act) is int:
                     stack.append(act)
                     values.append(token)
+                    places.append(place)
                     break
                 size_, callback, origin, unit = act
                 if unit and type(values[-1]) is not Token:  # `?rule` of one built child: that child
                     stack.pop()
                     stack.append(actions[stack[-1]][origin])
                     continue
-                children = values[-size_:] if size_ else []
+                at = None
                 if size_:
+                    children = values[-size_:]
+                    covered = places[-size_:]
+                    for first in covered:
+                        if first is not None:
+                            for final in reversed(covered):
+                                if final is not None:
+                                    break
+                            at = first[0], first[1], final[2], final[3]
+                            break
                     del stack[-size_:]
                     del values[-size_:]
-                values.append(callback(children))
+                    del places[-size_:]
+                else:
+                    children = []
+                builder.at = at
+                rule = callback.rule
+                result = builder.reduce(rule, children) if rule is not None else callback.inner(children)
+                values.append(result)
+                places.append(None if result is None else at)
                 stack.append(actions[stack[-1]][origin])
                 if kind == "$END" and stack[-1] == end:
                     return values[-1]
@@ -302,7 +328,9 @@ class _Build:
 class _Reduce:
     """One rule's reduction: the span of what it covers, from the first to the last of its
     tokens and children (a child made by an inlined rule, like a parenthesised expression,
-    counts with its parentheses), then lark's own callback."""
+    counts with its parentheses), then lark's own callback. This is what lark's own loop
+    calls (`Lark.parse`, which the tests compare `_Table` with); `_Table` reads the span off
+    its stack of places and calls `rule` or `inner` itself."""
 
     __slots__ = ("parser", "inner", "inlined", "rule")
 

@@ -198,8 +198,9 @@ def _rules_only_compare(policy: ir.Policy) -> bool:
     checks above."""
     if "rules_only_compare" not in policy.memo:
         plain = (ir.FactRef, ir.ConstRef, ir.Value, ir.Cmp, ir.In, ir.Not, ir.And, ir.Or)
+        conds = ir.census(policy)["conds"]
         policy.memo["rules_only_compare"] = all(
-            cls in plain and (cls is not ir.In or detail != "holidays") for cls, _, detail in ir.census(policy)["conds"]) \
+            cls in plain and (cls is not ir.In or detail != "holidays") for cls, _, detail in conds) \
             and all(d.yields_outcome or isinstance(r.output, (ir.Value, ir.ConstRef))
                     for d in policy.decisions for r in d.rules) \
             and not any(c.params for o in policy.outcomes for c in o.calls)

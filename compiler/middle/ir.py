@@ -417,10 +417,11 @@ def names_in(e: Expr | None) -> list[str]:
 NODES = (FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf, Call, IfElse, Given,
          Item, Aggregate, ActionCall, Actions)
 _CHILDREN = {node: _getter(node._kids) for node in NODES if node._kids}
+_name = operator.attrgetter("name")
 _DETAIL = {node: (lambda e: None) for node in NODES} | {
     Arith: operator.attrgetter("op"), Call: operator.attrgetter("fn"), In: lambda e: e.set.type.kind,
-    FactRef: operator.attrgetter("name"), DerivedRef: operator.attrgetter("name"), ConstRef: operator.attrgetter("name"),
-    Lookup: operator.attrgetter("map"), Aggregate: operator.attrgetter("list"), ActionCall: operator.attrgetter("name")}
+    FactRef: _name, DerivedRef: _name, ConstRef: _name, ActionCall: _name,
+    Lookup: operator.attrgetter("map"), Aggregate: operator.attrgetter("list")}
 
 
 class Visitor:
