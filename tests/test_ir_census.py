@@ -68,3 +68,34 @@ def test_the_guards_say_the_same_without_their_shortcut(path: Path, monkeypatch)
     quick = guards.check(policy)
     monkeypatch.setattr(guards, "_aggregates", lambda p: True)
     assert guards.check(policy) == quick
+
+
+def _without_census(monkeypatch, module) -> None:
+    """Make `module` see a census with a node nothing cuts or looks past: its walk runs."""
+    monkeypatch.setattr(module.ir, "census", lambda policy: {"conds": frozenset({(object, "?", None)})})
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
+def test_what_the_partition_cannot_cut_is_what_the_walk_finds(path: Path, monkeypatch):
+    from compiler.analysis import space
+
+    policy = _policy(path)
+    quick = space._outside_partition(policy)
+    _without_census(monkeypatch, space)
+    assert space._outside_partition(policy) == quick
+
+
+def test_an_always_invariant_sends_a_policy_the_partition_cuts_to_the_solver(tmp_path: Path):
+    """Every node of this policy is one the partition cuts; its `always` invariant is not
+    (a regression: the census's shortcut once returned before that was asked)."""
+    from compiler.analysis import space
+
+    path = tmp_path / "always.policy"
+    path.write_text('policy always "항상"\nfact b1 "b1": bool\nfact e "e": enum { a "A", b "B" }\n'
+                    'outcome o0 "o0" {\n  reply "좋습니다."\n}\noutcome o1 "o1" {\n  reply "네."\n}\n'
+                    'decision main "main" (first) {\n  rule r0:\n    when b1 = true\n    then o0\n  otherwise o1\n}\n'
+                    'invariant inv_a "ia": always not (b1) and e = a\n', encoding="utf-8")
+    result = compile_policy(path, "always.policy", analysis=False)
+    assert result.policy is not None, result.diagnostics
+    assert space._outside_partition(result.policy) == "always"
+    assert space.partition_for(result.policy) is None

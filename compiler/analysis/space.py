@@ -428,18 +428,18 @@ def _outside_partition(policy: ir.Policy) -> str | None:
     for f in policy.facts:
         if f.optional or f.type.kind not in ("enum", "bool", "timestamp", "duration", "number"):
             return f"사실 {f.name}"
-    if all(cls in _PARTITION_NODES and (cls is not ir.Arith or detail in ("+", "-"))
-           and (kind in _PARTITION_TYPES or kind == "?") for marks in ir.census(policy).values()
-           for cls, kind, detail in marks):
-        return None  # every kind of node the policy holds is cut (one walk, shared)
-    exprs = [d.expr for d in policy.derived] + [r.cond for r in policy.requires]
-    exprs += [x for d in policy.decisions for r in d.rules for x in (r.cond, r.output) if x is not None]
-    exprs += [i.cond for i in policy.invariants if i.cond is not None]
-    for e in exprs:
-        for x in ir.walk(e):
-            if not isinstance(x, _PARTITION_NODES) or (isinstance(x, ir.Arith) and x.op not in "+-") or (
-                    x.type.kind not in _PARTITION_TYPES and x.type.kind != "?"):
-                return type(x).__name__
+    cut = all(cls in _PARTITION_NODES and (cls is not ir.Arith or detail in ("+", "-"))
+              and (kind in _PARTITION_TYPES or kind == "?") for marks in ir.census(policy).values()
+              for cls, kind, detail in marks)
+    if not cut:  # some node is not cut: the walk names the first (one walk, shared, said whether)
+        exprs = [d.expr for d in policy.derived] + [r.cond for r in policy.requires]
+        exprs += [x for d in policy.decisions for r in d.rules for x in (r.cond, r.output) if x is not None]
+        exprs += [i.cond for i in policy.invariants if i.cond is not None]
+        for e in exprs:
+            for x in ir.walk(e):
+                if not isinstance(x, _PARTITION_NODES) or (isinstance(x, ir.Arith) and x.op not in "+-") or (
+                        x.type.kind not in _PARTITION_TYPES and x.type.kind != "?"):
+                    return type(x).__name__
     if any(i.subject_kind == "always" for i in policy.invariants):
         return "always"
     return None
