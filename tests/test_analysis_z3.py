@@ -179,3 +179,16 @@ def test_the_random_policies_exercise_every_finding(tmp_path: Path):
         policy = compile_policy(path, "random_policy.policy", analysis=False).policy
         seen |= {code for code, _ in partition_findings(policy)}
     assert seen == {"E0400", "E0601", "E0602", "W0604", "E0606"}
+
+
+def test_overlaps_on_a_policy_with_optional_facts_checks_without_an_internal_error():
+    """`check --overlaps` on the fare policy compared a later rule that reads an optional
+    fact at a point where it is missing (TypeError on None): it now says it does not
+    hold there, and the finding comes without that example."""
+    from compiler.pipeline import compile_policy
+
+    from .conftest import ROOT
+
+    result = compile_policy(ROOT / "policy/pet_ride_fare.policy", "policy/pet_ride_fare.policy", overlaps=True)
+    assert result.ok
+    assert any(d.code == "W0603" for d in result.diagnostics)

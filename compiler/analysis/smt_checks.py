@@ -168,7 +168,15 @@ class _Analysis:
 
     # ── the reference evaluator, to stand behind examples ──
     def _holds(self, cond: ir.Expr | None, typed: dict) -> bool:
-        return cond is None or bool(Env(self.policy, typed).eval(cond))
+        """Whether `cond` holds for `typed`; a condition that reads a value these facts
+        leave missing (an optional fact, read alone, away from the rule before it that
+        checks it) does not hold here, and no example is shown on it."""
+        if cond is None:
+            return True
+        try:
+            return bool(Env(self.policy, typed).eval(cond))
+        except TypeError:  # None compared: a missing value read
+            return False
 
     def _rule_at(self, d: ir.Decision, typed: dict) -> ir.Rule | None:
         env = Env(self.policy, typed)
