@@ -316,7 +316,7 @@ class TableAnalysis:
         for rule in d.rules:
             # each `and` part read once: the rule's boxes are its parts' boxes met, as
             # Reader.boxes meets an `and`'s operands (the same boxes, in the same order)
-            boxes: list[Box] | None = [{}]
+            boxes: list[Box] = [{}]
             parts = []
             for part in rule.conjuncts:
                 inside = reader.boxes(part)

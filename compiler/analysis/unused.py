@@ -10,8 +10,7 @@ from ..source import Span
 
 def unused(policy: ir.Policy) -> list[Diagnostic]:
     # what `names_in` lists, for every derived value, requirement, rule and invariant
-    named = (*ir.NAMED, ir.Lookup, ir.Aggregate)
-    used: set[str] = {detail for marks in ir.census(policy).values() for cls, _, detail in marks if cls in named}
+    used: set[str] = {detail for marks in ir.census(policy).values() for cls, _, detail in marks if cls in ir.READS}
     for inv in policy.invariants:
         used.add(inv.subject)
     for o in policy.outcomes:
@@ -22,9 +21,8 @@ def unused(policy: ir.Policy) -> list[Diagnostic]:
                 used.update(ir.names_in(arg))
     produced = {rule.output.value for d in policy.decisions if d.yields_outcome for rule in d.rules}
     acted = {a for o in policy.outcomes for a in o.actions}
-    if any(d.yields_actions for d in policy.decisions):
-        acted |= {x.name for d in policy.decisions if d.yields_actions for rule in d.rules
-                  for x in ir.walk(rule.output) if isinstance(x, ir.ActionCall)}
+    acted |= {x.name for d in policy.decisions if d.yields_actions for rule in d.rules
+              for x in ir.walk(rule.output) if isinstance(x, ir.ActionCall)}
     out: list[Diagnostic] = []
 
     def warn(span, what: str, name: str, help_: str, decl=None) -> None:

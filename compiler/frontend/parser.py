@@ -185,10 +185,9 @@ class _Table:
                 if breaks:
                     line += breaks
                     line_start = pos + value.rindex("\n") + 1
-                spelled = keywords.get(kind)  # lark's UnlessCallback, as a lookup: `and` is AND, not a NAME
-                token = new(kind if spelled is None else spelled.get(value, kind), value, pos, first_line, column,
-                            line, stop - line_start + 1, stop)
                 place = first_line, column, line, stop - line_start + 1
+                spelled = keywords.get(kind)  # lark's UnlessCallback, as a lookup: `and` is AND, not a NAME
+                token = new(kind if spelled is None else spelled.get(value, kind), value, pos, *place, stop)
                 pos = stop
                 callback = callbacks.get(kind)
                 if callback is not None:

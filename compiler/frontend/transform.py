@@ -59,10 +59,10 @@ class ToAst:
     calls the method named like the rule with (span, built children). The parser
     (parser.py) sets `at`, the span of the rule being reduced; in lark's own loop it also
     keeps `where`: by id, each result (kept) and where it is, for results whose own span
-    does not say it (a parenthesised expression, a tuple, lark's tree of a `_rule`). No recursion, so a
-    condition nested a thousand deep becomes a diagnostic, not a RecursionError. Each
-    expression's nesting is counted on the way (an `and`/`or` chain counts once, however
-    long)."""
+    does not say it (a parenthesised expression, a tuple, lark's tree of a `_rule`). No
+    recursion, so a condition nested a thousand deep becomes a diagnostic, not a
+    RecursionError. Each expression's nesting is counted on the way (an `and`/`or` chain
+    counts once, however long)."""
 
     def __init__(self, path: str) -> None:
         self.path = path

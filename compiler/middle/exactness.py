@@ -67,7 +67,7 @@ class Exactness:
                     return None
                 found = self._constants[key] = abs(value), places_of(value)
             return found
-        if isinstance(e, (ir.FactRef, ir.Item)):
+        if isinstance(e, _FACTS):
             return Fraction(NUMBER_LIMIT), (NUMBER_PLACES if kind == "number" else 0)
         if isinstance(e, ir.DerivedRef):
             return self.derived.get(e.name, (Fraction(0), 0))  # an unbounded one was reported where it is declared

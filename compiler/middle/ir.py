@@ -309,16 +309,8 @@ def _getter(kids: tuple[str, ...]) -> Callable[[Expr], tuple[Expr, ...]]:
         return lambda e: (getattr(e, name),)
     if all(kid[-1] != "*" for kid in kids):
         return operator.attrgetter(*kids)  # a tuple of the fields, in order
-
-    def some(e: Expr) -> tuple[Expr, ...]:  # pragma: no cover — no class mixes a tuple field with others yet
-        out: list[Expr] = []
-        for kid in kids:
-            if kid[-1] == "*":
-                out.extend(getattr(e, kid[:-1]))
-            else:
-                out.append(getattr(e, kid))
-        return tuple(out)
-    return some
+    return lambda e: tuple(x for kid in kids  # pragma: no cover — no class mixes a tuple field with others yet
+                           for x in (getattr(e, kid[:-1]) if kid[-1] == "*" else (getattr(e, kid),)))
 
 
 def children(e: Expr) -> tuple[Expr, ...]:
@@ -402,21 +394,15 @@ def atoms(cond: Expr | None) -> Iterator[Expr]:
 
 
 def names_in(e: Expr | None) -> list[str]:
-    """The names of the facts, derived values, constants and tables `e` reads, in order."""
-    out: list[str] = []
-    for node in walk(e):
-        if isinstance(node, NAMED):
-            out.append(node.name)
-        elif isinstance(node, Lookup):
-            out.append(node.map)
-        elif isinstance(node, Aggregate):
-            out.append(node.list)
-    return out
+    """The names of the facts, derived values, constants, tables and lists `e` reads, in
+    order (each node's `_DETAIL`, as `census` keeps it)."""
+    return [_DETAIL[type(node)](node) for node in walk(e) if isinstance(node, READS)]
 
 
 NODES = (FactRef, DerivedRef, ConstRef, Value, Arith, Cmp, In, Not, And, Or, Lookup, TupleOf, Call, IfElse, Given,
          Item, Aggregate, ActionCall, Actions)
 _CHILDREN = {node: _getter(node._kids) for node in NODES if node._kids}
+READS = (*NAMED, Lookup, Aggregate)  # the nodes that read a declaration by name (`names_in`)
 _name = operator.attrgetter("name")
 _DETAIL = {node: (lambda e: None) for node in NODES} | {
     Arith: operator.attrgetter("op"), Call: operator.attrgetter("fn"), In: lambda e: e.set.type.kind,
