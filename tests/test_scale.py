@@ -68,6 +68,126 @@ def test_an_indexed_table_decides_as_the_evaluator(tmp_path, shape):
     assert len(rules) > 20  # many rules reached, so agreement means something
 
 
+def _random_box(rng, dims, cuts):
+    """A box over `dims`: a narrow band or point on one dimension (so the bucket can be
+    anchored), sometimes a half-line, a `!=` or a set of keys on others."""
+    box = {}
+    for d in rng.sample(range(len(dims)), rng.randint(0, 3)):
+        keys = dims[d]
+        if keys is not None:
+            box[d] = frozenset(rng.sample(keys, rng.randint(1, 2)))
+            continue
+        a = rng.choice(cuts)
+        kind = rng.random()
+        if kind < 0.5:
+            b = a + rng.choice([1, 2, 5])
+            box[d] = ((a, rng.random() < 0.7, b, rng.random() < 0.3),)
+        elif kind < 0.6:
+            box[d] = ((a, True, a, True),)
+        elif kind < 0.8:
+            box[d] = ((a, rng.random() < 0.5, None, False),) if rng.random() < 0.5 else ((None, False, a, rng.random() < 0.5),)
+        else:
+            box[d] = ((None, False, a, False), (a, False, None, False))
+    return tuple(sorted(box.items()))
+
+
+def _holds(box, values):
+    for d, allowed in box:
+        v = values[d]
+        if isinstance(allowed, frozenset):
+            if v not in allowed:
+                return False
+        elif not any((lo is None or lo < v or (lo_in and lo == v)) and (hi is None or v < hi or (hi_in and hi == v))
+                     for lo, lo_in, hi, hi_in in allowed):
+            return False
+    return True
+
+
+def _listed(table, values):
+    """The entries `candidates` gives, first first."""
+    bits, at = table.candidates(values)
+    return [at[k] for k in reversed(range(bits.bit_length())) if bits >> k & 1]
+
+
+def test_an_anchored_table_gives_exactly_the_entries_a_scan_finds():
+    """A generated decide()'s table files each entry of a bucket under one dimension it
+    tests narrowly (kind 2) and checks the rest of its box only when a value reaches it.
+    On random tables (bands, points, half-lines, `!=`, sets of keys, entries that test
+    nothing, some with residual tests) and values on and between the thresholds, its
+    candidates are the entries whose boxes hold, in order, up to the first exact one: what
+    scanning the entries and the table of kind 1 give."""
+    from compiler.runtime import support
+
+    rng = random.Random(5)
+    dims = (("a", "b", "c"), None, None, (False, True), None)
+    cuts = list(range(0, 200, 3))
+    finds = set()
+    for trial in range(60):
+        entries = [_random_box(rng, dims, cuts) for _ in range(rng.randint(10, 80))]
+        exact = [rng.random() < 0.8 for _ in entries]
+        split = rng.choice([-1, 0])
+        anchored = support.RuleTable(dims, split, entries, exact, anchored=True)
+        plain = support.RuleTable(dims, split, entries, exact)
+        buckets = [anchored.one] if split < 0 else list(anchored.buckets.values())
+        finds |= {type(x) for b in buckets if b[0] == 2 for x in b[4:]} | {x for b in buckets if b[0] == 2 for x in b[4:]
+                                                                           if callable(x)}
+        for _ in range(150):
+            values = (rng.choice(dims[0]), rng.choice([rng.choice(cuts), rng.randint(-5, 205), rng.choice(cuts) + 0.5]),
+                      rng.choice(cuts), rng.choice(dims[3]), rng.uniform(-5, 205))
+            scan = []
+            for e, box in enumerate(entries):
+                if split >= 0 and not _holds([x for x in box if x[0] == split], values):
+                    continue
+                if _holds(box, values):
+                    scan.append(e)
+                if exact[e] and all(d == split for d, _ in box):
+                    break  # an exact entry that tests nothing more: no later one is ever reached
+            first_exact = next((k for k, e in enumerate(scan) if exact[e]), len(scan))
+            got = _listed(anchored, values)
+            assert got[:first_exact + 1] == scan[:first_exact + 1], (trial, values)
+            kind = (plain.one if split < 0 else plain.buckets[values[0]])[0]
+            keep = first_exact + 1 if kind == 1 else 1  # kind 0 gives the first entry alone
+            assert _listed(plain, values)[:keep] == scan[:keep]
+    # every way of finding a piece was tried: one bisection either side, and both sides
+    assert {support._bisect_right, support._bisect_left, support.piece_of} <= finds
+
+
+def test_a_table_that_files_its_entries_under_one_dimension_each_is_anchored(tmp_path):
+    """The mixed shape (each rule a band of its own on one number) is indexed by anchored
+    buckets, so a table of tens of thousands of rules holds a few slots per rule, not an
+    int as wide as the bucket per piece; the tiered and grid shapes keep theirs."""
+    for shape, kind in (("mixed", 2), ("tiers", 0), ("grid", 1)):
+        module = _module(_policy(tmp_path, shapes.policy_text(shape, 600), shape))
+        table = module._TABLE_d
+        kinds = {b[0] for b in ([table.one] if table.buckets is None else table.buckets.values())}
+        assert kind in kinds, (shape, kinds)
+
+
+def test_a_hundred_thousand_banded_rules_fit_the_index_budget(monkeypatch):
+    """Rules that each hold a band of their own on one of six numbers, under thirty kinds
+    (the mixed shape at 100,000 rules): counted as bits per piece and rule, the index
+    passes its budget and decide() would walk an if/elif chain; anchored, it holds a few
+    slots per rule and is an index."""
+    from compiler.backend import table
+
+    rng = random.Random(2)
+    dims = (tuple(f"k{i}" for i in range(30)),) + (None,) * 6
+    boxes, n = [], 100_000
+    for i in range(n):
+        j, low = i % 6, (i // 6) * 10
+        box = {0: frozenset((f"k{rng.randrange(30)}",)), 1 + j: ((low, True, low + 10, False),)}
+        if rng.random() < 0.5:
+            other = 1 + rng.choice([b for b in range(6) if b != j])
+            box[other] = ((rng.randrange(2 * n), False, None, False),)
+        boxes.append(box)
+    exact = [True] * n
+    split = table.RuleTable.best_split(dims, boxes)
+    assert split == 0
+    assert table._bits(dims, split, boxes, exact) < table._BUDGET / 2  # a third of it
+    monkeypatch.setattr(table, "anchoring", lambda *args: None)  # every bucket of kind 1
+    assert table._bits(dims, split, boxes, exact) > table._BUDGET
+
+
 def test_an_index_keeps_residual_tests_and_rules_that_never_match(tmp_path):
     """Tests the index cannot hold (a derived value, two facts compared) are tried on the
     rules it leaves, in order; a rule whose tests contradict has no box and never fires;

@@ -629,10 +629,41 @@ class _Gen:
         values = ", ".join(self.var[f] for f in pl.facts)
         # the common bucket inline, dimension by dimension (a call and a loop cost as much)
         bucket = f"_TABLE_{name}.one" if pl.split < 0 else f"_TABLE_{name}.buckets[{self.var[pl.facts[pl.split]]}]"
-        w.line(f"kind, tables, at, bits = {bucket}")
-        said: set[str] = set()  # comments written once
-        w.line("if kind:")
+        w.line(f"bucket = {bucket}")
+        w.line("kind = bucket[0]")
+        w.line("if kind == 2:  # the entries each value reaches, then the rest of their tests")
         with w.indent():
+            self.roots.add("admitted")
+            slots, reached = [], []
+            for k, f in enumerate(pl.facts):
+                if k == pl.split:
+                    continue
+                if pl.dims[k] is not None:
+                    slots.append(f"hits_{k}")
+                    reached.append(f"hits_{k}[{self.var[f]}]")
+                else:
+                    slots += [f"cuts_{k}", f"hits_{k}", f"find_{k}"]
+                    reached.append(f"hits_{k}[find_{k}(cuts_{k}, {self.var[f]})]")
+            names, rows = ["kind", "at", "found", "need", "base"] + slots, [[]]
+            for x in names:  # one name per slot, in lines of at most about 90 characters
+                if rows[-1] and sum(len(y) + 2 for y in rows[-1]) + len(x) > 80:
+                    rows.append([])
+                rows[-1].append(x)
+            if len(rows) == 1:
+                w.line(f"{', '.join(names)} = bucket")
+            else:
+                w.line(f"({', '.join(rows[0])},")
+                for row in rows[1:-1]:
+                    w.line(f" {', '.join(row)},")
+                w.line(f" {', '.join(rows[-1])}) = bucket")
+            w.line("found += " + reached[0] if len(reached) == 1 else "found += (" + reached[0])
+            for k, part in enumerate(reached[1:], 2):
+                w.line(f"          + {part}" + (")" if k == len(reached) else ""))
+            w.line(f"bits = admitted(found, need, ({values},)) | base if found else base")
+        said: set[str] = set()  # comments written once
+        w.line("elif kind:")
+        with w.indent():
+            w.line("kind, tables, at, bits = bucket")
             for k, f in enumerate(pl.facts):
                 if k == pl.split:
                     continue

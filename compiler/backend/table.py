@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..middle import ir
-from ..runtime.support import RuleTable
+from ..runtime.support import RuleTable, anchoring, kept_entries
 
 INDEX = 64  # rules from which a decision is an index rather than an if/elif chain
 _MAX_ALTERNATIVES = 16  # boxes one rule may become (an `or` of `or`s multiplies)
@@ -95,22 +95,28 @@ def plan(policy: ir.Policy, d: ir.Decision) -> Plan | None:
 
 
 def _bits(dims, split, boxes, exact) -> int:
-    """The bits the index's tables will hold: per bucket, pieces times boxes (a bucket of
-    exact boxes testing one dimension more holds one entry per piece)."""
+    """The bits the index's tables will hold, bucket by bucket as `RuleTable` makes them:
+    a table of the first entry per piece; an anchored bucket's positions per key or piece
+    (a word each) and each entry's other tests; else pieces times entries."""
     keys = dims[split] if split >= 0 else (None,)
     total = 0
     for key in keys:
         members = [e for e, b in enumerate(boxes) if split < 0 or split not in b or key in b[split]]
-        tested = {d for e in members for d in boxes[e] if d != split}
-        pieces = 0
+        kept = kept_entries(members, boxes, exact, split)
+        tested = {d for e in kept for d in boxes[e] if d != split}
+        pieces = {}
         for d in tested:
             if dims[d] is not None:
-                pieces += len(dims[d])
+                pieces[d] = len(dims[d])
             else:
-                cuts = {t for e in members if d in boxes[e] for lo, _, hi, _ in boxes[e][d] for t in (lo, hi)}
-                pieces += 2 * len(cuts) + 1
-        single = len(tested) <= 1 and all(exact[e] for e in members)
-        total += pieces if single else pieces * len(members)
+                cuts = {t for e in kept if d in boxes[e] for lo, _, hi, _ in boxes[e][d] for t in (lo, hi)}
+                pieces[d] = 2 * len(cuts) + 1
+        if len(tested) <= 1 and all(exact[e] for e in kept):
+            total += sum(pieces.values())
+        elif (anchored := anchoring(kept, boxes, exact, dims, split)) is not None:
+            total += 64 * (anchored[4] + len(kept))
+        else:
+            total += sum(pieces.values()) * len(kept)
     return total
 
 

@@ -692,6 +692,112 @@ def _pieces_of(thresholds, intervals):
     return out
 
 
+def kept_entries(members, boxes, exact, split):
+    """The entries of a bucket that can be first: up to the first exact one that tests
+    nothing but the split dimension (it always matches, so no later one is ever first)."""
+    kept = []
+    for e in members:
+        kept.append(e)
+        if exact[e] and all(d == split for d in boxes[e]):
+            break
+    return kept
+
+
+ANCHORED = 4  # entries of an anchored bucket one value of a dimension may reach, at most
+
+
+def anchoring(kept, boxes, exact, dims, split):
+    """A bucket's entries each filed under one dimension it tests, the one where it allows
+    the smallest share of the keys or pieces. An entry that tests none is always a
+    candidate, but for the last when it is exact (the bucket's otherwise: its bit, `base`,
+    holds when no other does).
+
+    (base, always, {dim: positions}, need, size): positions count from the last entry of
+    `kept` (the first entry is the highest, as in the bits of a bucket of kind 1); need[k]
+    is what entry k tests besides its dimension and the split; size, the slots the tables
+    hold. None when one value of a dimension would reach more than ANCHORED entries, or
+    more than ANCHORED are always candidates: checking them would cost more than the bits
+    of kind 1."""
+    n = len(kept)
+    shares, cuts = {}, {}
+    always, filed, need = [], {}, [()] * n
+    base = 1 if n and exact[kept[-1]] and all(d == split for d in boxes[kept[-1]]) else 0
+    for k, e in enumerate(reversed(kept)):
+        box = boxes[e]
+        tested = [d for d in sorted(box) if d != split]
+        if not tested:
+            if k or not base:
+                always.append(k)
+            continue
+        best, best_share = -1, 2.0
+        for d in tested:
+            key = (d, box[d])
+            share = shares.get(key)
+            if share is None:
+                keys = dims[d]
+                if keys is not None:
+                    share = len(box[d]) / len(keys)
+                else:
+                    if d not in cuts:
+                        cuts[d] = _cuts(kept, boxes, d)
+                    th = cuts[d]
+                    share = sum(b - a + 1 for a, b in _pieces_of(th, box[d])) / (2 * len(th) + 1)
+                shares[key] = share
+            if share < best_share:
+                best, best_share = d, share
+        filed.setdefault(best, []).append(k)
+        need[k] = tuple((d, box[d]) for d in tested if d != best)
+    if len(always) > ANCHORED:
+        return None
+    size = 0
+    for d, ks in filed.items():
+        keys = dims[d]
+        if keys is not None:
+            at = dict.fromkeys(keys, 0)
+            for k in ks:
+                for key in boxes[kept[n - 1 - k]][d]:
+                    at[key] += 1
+            worst = max(at.values())
+            size += len(keys) + sum(at.values())
+        else:
+            th = sorted({t for k in ks for lo, _, hi, _ in boxes[kept[n - 1 - k]][d] for t in (lo, hi) if t is not None})
+            counts = [0] * (2 * len(th) + 2)
+            for k in ks:
+                for first, last in _pieces_of(th, boxes[kept[n - 1 - k]][d]):
+                    counts[first] += 1
+                    counts[last + 1] -= 1
+                    size += last - first + 1
+            running, most = 0, 0
+            for c in counts:
+                running += c
+                most = max(most, running)
+            worst = most
+            size += len(counts)
+        if worst > ANCHORED:
+            return None
+    return base, always, filed, need, size
+
+
+def admitted(found, need, values):
+    """The bits of the candidates `found` whose other tests (need[k]) hold for `values`."""
+    bits = 0
+    for k in found:
+        for d, allowed in need[k]:
+            v = values[d]
+            if type(allowed) is frozenset:
+                if v in allowed:
+                    continue
+                break
+            for lo, lo_in, hi, hi_in in allowed:  # a loop, not any(): no generator to make
+                if (lo is None or lo < v or (lo_in and lo == v)) and (hi is None or v < hi or (hi_in and hi == v)):
+                    break
+            else:
+                break
+        else:
+            bits |= 1 << k
+    return bits
+
+
 class RuleTable:
     """The rules of a long decision table that can match some facts, found without trying
     them one by one: the index a generated decide() and the analysis look rules up in.
@@ -703,7 +809,11 @@ class RuleTable:
     is the whole of what its rule tests. `split` is a keyed dimension to bucket on first,
     or -1. In each bucket, the entries after one that tests nothing more are dropped (they
     cannot be first); a bucket whose entries are exact and test one dimension more is a
-    table of the first entry per piece (kind 0), any other (kind 1) keeps, per dimension
+    table of the first entry per piece (kind 0); in a table made `anchored` (a generated
+    decide()'s), a bucket whose entries each allow few keys or pieces of one dimension
+    files each entry under that dimension and checks the rest of its box only when the
+    value reaches it (kind 2, see `anchoring`: no int as wide as the bucket per piece, so
+    tens of thousands of rules stay small); any other (kind 1) keeps, per dimension
     and key or piece, the set of its entries that allow it, as the bits of an int. An
     ordered dimension's thresholds cut it into pieces: value v is in piece
     bisect_left(thresholds, v) + bisect_right(thresholds, v) (even: between two thresholds,
@@ -713,9 +823,10 @@ class RuleTable:
     entry that matches is among them, the earlier the higher its bit: the first is
     at[bits.bit_length() - 1]."""
 
-    def __init__(self, dims, split, entries, exact):
+    def __init__(self, dims, split, entries, exact, anchored=False):
         self.dims = dims
         self.split = split
+        self.anchored = anchored
         boxes = [dict(e) for e in entries]
         if split < 0:
             self.buckets = None
@@ -750,7 +861,7 @@ class RuleTable:
                                      for i in range(1, len(part), 4))))
             entries.append(tuple(box))
             exact.append(row[0] == 1)
-        return cls(dims, split, entries, exact)
+        return cls(dims, split, entries, exact, anchored=True)
 
     @staticmethod
     def best_split(dims, boxes):
@@ -765,14 +876,14 @@ class RuleTable:
         return best
 
     def _bucket(self, members, boxes, exact):
-        kept = []
-        for e in members:
-            kept.append(e)
-            if exact[e] and all(d == self.split for d in boxes[e]):
-                break  # every later entry of the bucket comes after one that always matches
+        kept = kept_entries(members, boxes, exact, self.split)
         tested = sorted({d for e in kept for d in boxes[e] if d != self.split})
         if len(tested) <= 1 and all(exact[e] for e in kept):
             return (0, self._firsts(tested[0], kept, boxes) if tested else None, tuple(kept), 1 if kept else 0)
+        if self.anchored:
+            made = self._anchored(kept, boxes, exact)
+            if made is not None:
+                return made
         kept = tuple(reversed(kept))  # the first entry is the highest bit: int.bit_length finds it at once
         tables = [None] * len(self.dims)  # per dimension: keyed {key: bits}, ordered (thresholds, bits per piece)
         full = (1 << len(kept)) - 1
@@ -805,6 +916,46 @@ class RuleTable:
             tables[d] = (tuple(thresholds), tuple(bits))
         return (1, tuple(tables), kept, full)
 
+    def _anchored(self, kept, boxes, exact):
+        """A bucket of kind 2, or None (see `anchoring`): (2, at, always, need, base, then
+        per dimension but the split: a keyed one's {key: positions}, an ordered one's
+        thresholds, positions per piece and the function that finds the piece)."""
+        found = anchoring(kept, boxes, exact, self.dims, self.split)
+        if found is None:
+            return None
+        base, always, filed, need, _ = found
+        last = len(kept) - 1
+        out = [2, tuple(reversed(kept)), tuple(always), tuple(need), base]
+        for d, keys in enumerate(self.dims):
+            if d == self.split:
+                continue
+            mine = [(k, boxes[kept[last - k]][d]) for k in filed.get(d, ())]
+            if keys is not None:
+                at = {key: [] for key in keys}
+                for k, allowed in mine:
+                    for key in allowed:
+                        at[key].append(k)
+                out.append({key: tuple(ks) for key, ks in at.items()})
+                continue
+            thresholds = tuple(sorted({t for _, allowed in mine for lo, _, hi, _ in allowed
+                                       for t in (lo, hi) if t is not None}))
+            lists = [[] for _ in range(2 * len(thresholds) + 1)]
+            for k, allowed in mine:
+                for first, end in _pieces_of(thresholds, allowed):
+                    for piece in range(first, end + 1):
+                        lists[piece].append(k)
+            hits = [tuple(ks) for ks in lists]
+            # where every interval starts on a threshold or ends before it (or the other way
+            # round), one bisection finds the piece: a threshold's piece is like its neighbour's
+            n = len(thresholds)
+            if all(hits[2 * i + 1] == hits[2 * i + 2] for i in range(n)):
+                out += [thresholds, tuple(hits[0::2]), _bisect_right]
+            elif all(hits[2 * i + 1] == hits[2 * i] for i in range(n)):
+                out += [thresholds, tuple(hits[0::2]), _bisect_left]
+            else:
+                out += [thresholds, tuple(hits), piece_of]
+        return tuple(out)
+
     def _firsts(self, d, kept, boxes):
         """(d, thresholds or None, the first entry per key or piece, -1 for none)."""
         keys = self.dims[d]
@@ -830,7 +981,20 @@ class RuleTable:
         return d, tuple(thresholds), tuple(first)
 
     def candidates(self, values):
-        kind, tables, at, bits = self.one if self.buckets is None else self.buckets[values[self.split]]
+        bucket = self.one if self.buckets is None else self.buckets[values[self.split]]
+        if bucket[0] == 2:
+            found, i = bucket[2], 5
+            for d, keys in enumerate(self.dims):
+                if d == self.split:
+                    continue
+                if keys is not None:
+                    found += bucket[i][values[d]]
+                    i += 1
+                else:
+                    found += bucket[i + 1][bucket[i + 2](bucket[i], values[d])]
+                    i += 3
+            return admitted(found, bucket[3], values) | bucket[4], bucket[1]
+        kind, tables, at, bits = bucket
         if kind == 0:
             if tables is None:
                 return bits, at
