@@ -188,6 +188,42 @@ def test_a_hundred_thousand_banded_rules_fit_the_index_budget(monkeypatch):
     assert table._bits(dims, split, boxes, exact) > table._BUDGET
 
 
+@pytest.mark.parametrize("residual", [False, True])
+def test_a_lookup_table_on_one_enum_alone_is_indexed(tmp_path, residual):
+    """Seventy rules, one per code of an enum (with a test of a derived number, the index
+    cannot hold, on every rule or none): the index has no fact but the enum it buckets on.
+    Its module builds (it raised IndexError, and before that IndentationError) and decides
+    as the evaluator."""
+    codes = 70
+    lines = ['policy lookup "조회"', 'fact k "k": enum {'] + [f'  v{j} "값{j}"' for j in range(codes)] + ['}',
+                                                             'fact n "n": number', 'let twice "두 배" = n * 2', '',
+                                                             'decision d "d" (first) {']
+    for i in range(codes):
+        lines.append(f"  rule r{i}: when k = v{i % (codes // 2)}" + (f" and twice > {i}" if residual else "") + f" then {i}")
+    lines += ["  otherwise 1000", "}"]
+    policy = _policy(tmp_path, "\n".join(lines) + "\n", "lookup")
+    assert "_TABLE_d" in backend.generate(policy)
+    module = _module(policy)
+    for j in range(codes):
+        for n in (0, 20, 40):
+            f = {"k": f"v{j}", "n": n}
+            assert module.decide(f).d == evaluate(policy, f)["d"], f
+
+
+def test_an_index_over_thousands_of_facts_compiles(tmp_path):
+    """3,000 flags, a rule per flag: the lookup over them is written in sums of a few terms
+    (one sum of 3,000 went past the recursion limit of CPython's compiler: the module did
+    not import)."""
+    n = 3000
+    lines = ['policy many "많음"'] + [f'fact b{i} "b{i}": bool' for i in range(n)] + ['', 'decision d "d" (first) {']
+    lines += [f"  rule r{i}: when b{i} then {i}" for i in range(n)] + ["  otherwise 100000", "}"]
+    policy = _policy(tmp_path, "\n".join(lines) + "\n", "many")
+    module = _module(policy)  # compiled at the default recursion limit
+    for on in (0, 1234, n - 1, None):
+        f = {f"b{i}": i == on for i in range(n)}
+        assert module.decide(f).d == evaluate(policy, f)["d"] == (on if on is not None else 100000)
+
+
 def test_an_index_keeps_residual_tests_and_rules_that_never_match(tmp_path):
     """Tests the index cannot hold (a derived value, two facts compared) are tried on the
     rules it leaves, in order; a rule whose tests contradict has no box and never fires;

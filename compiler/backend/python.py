@@ -232,6 +232,7 @@ def _fact_name(e: ir.Expr) -> str:
 
 
 CHAIN = 500  # rules per if/elif chain (see _Gen.decision)
+_TERMS = 16  # facts an anchored lookup sums in one expression
 
 
 def _no_rule(d: ir.Decision) -> str:
@@ -656,9 +657,12 @@ class _Gen:
                 for row in rows[1:-1]:
                     w.line(f" {', '.join(row)},")
                 w.line(f" {', '.join(rows[-1])}) = bucket")
-            w.line("found += " + reached[0] if len(reached) == 1 else "found += (" + reached[0])
-            for k, part in enumerate(reached[1:], 2):
-                w.line(f"          + {part}" + (")" if k == len(reached) else ""))
+            # one sum per _TERMS facts: CPython's compiler recurses once per `+` of a sum
+            for start in range(0, len(reached), _TERMS):
+                group = reached[start:start + _TERMS]
+                w.line("found += " + group[0] if len(group) == 1 else "found += (" + group[0])
+                for k, part in enumerate(group[1:], 2):
+                    w.line(f"          + {part}" + (")" if k == len(group) else ""))
             w.line(f"bits = admitted(found, need, ({values},)) | base if found else base")
         said: set[str] = set()  # comments written once
         w.line("elif kind:")
