@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 
 import keyword
+import textwrap
 
 from .. import __version__
 from ..middle import ir
@@ -645,18 +646,14 @@ class _Gen:
                 else:
                     slots += [f"cuts_{k}", f"hits_{k}", f"find_{k}"]
                     reached.append(f"hits_{k}[find_{k}(cuts_{k}, {self.var[f]})]")
-            names, rows = ["kind", "at", "found", "need", "base"] + slots, [[]]
-            for x in names:  # one name per slot, in lines of at most about 90 characters
-                if rows[-1] and sum(len(y) + 2 for y in rows[-1]) + len(x) > 80:
-                    rows.append([])
-                rows[-1].append(x)
+            rows = textwrap.wrap(", ".join(["kind", "at", "found", "need", "base"] + slots), 80)
             if len(rows) == 1:
-                w.line(f"{', '.join(names)} = bucket")
+                w.line(f"{rows[0]} = bucket")
             else:
-                w.line(f"({', '.join(rows[0])},")
+                w.line(f"({rows[0]}")
                 for row in rows[1:-1]:
-                    w.line(f" {', '.join(row)},")
-                w.line(f" {', '.join(rows[-1])}) = bucket")
+                    w.line(f" {row}")
+                w.line(f" {rows[-1]}) = bucket")
             # one sum per _TERMS facts: CPython's compiler recurses once per `+` of a sum
             for start in range(0, len(reached), _TERMS):
                 group = reached[start:start + _TERMS]

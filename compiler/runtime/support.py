@@ -760,7 +760,7 @@ def anchoring(kept, boxes, exact, dims, split):
             worst = max(at.values())
             size += len(keys) + sum(at.values())
         else:
-            th = sorted({t for k in ks for lo, _, hi, _ in boxes[kept[n - 1 - k]][d] for t in (lo, hi) if t is not None})
+            th = _cuts([kept[n - 1 - k] for k in ks], boxes, d)
             counts = [0] * (2 * len(th) + 2)
             for k in ks:
                 for first, last in _pieces_of(th, boxes[kept[n - 1 - k]][d]):
@@ -937,8 +937,7 @@ class RuleTable:
                         at[key].append(k)
                 out.append({key: tuple(ks) for key, ks in at.items()})
                 continue
-            thresholds = tuple(sorted({t for _, allowed in mine for lo, _, hi, _ in allowed
-                                       for t in (lo, hi) if t is not None}))
+            thresholds = tuple(_cuts([kept[last - k] for k in filed.get(d, ())], boxes, d))
             lists = [[] for _ in range(2 * len(thresholds) + 1)]
             for k, allowed in mine:
                 for first, end in _pieces_of(thresholds, allowed):
